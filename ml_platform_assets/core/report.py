@@ -1,0 +1,298 @@
+"""The evaluation report of a challenger model: one archivable HTML page and its JSON record.
+
+The page has inline CSS and hand-written SVG only (no scripts, no external resources), so it
+can be kept next to the model and still read by a compliance reviewer years later. Every string
+taken from the record passes through ``html.escape``. The record's shape is ``Evaluation`` below;
+a missing or non-finite number is shown as "n/a" rather than failing the whole report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import math
+from typing import Any, Literal, NotRequired, TypedDict
+
+import numpy as np
+
+
+class Windows(TypedDict):
+    """Data windows as ISO-8601 dates."""
+
+    train_start: str
+    train_end: str
+    oot_start: str
+    oot_end: str
+
+
+class ModelResult(TypedDict):
+    """One model scored on the out-of-time rows."""
+
+    metrics: dict[str, float]  # metrics.discrimination_summary(...)
+    calibration: list[dict[str, float]]  # metrics.calibration_by_decile(...).to_dict("records")
+    score_psi: float  # PSI of the model's out-of-time scores against its training-window scores
+
+
+class Gate(TypedDict):
+    name: str
+    passed: bool
+    observed: float | None  # None when the gate could not be measured (e.g. no champion)
+    threshold: float
+    description: str
+
+
+class Evaluation(TypedDict):
+    """Input of ``render_evaluation_html`` and ``evaluation_to_json``."""
+
+    model: str
+    version: int
+    champion_version: int | None
+    created_at: str  # ISO-8601 timestamp with offset
+    windows: Windows
+    training_set_fingerprint: str  # SHA-256 hex
+    model_sha256: str  # SHA-256 hex of the model artifact
+    challenger: ModelResult
+    champion: ModelResult | None  # scored on the same out-of-time rows; None without a champion
+    csi: dict[str, float]  # feature -> CSI
+    feature_importance: list[dict[str, Any]]  # {"feature", "gain", "split"}, gain descending
+    gates: list[Gate]
+    passed: NotRequired[bool]  # all gates passed
+    decision: NotRequired[Literal["promoted", "rejected", "pending"]]
+
+
+Cell = str | tuple[str, str]  # cell text, or (text, CSS class)
+
+_CSS = (
+    "body{font-family:Georgia,serif;max-width:60rem;margin:2rem auto;color:#222;line-height:1.4}"
+    "h1,h2,h3{font-family:Helvetica,Arial,sans-serif}h2{border-bottom:1px solid #999}"
+    "table{border-collapse:collapse;margin:.5rem 0 1rem}th,td{border:1px solid #bbb;"
+    "padding:.2rem .6rem;text-align:right}th:first-child,td:first-child{text-align:left}"
+    "th{background:#eee}td{overflow-wrap:anywhere}.pass,.stable,.promoted{color:#1a6e2e}"
+    ".fail,.shifted,.rejected{color:#a4161a;font-weight:bold}.watch,.pending{color:#8a5a00}"
+    ".pair{display:flex;gap:1.5rem;flex-wrap:wrap;align-items:flex-start}"
+)
+_SERIES = (
+    ("mean_predicted", "#4a6fa5", "mean predicted"),
+    ("observed_bad_rate", "#d08c34", "observed bad rate"),
+)
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float | np.floating) and not math.isfinite(value))
+
+
+_FORMATS = {"num": "{:.4f}", "pct": "{:.1f} %", "pct2": "{:.2f} %", "lift": "{:.2f}×"}
+
+
+def _fmt(value: Any, kind: str = "num") -> str:
+    """Format a number for display: ``num`` 4 decimals, ``pct``/``pct2`` as %, ``count``."""
+    if _missing(value):
+        return "n/a"
+    if kind == "count":
+        return f"{int(value):,}"
+    return _FORMATS[kind].format(float(value) * (100 if kind.startswith("pct") else 1))
+
+
+_METRIC_ROWS = [
+    ("auc", "AUC", "num"),
+    ("gini", "Gini (2·AUC − 1)", "num"),
+    ("ks", "KS (max |TPR − FPR|)", "num"),
+    ("brier", "Brier score", "num"),
+    ("log_loss", "Log loss", "num"),
+    ("bad_rate", "Observed bad rate", "pct"),
+    ("capture_top10", "Bads captured in riskiest 10 %", "pct"),
+    ("capture_top20", "Bads captured in riskiest 20 %", "pct"),
+    ("lift_top10", "Lift in riskiest 10 %", "lift"),
+    ("n", "Out-of-time rows scored", "count"),
+    ("score_psi", "Score PSI (out-of-time vs training)", "num"),
+]
+
+
+def _delta(kind: str, new: Any, old: Any) -> str:
+    if _missing(new) or _missing(old):
+        return "n/a"
+    diff = float(new) - float(old)
+    # Rates differ in percentage points; a relative "%" change would be misread.
+    if kind == "pct":
+        return f"{100 * diff:+.1f} pp"
+    return {"count": f"{diff:+,.0f}", "lift": f"{diff:+.2f}×"}.get(kind, f"{diff:+.4f}")
+
+
+def _td(cell: Cell) -> str:
+    text, css = cell if isinstance(cell, tuple) else (cell, "")
+    return f'<td class="{_e(css)}">{_e(text)}</td>' if css else f"<td>{_e(text)}</td>"
+
+
+def _table(headers: list[str], rows: list[list[Cell]]) -> str:
+    """HTML table; all text is escaped here so no caller can forget to."""
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(_td(c) for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _provenance(ev: Evaluation) -> str:
+    win = ev["windows"]
+    champion = ev.get("champion_version")
+    rows: list[list[Cell]] = [
+        ["Model", ev["model"]],
+        ["Version", str(ev["version"])],
+        ["Champion version", "none in service" if champion is None else str(champion)],
+        ["Evaluated at", ev["created_at"]],
+        ["Training window", f"{win['train_start']} to {win['train_end']}"],
+        ["Out-of-time window", f"{win['oot_start']} to {win['oot_end']}"],
+        ["Training-set fingerprint (SHA-256)", ev["training_set_fingerprint"]],
+        ["Model artifact SHA-256", ev["model_sha256"]],
+    ]
+    return "<h2>Provenance</h2>" + _table(["Item", "Value"], rows)
+
+
+def _metrics_section(ev: Evaluation) -> str:
+    models = [ev["challenger"]]
+    headers = ["Metric", f"Challenger v{ev['version']}"]
+    if ev.get("champion") is not None:
+        models.append(ev["champion"])
+        headers += [f"Champion v{ev.get('champion_version')}", "Challenger − champion"]
+    values = [{**m["metrics"], "score_psi": m.get("score_psi")} for m in models]
+    rows: list[list[Cell]] = []
+    for key, label, kind in _METRIC_ROWS:
+        row: list[Cell] = [label, *(_fmt(v.get(key), kind) for v in values)]
+        if len(values) == 2:
+            row.append(_delta(kind, values[0].get(key), values[1].get(key)))
+        rows.append(row)
+    note = "" if len(models) == 2 else "<p>No champion in service: the challenger is alone.</p>"
+    return "<h2>Challenger vs champion (same out-of-time rows)</h2>" + note + _table(headers, rows)
+
+
+def _gates_section(ev: Evaluation) -> str:
+    gates = ev["gates"]
+    rows: list[list[Cell]] = [
+        [g["name"], ("PASS", "pass") if g["passed"] else ("FAIL", "fail"), _fmt(g["observed"]),
+         _fmt(g["threshold"]), g.get("description", "")]
+        for g in gates
+    ]  # fmt: skip
+    passed = sum(bool(g["passed"]) for g in gates)
+    summary = f"<p>{passed} of {len(gates)} gates passed.</p>"
+    headers = ["Gate", "Result", "Observed", "Threshold", "Description"]
+    return "<h2>Gates</h2>" + summary + _table(headers, rows)
+
+
+def _calibration_svg(rows: list[dict[str, float]], label: str) -> str:
+    """Bar chart of mean predicted vs observed bad rate per decile, scaled to the largest bar."""
+    left, base, tall = 46, 180, 160.0
+    values = [r[key] for r in rows for key, _, _ in _SERIES]
+    top = max([float(v) for v in values if not _missing(v)] + [1e-9])
+    slot = 400 / max(len(rows), 1)
+    parts = [
+        f'<svg width="460" height="220" viewBox="0 0 460 220" role="img" aria-label="{_e(label)}">'
+        f'<title>{_e(label)}</title><line x1="{left}" y1="{base}" x2="450" y2="{base}" '
+        f'stroke="#444"/><text x="40" y="24" font-size="10" text-anchor="end">'
+        f'{_e(_fmt(top, "pct"))}</text><text x="40" y="{base + 4}" font-size="10" '
+        'text-anchor="end">0 %</text>'
+    ]
+    for i, row in enumerate(rows):
+        x = left + i * slot
+        for j, (key, color, _) in enumerate(_SERIES):
+            h = 0.0 if _missing(row[key]) else tall * float(row[key]) / top
+            parts.append(
+                f'<rect x="{x + slot * (0.1 + 0.4 * j):.1f}" y="{base - h:.1f}" '
+                f'width="{slot * 0.4:.1f}" height="{h:.1f}" fill="{color}"/>'
+            )
+        parts.append(
+            f'<text x="{x + slot / 2:.1f}" y="{base + 14}" font-size="10" '
+            f'text-anchor="middle">{_e(row["decile"])}</text>'
+        )
+    for j, (_, color, name) in enumerate(_SERIES):
+        parts.append(
+            f'<rect x="{left + 150 * j}" y="200" width="10" height="10" fill="{color}"/>'
+            f'<text x="{left + 150 * j + 14}" y="209" font-size="11">{name}</text>'
+        )
+    return "".join(parts) + "</svg>"
+
+
+def _calibration_block(title: str, result: ModelResult) -> str:
+    rows: list[list[Cell]] = [
+        [str(r["decile"]), _fmt(r["n"], "count"), f"{_fmt(r['min_score'])}–{_fmt(r['max_score'])}",
+         _fmt(r["mean_predicted"], "pct2"), _fmt(r["observed_bad_rate"], "pct2")]
+        for r in result["calibration"]
+    ]  # fmt: skip
+    headers = ["Decile (1 = lowest score)", "Rows", "Score range", "Mean predicted", "Observed"]
+    chart = _calibration_svg(result["calibration"], f"Calibration of the {title}")
+    return f"<h3>{_e(title)}</h3><div class='pair'>{_table(headers, rows)}{chart}</div>"
+
+
+def _calibration_section(ev: Evaluation) -> str:
+    blocks = [_calibration_block(f"challenger v{ev['version']}", ev["challenger"])]
+    if ev.get("champion") is not None:
+        blocks.append(_calibration_block(f"champion v{ev['champion_version']}", ev["champion"]))
+    return "<h2>Calibration by score decile (out-of-time)</h2>" + "".join(blocks)
+
+
+def _stability(value: Any) -> tuple[str, str]:
+    # Industry rule of thumb from the domain notes: < 0.1 stable, 0.1-0.25 watch, > 0.25 shifted.
+    if _missing(value):
+        return ("n/a", "")
+    label = "stable" if value < 0.1 else "watch" if value <= 0.25 else "shifted"
+    return (label, label)
+
+
+def _csi_section(ev: Evaluation) -> str:
+    # Largest shift first; unknown values last.
+    ranked = sorted(ev["csi"].items(), key=lambda kv: math.inf if _missing(kv[1]) else -kv[1])
+    rows: list[list[Cell]] = [[name, _fmt(v), _stability(v)] for name, v in ranked]
+    intro = "<p>CSI below 0.1 is stable, 0.1 to 0.25 worth watching, above 0.25 shifted.</p>"
+    return "<h2>Feature stability (CSI)</h2>" + intro + _table(["Feature", "CSI", "Status"], rows)
+
+
+def _importance_section(ev: Evaluation) -> str:
+    ranked = sorted(ev["feature_importance"], key=lambda r: r["gain"], reverse=True)
+    total = sum(float(r["gain"]) for r in ranked) or 1.0
+    rows: list[list[Cell]] = [
+        [str(i), r["feature"], f"{float(r['gain']):,.1f}", _fmt(float(r["gain"]) / total, "pct"),
+         _fmt(r["split"], "count")]
+        for i, r in enumerate(ranked[:20], start=1)
+    ]  # fmt: skip
+    headers = ["Rank", "Feature", "Gain", "Share of gain", "Splits"]
+    return "<h2>Feature importance (top 20 by gain)</h2>" + _table(headers, rows)
+
+
+def render_evaluation_html(evaluation: Evaluation) -> str:
+    """Render the evaluation as one self-contained HTML page (inline CSS and SVG, no scripts)."""
+    ev = evaluation
+    title = _e(f"{ev['model']} version {ev['version']}")
+    decision = str(ev.get("decision") or "not recorded")
+    sections = (_provenance, _metrics_section, _gates_section, _calibration_section, _csi_section)
+    body = "".join(section(ev) for section in sections) + _importance_section(ev)
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>Evaluation of {title}</title><style>{_CSS}</style></head><body>"
+        f'<h1>Model evaluation: {title}</h1><p>Decision: <strong class="{_e(decision)}">'
+        f"{_e(decision.upper())}</strong></p>{body}<footer><p>Rendered from the evaluation record "
+        f"created {_e(ev['created_at'])}.</p></footer></body></html>\n"
+    )
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready copy: numpy scalars and arrays to Python, NaN and infinities to None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def evaluation_to_json(evaluation: Evaluation) -> str:
+    """Stable JSON of the evaluation: sorted keys, two-space indent, NaN as null."""
+    # allow_nan=False makes any non-finite float that slipped past _plain fail loudly rather
+    # than produce the invalid JSON token NaN.
+    return json.dumps(_plain(evaluation), sort_keys=True, indent=2, allow_nan=False) + "\n"
