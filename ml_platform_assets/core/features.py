@@ -1,0 +1,82 @@
+"""Feature engineering shared by training and online scoring.
+
+Training and serving call the same two functions, so a feature has one definition:
+``build_features`` turns validated application rows into model features (readable values,
+kept in the feature store), and ``to_model_matrix`` turns those into the float matrix LightGBM
+sees, with categorical levels encoded by their position in the spec.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+
+from ml_platform_assets.core.spec import ModelSpec
+
+# Bump when the meaning of a computed feature changes; Dagster then marks features stale.
+FEATURES_LOGIC_VERSION = "2"
+
+
+def features_code_version(spec: ModelSpec) -> str:
+    """Code version of a model's features: the logic version plus the spec's feature section."""
+    declared = json.dumps(spec.features.model_dump(mode="json"), sort_keys=True)
+    digest = hashlib.sha256(declared.encode()).hexdigest()[:12]
+    return f"features-v{FEATURES_LOGIC_VERSION}-{digest}"
+
+
+def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """Numerator over denominator, missing where the denominator is zero or missing."""
+    denominator = denominator.astype("float64")
+    return numerator.astype("float64") / denominator.where(denominator != 0)
+
+
+def build_features(rows: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
+    """Model features for validated application rows.
+
+    Keeps the entity id, the event timestamp and the protected attributes (for fairness tests
+    only; they never reach ``to_model_matrix``) next to the model features.
+    """
+    out = pd.DataFrame(index=rows.index)
+    keys = [spec.entity_id_column, spec.event_timestamp_column]
+    for col in keys:
+        out[col] = rows[col]
+    for col in spec.features.numeric:
+        out[col] = rows[col].astype("float64")
+    for name, derived in spec.features.derived.items():
+        out[name] = _ratio(rows[derived.ratio[0]], rows[derived.ratio[1]])
+    for col in [*spec.features.categorical, *spec.protected_attributes]:
+        out[col] = rows[col].astype("object")
+    return out
+
+
+def to_model_matrix(features: pd.DataFrame, spec: ModelSpec) -> np.ndarray:
+    """The float64 matrix in ``spec.model_features`` order.
+
+    Categorical levels become their index in the spec's value list; unknown or missing levels
+    become NaN, which LightGBM treats as missing rather than as a new category.
+    """
+    columns = spec.model_features
+    matrix = np.empty((len(features), len(columns)), dtype="float64")
+    for j, col in enumerate(columns):
+        levels = spec.features.categorical.get(col)
+        if levels is None:
+            matrix[:, j] = features[col].to_numpy(dtype="float64", na_value=np.nan)
+        else:
+            codes = pd.Index(levels.values).get_indexer(features[col].astype("object"))
+            matrix[:, j] = np.where(codes < 0, np.nan, codes)
+    return matrix
+
+
+def categorical_indices(spec: ModelSpec) -> list[int]:
+    """Positions of categorical features in ``spec.model_features``."""
+    names = spec.model_features
+    return [names.index(c) for c in spec.features.categorical]
+
+
+def feature_vector(record: dict, spec: ModelSpec) -> np.ndarray:
+    """One application's model row, for online scoring (same code path as training)."""
+    frame = pd.DataFrame([record])
+    return to_model_matrix(build_features(frame, spec), spec)

@@ -1,0 +1,48 @@
+"""Where each artifact of a model lives in the object store (keys relative to its root)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+LANDING_FORMATS = ("parquet", "csv")
+
+
+def landing_keys(model: str, kind: str, day: dt.date) -> list[str]:
+    """Candidate keys of a delivered file, in the order they are looked for."""
+    return [f"{model}/landing/{kind}/{day.isoformat()}.{ext}" for ext in LANDING_FORMATS]
+
+
+def raw_key(model: str, day: dt.date) -> str:
+    return f"{model}/raw/dt={day.isoformat()}/data.parquet"
+
+
+def outcomes_key(model: str, day: dt.date) -> str:
+    return f"{model}/outcomes/dt={day.isoformat()}/data.parquet"
+
+
+def quarantine_key(model: str, kind: str, day: dt.date) -> str:
+    return f"{model}/quarantine/{kind}/dt={day.isoformat()}/rows.parquet"
+
+
+def features_key(model: str, day: dt.date) -> str:
+    return f"{model}/features/dt={day.isoformat()}/data.parquet"
+
+
+def training_set_key(model: str, fingerprint: str, split: str) -> str:
+    return f"{model}/training_sets/{fingerprint}/{split}.parquet"
+
+
+def model_artifact_key(model: str, version: int, name: str) -> str:
+    """``name`` is model.txt, card.json or reference.parquet."""
+    return f"{model}/models/v{version}/{name}"
+
+
+def report_key(model: str, version: int, name: str) -> str:
+    """``name`` is evaluation.html or evaluation.json."""
+    return f"{model}/reports/v{version}/{name}"
+
+
+def manifest_key(asset_path: list[str]) -> str:
+    """The small JSON record an unpartitioned asset hands to the next one."""
+    model, *rest = asset_path
+    return f"{model}/manifests/{'__'.join(rest)}.json"

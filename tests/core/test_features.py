@@ -1,0 +1,62 @@
+"""Feature engineering: derived ratios, categorical encoding and the online path agree."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml_platform_assets.core.features import (
+    build_features,
+    categorical_indices,
+    feature_vector,
+    features_code_version,
+    to_model_matrix,
+)
+from ml_platform_assets.core.spec import load_specs
+
+SPEC = load_specs()["credit_default"]
+
+
+def _rows() -> pd.DataFrame:
+    data = {"application_id": ["a", "b"], "applied_at": pd.to_datetime(["2026-01-01"] * 2)}
+    for col in SPEC.features.numeric:
+        data[col] = [1.0, 2.0]
+    data |= {"annual_income": [50_000.0, 0.0], "loan_amount": [500.0, 800.0]}
+    data |= {"prior_loans_count": [4.0, 0.0], "prior_loans_repaid": [3.0, 0.0]}
+    for col, rule in {**SPEC.features.categorical, **SPEC.protected_attributes}.items():
+        data[col] = [rule.values[1], "never-seen"]
+    return pd.DataFrame(data)
+
+
+def test_ratios_are_missing_when_the_denominator_is_zero() -> None:
+    features = build_features(_rows(), SPEC)
+    assert features["loan_to_income"].tolist()[0] == pytest.approx(0.01)
+    assert np.isnan(features["loan_to_income"].iloc[1])
+    assert features["prior_repaid_share"].iloc[0] == pytest.approx(0.75)
+    assert np.isnan(features["prior_repaid_share"].iloc[1])
+
+
+def test_protected_attributes_kept_but_never_in_the_matrix() -> None:
+    features = build_features(_rows(), SPEC)
+    assert "age_band" in features
+    matrix = to_model_matrix(features, SPEC)
+    assert matrix.shape == (2, len(SPEC.model_features))
+
+
+def test_categories_encode_by_spec_position_and_unknown_is_missing() -> None:
+    matrix = to_model_matrix(build_features(_rows(), SPEC), SPEC)
+    for j in categorical_indices(SPEC):
+        assert matrix[0, j] == 1.0
+        assert np.isnan(matrix[1, j])
+
+
+def test_online_vector_equals_the_training_row() -> None:
+    rows = _rows()
+    batch = to_model_matrix(build_features(rows, SPEC), SPEC)
+    single = feature_vector(rows.iloc[0].to_dict(), SPEC)
+    np.testing.assert_array_equal(single[0], batch[0])
+
+
+def test_code_version_changes_with_the_feature_section() -> None:
+    changed = SPEC.model_copy(update={"features": SPEC.features.model_copy(update={"derived": {}})})
+    assert features_code_version(SPEC) != features_code_version(changed)
+    assert features_code_version(SPEC) == features_code_version(load_specs()["credit_default"])

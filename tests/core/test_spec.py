@@ -1,0 +1,73 @@
+"""Model specs: the built-in spec loads, bad specs name their file and field."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ml_platform_assets.core.spec import BUILTIN_SPECS_DIR, SpecError, load_spec, load_specs
+
+
+def _write(tmp_path: Path, name: str, data: dict) -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def _builtin() -> dict:
+    return yaml.safe_load((BUILTIN_SPECS_DIR / "credit_default.yaml").read_text())
+
+
+def test_builtin_credit_default_loads_with_ordered_inputs() -> None:
+    spec = load_specs()["credit_default"]
+    assert spec.model_features[:2] == ["annual_income", "debt_to_income"]
+    assert "age_band" not in spec.model_features
+    assert len(spec.features.numeric) == 30 and len(spec.features.categorical) == 6
+    by_name = dict(zip(spec.model_features, spec.monotone_vector, strict=True))
+    assert by_name["bureau_score"] == -1 and by_name["prior_delinquencies"] == 1
+
+
+def test_extra_folder_adds_models(tmp_path: Path) -> None:
+    data = _builtin() | {"name": "merchant_fraud"}
+    _write(tmp_path, "merchant_fraud.yaml", data)
+    assert set(load_specs(tmp_path)) == {"credit_default", "merchant_fraud"}
+
+
+def test_duplicate_model_name_is_refused(tmp_path: Path) -> None:
+    _write(tmp_path, "copy.yaml", _builtin())
+    with pytest.raises(SpecError, match=r"copy\.yaml: model 'credit_default' is already defined"):
+        load_specs(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda d: d["gates"].update(min_auc="high"), "gates.min_auc"),
+        (lambda d: d["windows"].pop("oot_days"), "windows.oot_days"),
+        (lambda d: d.update(name="Credit Default"), "name"),
+        (lambda d: d["monotone_constraints"].update(age_band="increasing"), ""),
+        (lambda d: d["features"]["numeric"]["loan_amount"].update(maxx=3), "maxx"),
+    ],
+)
+def test_bad_spec_names_file_and_field(tmp_path: Path, change, field: str) -> None:
+    data = _builtin()
+    change(data)
+    path = _write(tmp_path, "bad.yaml", data)
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    assert str(path) in str(info.value)
+    assert field in str(info.value)
+
+
+def test_protected_attribute_cannot_be_a_feature(tmp_path: Path) -> None:
+    data = _builtin()
+    data["features"]["categorical"]["age_band"] = data["protected_attributes"]["age_band"]
+    with pytest.raises(SpecError, match="must not be model features"):
+        load_spec(_write(tmp_path, "leak.yaml", data))
+
+
+def test_unreadable_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: [unclosed")
+    with pytest.raises(SpecError, match="broken.yaml: not valid YAML"):
+        load_spec(path)

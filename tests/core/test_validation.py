@@ -1,0 +1,116 @@
+"""Validation of delivered files: unusable files fail with their name, bad rows are quarantined."""
+
+import datetime as dt
+import io
+
+import pandas as pd
+import pytest
+
+from ml_platform_assets.core.spec import load_specs
+from ml_platform_assets.core.validation import (
+    REASON_COLUMN,
+    LandingFileError,
+    read_table,
+    reason_counts,
+    validate_applications,
+    validate_outcomes,
+)
+
+SPEC = load_specs()["credit_default"]
+DAY = dt.date(2026, 1, 5)
+
+
+def _rows(n: int = 4) -> pd.DataFrame:
+    """Valid applications as text, the way a CSV delivers them."""
+    data = {
+        "application_id": [f"a{i}" for i in range(n)],
+        "applied_at": [f"2026-01-05T10:0{i}:00" for i in range(n)],
+    }
+    for col, rule in SPEC.features.numeric.items():
+        data[col] = [str(rule.min if rule.min is not None else 1)] * n
+    for col, rule in {**SPEC.features.categorical, **SPEC.protected_attributes}.items():
+        data[col] = [rule.values[0]] * n
+    return pd.DataFrame(data)
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()
+
+
+def test_clean_file_passes_typed() -> None:
+    frame = read_table(_csv(_rows()), "2026-01-05.csv")
+    valid, bad = validate_applications(frame, SPEC, DAY, "2026-01-05.csv")
+    assert len(valid) == 4 and bad.empty
+    assert valid["annual_income"].dtype == "float64"
+    assert valid["applied_at"].dtype.kind == "M"
+
+
+def test_unparseable_file_names_the_file() -> None:
+    with pytest.raises(LandingFileError, match=r"s3://b/landing/2026-01-05\.parquet: cannot be parsed"):
+        read_table(b"not parquet at all", "s3://b/landing/2026-01-05.parquet")
+
+
+def test_missing_column_names_file_and_column() -> None:
+    frame = _rows().drop(columns=["bureau_score", "state"])
+    with pytest.raises(LandingFileError, match=r"day\.csv: missing required column\(s\) bureau_score, state"):
+        validate_applications(frame, SPEC, DAY, "day.csv")
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("annual_income", "lots", "annual_income: not a number"),
+        ("bureau_score", "900", "bureau_score: above maximum 850"),
+        ("loan_amount", "-5", "loan_amount: below minimum 10"),
+        ("merchant_category", "casino", "merchant_category: unknown value"),
+        ("age_band", "12-17", "age_band: unknown value"),
+        ("applied_at", "2026-01-06T01:00:00", "applied_at: not on 2026-01-05"),
+        ("applied_at", "yesterday", "applied_at: missing or not a timestamp"),
+        ("application_id", "", "application_id: missing"),
+    ],
+)
+def test_bad_rows_are_quarantined_with_their_reason(column: str, value: str, reason: str) -> None:
+    frame = _rows()
+    frame.loc[1, column] = value
+    valid, bad = validate_applications(frame, SPEC, DAY, "day.csv")
+    assert len(valid) == 3
+    assert bad[REASON_COLUMN].tolist() == [reason]
+    assert bad["application_id"].tolist() == [frame.loc[1, "application_id"]]
+
+
+def test_duplicate_ids_quarantine_every_copy() -> None:
+    frame = _rows()
+    frame.loc[2, "application_id"] = "a0"
+    valid, bad = validate_applications(frame, SPEC, DAY, "day.csv")
+    assert sorted(valid["application_id"]) == ["a1", "a3"]
+    assert reason_counts(bad) == {"application_id: duplicate id": 2}
+
+
+def test_missing_feature_values_are_allowed() -> None:
+    frame = _rows()
+    frame.loc[0, "debt_to_income"] = ""
+    valid, bad = validate_applications(frame, SPEC, DAY, "day.csv")
+    assert bad.empty and valid["debt_to_income"].isna().sum() == 1
+
+
+def test_parquet_numeric_columns_pass_through() -> None:
+    frame = _rows()
+    frame["annual_income"] = 50_000.0
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer)
+    parsed = read_table(buffer.getvalue(), "x.parquet")
+    valid, bad = validate_applications(parsed, SPEC, DAY, "x.parquet")
+    assert bad.empty and (valid["annual_income"] == 50_000.0).all()
+
+
+def test_outcomes_validated_and_mapped_to_bad_flag() -> None:
+    frame = pd.DataFrame(
+        {
+            "application_id": ["a", "b", "c", "c"],
+            "outcome_date": ["2026-01-05"] * 3 + ["2026-01-05"],
+            "is_bad": ["1", "0", "1.0", "0"],
+        }
+    )
+    valid, bad = validate_outcomes(frame, SPEC, DAY, "o.csv", "outcome_date")
+    assert valid["is_bad"].tolist() == [1, 0]
+    assert reason_counts(bad) == {"application_id: duplicate id": 2}
