@@ -1,0 +1,121 @@
+"""Moving an alias (the champion pointer) inside a caller's transaction.
+
+The pointer row is locked first (``SELECT ... FOR UPDATE`` on MySQL; SQLite's ``BEGIN
+IMMEDIATE`` already holds the write lock), so concurrent moves of one model's alias queue and
+each history row starts from the version the previous row ended at. History rows are only ever
+inserted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ml_platform_assets.registry.records import (
+    CHAMPION,
+    AliasEvent,
+    RegistryError,
+    Status,
+    fetch_version,
+    to_event,
+)
+from resources.schema import alias_events, model_aliases, model_versions, utcnow
+
+
+def _lock_pointer(conn: Connection, model: str, alias: str) -> Any:
+    query = sa.select(model_aliases).where(
+        model_aliases.c.model == model, model_aliases.c.alias == alias
+    )
+    return conn.execute(query.with_for_update()).first()
+
+
+def move_alias(
+    conn: Connection, model: str, alias: str, version: int, *, reason: str, actor: str
+) -> AliasEvent:
+    """Points ``alias`` at ``version``; a no-op returning the current event if it already is."""
+    pointer = _lock_pointer(conn, model, alias)
+    fetch_version(conn, model, version)
+    if pointer is not None and pointer.version == version:
+        query = sa.select(alias_events).where(alias_events.c.id == pointer.event_id)
+        return to_event(conn.execute(query).one())
+    return _record_move(conn, model, alias, pointer, version, "promote", reason, actor)
+
+
+def roll_back_alias(
+    conn: Connection, model: str, alias: str, *, reason: str, actor: str
+) -> AliasEvent:
+    """Points ``alias`` back at the version it held before the current one."""
+    pointer = _lock_pointer(conn, model, alias)
+    if pointer is None:
+        raise RegistryError(
+            f"Model '{model}' has no {alias} yet, so there is nothing to roll back."
+        )
+    earlier = previous_holders(conn, model, alias)
+    if not earlier:
+        raise RegistryError(
+            f"Model '{model}' has no earlier {alias} to roll back to: "
+            f"v{pointer.version} is the first."
+        )
+    return _record_move(conn, model, alias, pointer, earlier[-1], "rollback", reason, actor)
+
+
+def previous_holders(conn: Connection, model: str, alias: str) -> list[int]:
+    """Returns the versions a rollback would restore, most recent last.
+
+    The history replays as a stack: a promotion pushes the version it replaced and a rollback
+    pops it, so two rollbacks in a row go two champions back rather than undoing each other.
+    """
+    query = (
+        sa.select(alias_events.c.action, alias_events.c.from_version)
+        .where(alias_events.c.model == model, alias_events.c.alias == alias)
+        .order_by(alias_events.c.id)
+    )
+    stack: list[int] = []
+    for action, from_version in conn.execute(query):
+        if action == "rollback":
+            stack.pop()
+        elif from_version is not None:
+            stack.append(from_version)
+    return stack
+
+
+def _record_move(
+    conn: Connection,
+    model: str,
+    alias: str,
+    pointer: Any,
+    to_version: int,
+    action: str,
+    reason: str,
+    actor: str,
+) -> AliasEvent:
+    """Appends the history row, moves the pointer and updates both versions' statuses."""
+    from_version = pointer.version if pointer is not None else None
+    event = dict(model=model, alias=alias, from_version=from_version, to_version=to_version)
+    event.update(action=action, reason=reason, actor=actor, created_at=utcnow())
+    event_id = conn.execute(alias_events.insert().values(**event)).inserted_primary_key[0]
+    target = dict(version=to_version, updated_at=event["created_at"], event_id=event_id)
+    if pointer is None:
+        conn.execute(model_aliases.insert().values(model=model, alias=alias, **target))
+    else:
+        conn.execute(
+            model_aliases.update()
+            .where(model_aliases.c.model == model, model_aliases.c.alias == alias)
+            .values(**target)
+        )
+    if alias == CHAMPION:
+        if from_version is not None:
+            left = Status.ROLLED_BACK if action == "rollback" else Status.RETIRED
+            _set_status(conn, model, from_version, left)
+        _set_status(conn, model, to_version, Status.CHAMPION)
+    return AliasEvent(id=event_id, **event)
+
+
+def _set_status(conn: Connection, model: str, version: int, status: str) -> None:
+    conn.execute(
+        model_versions.update()
+        .where(model_versions.c.model == model, model_versions.c.version == version)
+        .values(status=status)
+    )

@@ -1,0 +1,212 @@
+"""The platform's database: SQLite embedded, MySQL/MariaDB in production, one migrated schema.
+
+Engines are cached per URL per process. SQLite gets WAL, a busy timeout and foreign keys, and
+transactions that can take the write lock up front (``BEGIN IMMEDIATE``) so that concurrent
+writers queue instead of failing. A server that cannot be reached raises ``DatabaseError`` with a
+sentence naming the host and port.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from pydantic import Field
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DATABASE_URL = "sqlite:///.ml_platform/registry.db"
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+CONNECT_TIMEOUT_SECONDS = 5
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+_engines: dict[tuple[int, str], Engine] = {}
+_engines_lock = threading.Lock()
+
+
+class DatabaseError(RuntimeError):
+    """The database could not be reached or used; the message says where and why."""
+
+
+def get_engine(url: str) -> Engine:
+    """Returns this process's engine for ``url``, creating it on first use."""
+    # Keyed by pid too: pooled connections must not be shared with forked children.
+    key = (os.getpid(), url)
+    with _engines_lock:
+        if key not in _engines:
+            _engines[key] = _create_engine(make_url(url))
+        return _engines[key]
+
+
+def dispose_engine(url: str) -> None:
+    """Closes this process's pooled connections for ``url`` and forgets the engine."""
+    with _engines_lock:
+        engine = _engines.pop((os.getpid(), url), None)
+    if engine is not None:
+        engine.dispose()
+
+
+def describe(url: URL) -> str:
+    """Names a database for people without revealing its password."""
+    if url.get_backend_name() == "sqlite":
+        return f"SQLite database {url.database or ':memory:'}"
+    return f"{url.get_backend_name()} at {url.host}:{url.port or 3306} (database '{url.database}')"
+
+
+def _create_engine(url: URL) -> Engine:
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        engine = _sqlite_engine(url)
+    elif backend in ("mysql", "mariadb"):
+        if "+" not in url.drivername:
+            url = url.set(drivername=f"{backend}+pymysql")
+        engine = sa.create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_recycle=3600,
+            # Fewer gap locks than REPEATABLE READ; row locks still serialize writers.
+            isolation_level="READ COMMITTED",
+            connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "charset": "utf8mb4"},
+        )
+    else:
+        engine = sa.create_engine(url, pool_pre_ping=True)
+    where = describe(url)
+
+    @sa.event.listens_for(engine, "handle_error")
+    def _explain_connect_failure(context: Any) -> Exception | None:
+        if context.connection is not None or context.is_pre_ping:
+            return None
+        return DatabaseError(f"Cannot connect to {where}: {context.original_exception}")
+
+    return engine
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+
+    @sa.event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself; pysqlite's implicit transactions skip DDL.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        _enable_wal(cursor)
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get("ml_platform_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switches a database file to WAL once; readers then never block the writer."""
+    # The switch needs an exclusive lock and SQLite does not wait for it (no busy handler), so
+    # processes opening a new file together retry until one of them has switched it.
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+@contextmanager
+def transaction(engine: Engine, *, write: bool = False) -> Iterator[Connection]:
+    """Yields a connection inside a transaction committed on success, rolled back on error.
+
+    Args:
+        engine: From ``get_engine``.
+        write: Take SQLite's write lock at BEGIN. A transaction that reads and then writes
+            needs it: otherwise two such transactions can both read and one fails with
+            "database is locked". On MySQL use ``SELECT ... FOR UPDATE`` for the same effect.
+    """
+    with engine.connect() as connection:
+        if write:
+            connection.execution_options(ml_platform_write=True)
+        with connection.begin():
+            yield connection
+
+
+def alembic_config(connection: Connection | None = None) -> AlembicConfig:
+    """Returns an Alembic config for this package's migrations, bound to ``connection``."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Brings the schema to the newest migration; safe to repeat and to run concurrently."""
+    is_mysql = engine.dialect.name in ("mysql", "mariadb")
+    lock_name = f"ml_platform_migrate_{engine.url.database}"[:64]
+    with engine.connect() as connection:
+        if is_mysql:
+            # MySQL DDL is not transactional, so concurrent migrators queue on a named lock.
+            got = connection.execute(sa.text("SELECT GET_LOCK(:n, 120)"), {"n": lock_name})
+            if got.scalar() != 1:
+                raise DatabaseError(f"Timed out waiting to migrate {describe(engine.url)}.")
+            connection.commit()
+        try:
+            connection.execution_options(ml_platform_write=True)
+            with connection.begin():
+                command.upgrade(alembic_config(connection), "head")
+        finally:
+            # A lost connection releases the lock itself; keep the original error visible.
+            with suppress(sa.exc.DBAPIError):
+                if is_mysql:
+                    connection.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": lock_name})
+                    connection.commit()
+    logger.info("Database schema of %s is up to date.", describe(engine.url))
+
+
+def _resolved(value: Any) -> Any:
+    # Outside a Dagster run a resource field still holds the EnvVar itself, not its value.
+    return value.get_value() if isinstance(value, dg.EnvVar) else value
+
+
+class DatabaseResource(dg.ConfigurableResource):
+    """The platform's relational database (model registry, ledger, decisions)."""
+
+    url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description=(
+            "SQLAlchemy URL: sqlite:///path/to.db (embedded) or "
+            "mysql+pymysql://user:password@host:3306/database; pass secrets as dg.EnvVar."
+        ),
+    )
+
+    def get_engine(self) -> Engine:
+        """Returns the cached engine for ``url``."""
+        return get_engine(_resolved(self.url))
+
+    def migrate(self) -> None:
+        """Applies every pending migration; a no-op when the schema is current."""
+        migrate(self.get_engine())
+
+    @contextmanager
+    def transaction(self, *, write: bool = False) -> Iterator[Connection]:
+        """Yields a connection in a transaction; see ``resources.database.transaction``."""
+        with transaction(self.get_engine(), write=write) as connection:
+            yield connection

@@ -1,0 +1,101 @@
+"""The one place that reads the environment and turns it into resources.
+
+Embedded by default (a local folder and SQLite inside it); production by setting
+``ML_PLATFORM_OBJECT_STORE=s3://...`` and ``ML_PLATFORM_DATABASE_URL=mysql+pymysql://...``.
+Every variable is documented in ``.env.example`` at the repository root.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import dagster as dg
+
+from resources.database import DEFAULT_DATABASE_URL, DatabaseResource
+from resources.object_store import ObjectStoreResource
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_OBJECT_STORE = ".ml_platform"
+_SECRETS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
+def _setting(env: Mapping[str, str], name: str, *, from_process: bool) -> str | None:
+    """Returns a variable's value, or a ``dg.EnvVar`` when it comes from the process.
+
+    An ``EnvVar`` keeps the value out of the run's stored config: Dagster shows the variable's
+    name and resolves it when the run starts. An explicit mapping (tests, tools) is used as is.
+    """
+    value = env.get(name) or None
+    if value is None or not from_process:
+        return value
+    return dg.EnvVar(name)
+
+
+def default_database_url(object_store: str) -> str:
+    """SQLite next to a local object store; the embedded default when the store is S3."""
+    if object_store.startswith("s3://"):
+        return DEFAULT_DATABASE_URL
+    return f"sqlite:///{object_store.rstrip('/')}/registry.db"
+
+
+def resources_from_env(env: Mapping[str, str] | None = None) -> dict[str, dg.ConfigurableResource]:
+    """Returns the ``object_store`` and ``database`` resources the environment describes.
+
+    Args:
+        env: Variables to read; the process environment when None. Secrets read from the
+            process environment are passed as ``dg.EnvVar``, never as literal config.
+    """
+    from_process = env is None
+    env = os.environ if env is None else env
+    store_uri = env.get("ML_PLATFORM_OBJECT_STORE") or DEFAULT_OBJECT_STORE
+    object_store = ObjectStoreResource(
+        uri=store_uri,
+        endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+        region_name=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+        **{name.lower(): _setting(env, name, from_process=from_process) for name in _SECRETS},
+    )
+    database_url = _setting(env, "ML_PLATFORM_DATABASE_URL", from_process=from_process)
+    if database_url is None:
+        database_url = default_database_url(store_uri)
+        if store_uri.startswith("s3://"):
+            logger.warning(
+                "The object store is S3 but ML_PLATFORM_DATABASE_URL is unset: the registry "
+                "falls back to a local SQLite file (%s).",
+                database_url,
+            )
+    return {"object_store": object_store, "database": DatabaseResource(url=database_url)}
+
+
+def specs_dir_from_env(env: Mapping[str, str] | None = None) -> str | None:
+    """Returns the folder of extra model specs (``ML_PLATFORM_SPECS_DIR``), if set."""
+    env = os.environ if env is None else env
+    return env.get("ML_PLATFORM_SPECS_DIR") or None
+
+
+LOCAL_INSTANCE_YAML = """# Created by ml-platform for runs made without DAGSTER_HOME.
+telemetry:
+  enabled: false
+"""
+
+
+def dagster_instance(env: Mapping[str, str] | None = None) -> dg.DagsterInstance:
+    """Returns the Dagster instance under ``DAGSTER_HOME``.
+
+    When it is unset, runs still persist: a local instance under ``.ml_platform/dagster`` is
+    created, so the Dagster UI started with that DAGSTER_HOME shows them.
+    """
+    env = os.environ if env is None else env
+    home = env.get("DAGSTER_HOME")
+    if not home:
+        local = Path(DEFAULT_OBJECT_STORE, "dagster").resolve()
+        local.mkdir(parents=True, exist_ok=True)
+        config = local / "dagster.yaml"
+        if not config.exists():
+            config.write_text(LOCAL_INSTANCE_YAML)
+        logger.info("DAGSTER_HOME is unset: using the local instance in %s", local)
+        home = str(local)
+    return dg.DagsterInstance.from_config(home)

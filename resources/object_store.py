@@ -1,0 +1,276 @@
+"""Object store: artifacts by '/'-separated key, on local disk or S3.
+
+Every write publishes a complete object or nothing: a reader never sees half a file, and a failed
+write leaves no temporary file behind. Each write returns the content's sha256 so callers can
+record what a model or a decision depended on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import quote
+
+import dagster as dg
+import pandas as pd
+from dagster_aws.s3 import S3Resource
+from pydantic import Field
+
+logger = logging.getLogger(__name__)
+
+_CHUNK = 1024 * 1024
+
+
+class ObjectStoreError(RuntimeError):
+    """The object store refused or could not complete a request; the message says why."""
+
+
+class ObjectNotFound(ObjectStoreError, KeyError):
+    """No object exists under the requested key; the message names its URI."""
+
+    def __str__(self) -> str:
+        # KeyError would otherwise print the message quoted like a dictionary key.
+        return str(self.args[0]) if self.args else ""
+
+
+class ObjectStoreUnavailable(ObjectStoreError):
+    """The store's endpoint did not answer; retrying later may succeed."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """A published object: where it lives and what it contains."""
+
+    key: str
+    uri: str
+    sha256: str
+    size: int
+
+
+def validate_key(key: str) -> str:
+    """Returns ``key`` when it is a relative '/'-separated key, else raises ``ValueError``.
+
+    Segments may not be empty or start with '.', which rules out '..' escapes and keeps the
+    names of in-flight temporary files apart from real keys.
+    """
+    segments = key.split("/")
+    if not key or any(not s or s.startswith(".") or "\\" in s for s in segments):
+        raise ValueError(f"Invalid object key {key!r}: use relative '/'-separated names.")
+    return key
+
+
+def file_sha256(handle: IO[bytes]) -> tuple[str, int]:
+    """Returns the sha256 hex digest and size of a binary file, read from its start."""
+    handle.seek(0)
+    digest, size = hashlib.sha256(), 0
+    while chunk := handle.read(_CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+    handle.seek(0)
+    return digest.hexdigest(), size
+
+
+def _json_default(value: Any) -> Any:
+    # NumPy scalars (metrics straight from a model) become numbers rather than strings.
+    return value.item() if hasattr(value, "item") else str(value)
+
+
+class ObjectStore(ABC):
+    """Keyed artifact storage with all-or-nothing writes."""
+
+    @abstractmethod
+    def uri(self, key: str) -> str:
+        """Returns the absolute URI of ``key`` (``file://...`` or ``s3://...``)."""
+
+    @abstractmethod
+    def _write(self, key: str, fill: Callable[[IO[bytes]], Any]) -> StoredObject:
+        """Publishes what ``fill`` writes into a private buffer as one complete object."""
+
+    @abstractmethod
+    def get_bytes(self, key: str) -> bytes:
+        """Returns the object's content; raises ``ObjectNotFound`` when it does not exist."""
+
+    @abstractmethod
+    def exists(self, key: str) -> bool:
+        """Tells whether an object is published under ``key``."""
+
+    @abstractmethod
+    def list(self, prefix: str = "") -> list[str]:
+        """Returns the sorted keys that start with ``prefix``."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Removes the object; deleting a missing key is not an error."""
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Removes every object whose key starts with ``prefix`` and returns how many."""
+        keys = self.list(prefix)
+        for key in keys:
+            self.delete(key)
+        return len(keys)
+
+    def put_bytes(self, key: str, data: bytes) -> StoredObject:
+        """Publishes ``data`` under ``key``, replacing any previous object."""
+        return self._write(key, lambda f: f.write(data))
+
+    def put_file(self, key: str, path: Path) -> StoredObject:
+        """Publishes a local file, streamed rather than loaded into memory."""
+        with open(path, "rb") as src:
+            return self._write(key, lambda f: shutil.copyfileobj(src, f, _CHUNK))
+
+    def put_parquet(self, key: str, df: pd.DataFrame) -> StoredObject:
+        """Publishes a DataFrame as parquet."""
+        return self._write(key, lambda f: df.to_parquet(f))
+
+    def get_parquet(self, key: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """Reads a parquet object, optionally only some ``columns``."""
+        return pd.read_parquet(io.BytesIO(self.get_bytes(key)), columns=columns)
+
+    def put_json(self, key: str, obj: Any) -> StoredObject:
+        """Publishes ``obj`` as JSON with sorted keys, so equal content hashes equally."""
+        text = json.dumps(obj, sort_keys=True, indent=2, default=_json_default) + "\n"
+        return self.put_bytes(key, text.encode())
+
+    def get_json(self, key: str) -> Any:
+        """Reads a JSON object."""
+        return json.loads(self.get_bytes(key))
+
+
+class LocalObjectStore(ObjectStore):
+    """Objects as files under ``root``; each write is a temp file renamed into place."""
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root).resolve()
+
+    def __repr__(self) -> str:
+        return f"LocalObjectStore({str(self.root)!r})"
+
+    def _path(self, key: str) -> Path:
+        return self.root.joinpath(*validate_key(key).split("/"))
+
+    def uri(self, key: str) -> str:
+        return _file_uri(self._path(key))
+
+    def _write(self, key: str, fill: Callable[[IO[bytes]], Any]) -> StoredObject:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Same directory as the target so that os.replace is an atomic rename.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w+b") as handle:
+                fill(handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+                sha256, size = file_sha256(handle)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _fsync_directory(path.parent)
+        logger.debug("Published %s (%d bytes)", path, size)
+        return StoredObject(key=key, uri=_file_uri(path), sha256=sha256, size=size)
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise ObjectNotFound(f"No object at {self.uri(key)}.") from None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def list(self, prefix: str = "") -> list[str]:
+        # Walk only the deepest directory the prefix names, then filter by the full prefix.
+        folder = prefix.rpartition("/")[0]
+        directory = self._path(folder) if folder else self.root
+        if not directory.is_dir():
+            return []
+        relative = (p.relative_to(self.root) for p in directory.rglob("*") if p.is_file())
+        keys = (r.as_posix() for r in relative if not any(s.startswith(".") for s in r.parts))
+        return sorted(k for k in keys if k.startswith(prefix))
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+
+def _file_uri(path: Path) -> str:
+    # Path.as_uri() escapes '=', which would turn dt=2026-01-01 into dt%3D2026-01-01.
+    return "file://" + quote(path.as_posix(), safe="/=+,;:@!$&'()*~")
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Makes a rename durable; some filesystems do not support fsync on directories."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _resolved(value: Any) -> Any:
+    # Outside a Dagster run a resource field still holds the EnvVar itself, not its value.
+    return value.get_value() if isinstance(value, dg.EnvVar) else value
+
+
+class ObjectStoreResource(dg.ConfigurableResource):
+    """Where the platform keeps its artifacts: a local folder or an S3 bucket and prefix."""
+
+    uri: str = Field(
+        default=".ml_platform",
+        description="A local folder (relative to the working directory) or s3://bucket/prefix.",
+    )
+    endpoint_url: str | None = Field(
+        default=None, description="S3 endpoint for S3-compatible stores; None means AWS."
+    )
+    region_name: str | None = Field(default=None, description="S3 region.")
+    aws_access_key_id: str | None = Field(
+        default=None, description="S3 access key; None uses the default AWS credential chain."
+    )
+    aws_secret_access_key: str | None = Field(
+        default=None, description="S3 secret key; pass it as dg.EnvVar, never as a literal."
+    )
+    aws_session_token: str | None = Field(default=None, description="S3 session token.")
+    max_attempts: int = Field(
+        default=5,
+        description="Attempts per S3 request, retried with backoff on throttling and 5xx.",
+    )
+
+    def get_store(self) -> ObjectStore:
+        """Returns the store the ``uri`` names."""
+        uri = _resolved(self.uri)
+        if not uri.startswith("s3://"):
+            return LocalObjectStore(Path(uri))
+        from resources.s3_object_store import S3ObjectStore, split_s3_uri
+
+        bucket, prefix = split_s3_uri(uri)
+        s3 = S3Resource(
+            endpoint_url=_resolved(self.endpoint_url),
+            region_name=_resolved(self.region_name),
+            aws_access_key_id=_resolved(self.aws_access_key_id),
+            aws_secret_access_key=_resolved(self.aws_secret_access_key),
+            aws_session_token=_resolved(self.aws_session_token),
+            max_attempts=self.max_attempts,
+        )
+        return S3ObjectStore(s3.get_client(), bucket, prefix)
+
+
+def __getattr__(name: str) -> Any:
+    # S3ObjectStore lives in its own module (it imports this one); re-export it lazily.
+    if name == "S3ObjectStore":
+        from resources.s3_object_store import S3ObjectStore
+
+        return S3ObjectStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

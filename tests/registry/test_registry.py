@@ -1,0 +1,181 @@
+"""The model registry on SQLite and MariaDB: versions, evaluations, promotion, rollback and the
+champion history, through ``ModelRegistry`` on a freshly migrated database.
+"""
+
+import datetime as dt
+
+import pytest
+
+from ml_platform_assets.registry import (
+    ModelRegistry,
+    RegistryError,
+    Status,
+    VersionNotFoundError,
+)
+
+
+def _register(registry: ModelRegistry, model: str = "credit_default", **overrides) -> int:
+    fields = dict(
+        artifact_uri=f"s3://artifacts/{model}/models/vN/model.txt",
+        model_sha256="ab" * 32,
+        training_set_fingerprint="f1e2d3",
+        code_version="0.1.0",
+        git_commit="abc1234",
+        params={"num_leaves": 31, "learning_rate": 0.05},
+        windows={"train": ["2026-01-01", "2026-03-31"], "oot": ["2026-04-01", "2026-04-30"]},
+        features=["income", "age", "purpose"],
+        spec={"name": model, "target": "defaulted"},
+    )
+    return registry.register_version(model, **{**fields, **overrides}).version
+
+
+def _evaluate(registry: ModelRegistry, version: int, passed: bool = True, auc: float = 0.8):
+    registry.record_evaluation(
+        "credit_default",
+        version,
+        metrics={"auc": auc, "ks": 0.4},
+        gates=[{"name": "auc_floor", "passed": passed}],
+        passed=passed,
+        report_uri=f"s3://artifacts/credit_default/reports/v{version}/evaluation.html",
+        report_sha256="cd" * 32,
+        champion_version=None,
+    )
+
+
+def test_versions_count_up_per_model(registry: ModelRegistry):
+    assert [_register(registry) for _ in range(3)] == [1, 2, 3]
+    assert _register(registry, "fraud") == 1
+
+    assert registry.list_models() == ["credit_default", "fraud"]
+    assert [v.version for v in registry.list_versions("credit_default")] == [1, 2, 3]
+    assert registry.list_versions("unknown") == []
+
+
+def test_a_version_keeps_its_provenance(registry: ModelRegistry):
+    before = dt.datetime.now(dt.UTC)
+    version = _register(registry, git_commit=None)
+
+    stored = registry.get_version("credit_default", version)
+    assert stored.status == Status.TRAINED
+    assert stored.params == {"num_leaves": 31, "learning_rate": 0.05}
+    assert stored.windows["oot"] == ["2026-04-01", "2026-04-30"]
+    assert stored.features == ["income", "age", "purpose"]
+    assert stored.spec == {"name": "credit_default", "target": "defaulted"}
+    assert (stored.metrics, stored.git_commit) == (None, None)
+    assert stored.created_at.tzinfo == dt.UTC and before <= stored.created_at
+
+
+def test_a_missing_version_names_model_and_version(registry: ModelRegistry):
+    with pytest.raises(VersionNotFoundError) as raised:
+        registry.get_version("credit_default", 7)
+
+    assert isinstance(raised.value, KeyError)
+    assert str(raised.value) == "Model 'credit_default' has no version 7."
+
+
+def test_evaluations_set_status_and_metrics(registry: ModelRegistry):
+    good, bad = _register(registry), _register(registry)
+
+    _evaluate(registry, good, passed=True, auc=0.71)
+    _evaluate(registry, good, passed=True, auc=0.82)
+    _evaluate(registry, bad, passed=False, auc=0.55)
+
+    assert registry.get_version("credit_default", good).status == Status.EVALUATED
+    assert registry.get_version("credit_default", good).metrics == {"auc": 0.82, "ks": 0.4}
+    assert registry.get_version("credit_default", bad).status == Status.REJECTED
+    latest = registry.latest_evaluation("credit_default", good)
+    assert latest["metrics"]["auc"] == 0.82 and latest["passed"] is True
+    assert latest["gates"] == [{"name": "auc_floor", "passed": True}]
+    assert registry.latest_evaluation("credit_default", _register(registry)) is None
+    with pytest.raises(VersionNotFoundError):
+        _evaluate(registry, 99)
+
+
+def test_promotion_moves_the_champion_and_retires_the_previous(registry: ModelRegistry):
+    first, second = _register(registry), _register(registry)
+    assert registry.champion("credit_default") is None
+
+    registry.promote("credit_default", first, reason="first model", actor="alice")
+    event = registry.promote("credit_default", second, reason="better AUC", actor="run 42")
+
+    assert registry.champion("credit_default").version == second
+    assert (event.from_version, event.to_version, event.actor) == (first, second, "run 42")
+    assert registry.get_version("credit_default", first).status == Status.RETIRED
+    assert registry.get_version("credit_default", second).status == Status.CHAMPION
+
+
+def test_promoting_the_champion_again_records_nothing(registry: ModelRegistry):
+    version = _register(registry)
+    first = registry.promote("credit_default", version, reason="first", actor="alice")
+
+    again = registry.promote("credit_default", version, reason="retry", actor="alice")
+
+    assert again == first
+    assert len(registry.alias_history("credit_default")) == 1
+
+
+def test_promoting_an_unknown_version_changes_nothing(registry: ModelRegistry):
+    registry.promote("credit_default", _register(registry), reason="first", actor="alice")
+
+    with pytest.raises(VersionNotFoundError, match="no version 5"):
+        registry.promote("credit_default", 5, reason="typo", actor="alice")
+
+    assert registry.champion("credit_default").version == 1
+    assert len(registry.alias_history("credit_default")) == 1
+
+
+def test_the_champion_keeps_its_status_when_re_evaluated(registry: ModelRegistry):
+    version = _register(registry)
+    registry.promote("credit_default", version, reason="first", actor="alice")
+
+    _evaluate(registry, version, passed=False)
+
+    assert registry.get_version("credit_default", version).status == Status.CHAMPION
+
+
+def test_rollbacks_walk_back_through_earlier_champions(registry: ModelRegistry):
+    v1, v2, v3 = (_register(registry) for _ in range(3))
+    for version in (v1, v2, v3):
+        registry.promote("credit_default", version, reason=f"v{version}", actor="ci")
+
+    back = registry.rollback("credit_default", reason="v3 misbehaves", actor="bob")
+    assert (back.from_version, back.to_version, back.action) == (v3, v2, "rollback")
+    assert registry.get_version("credit_default", v3).status == Status.ROLLED_BACK
+    registry.rollback("credit_default", reason="v2 too", actor="bob")
+    assert registry.champion("credit_default").version == v1
+
+    with pytest.raises(RegistryError, match="no earlier champion to roll back to: v1"):
+        registry.rollback("credit_default", reason="again", actor="bob")
+    assert registry.champion("credit_default").version == v1
+
+
+def test_rollback_after_a_new_promotion_returns_to_the_one_it_replaced(registry: ModelRegistry):
+    v1, v2, v3 = (_register(registry) for _ in range(3))
+    registry.promote("credit_default", v1, reason="", actor="ci")
+    registry.promote("credit_default", v2, reason="", actor="ci")
+    registry.rollback("credit_default", reason="", actor="ci")
+    registry.promote("credit_default", v3, reason="", actor="ci")
+
+    assert registry.rollback("credit_default", reason="", actor="ci").to_version == v1
+
+
+def test_rollback_without_a_champion_is_refused(registry: ModelRegistry):
+    _register(registry)
+
+    with pytest.raises(RegistryError, match="has no champion yet"):
+        registry.rollback("credit_default", reason="panic", actor="bob")
+
+
+def test_history_is_one_chain_oldest_first(registry: ModelRegistry):
+    versions = [_register(registry) for _ in range(3)]
+    for version in versions:
+        registry.promote("credit_default", version, reason=f"v{version}", actor="ci")
+    registry.rollback("credit_default", reason="incident 12", actor="bob")
+
+    history = registry.alias_history("credit_default")
+
+    moves = [(e.from_version, e.to_version, e.action) for e in history]
+    assert moves == [(None, 1, "promote"), (1, 2, "promote"), (2, 3, "promote"), (3, 2, "rollback")]
+    assert [e.id for e in history] == sorted(e.id for e in history)
+    assert history[-1].reason == "incident 12" and history[-1].created_at.tzinfo == dt.UTC
+    assert registry.alias_history("other_model") == []

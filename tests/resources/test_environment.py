@@ -1,0 +1,100 @@
+"""Reading the environment into resources: defaults, S3 and MySQL settings, secrets kept as
+``dg.EnvVar``; end to end against the run's SeaweedFS inside a Dagster run.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+
+import ml_platform_assets
+import resources
+import sensors
+from resources.database import DatabaseResource
+from resources.environment import resources_from_env, specs_dir_from_env
+from resources.object_store import LocalObjectStore, ObjectStoreResource
+from resources.s3_object_store import S3ObjectStore
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_generic_top_level_packages_resolve_to_this_project():
+    for package in (resources, sensors, ml_platform_assets):
+        assert Path(package.__file__).resolve().is_relative_to(REPO), package.__file__
+
+
+def test_embedded_defaults():
+    found = resources_from_env({})
+
+    assert found["object_store"].uri == ".ml_platform"
+    assert isinstance(found["object_store"].get_store(), LocalObjectStore)
+    assert found["database"].url == "sqlite:///.ml_platform/registry.db"
+
+
+def test_a_local_store_keeps_its_database_inside_it():
+    found = resources_from_env({"ML_PLATFORM_OBJECT_STORE": "/data/mlp"})
+
+    assert found["database"].url == "sqlite:////data/mlp/registry.db"
+
+
+def test_production_settings():
+    env = {
+        "ML_PLATFORM_OBJECT_STORE": "s3://artifacts/prod",
+        "ML_PLATFORM_DATABASE_URL": "mysql+pymysql://ml:pw@db:3306/registry",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:1",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "example-secret",
+    }
+
+    found = resources_from_env(env)
+
+    store = found["object_store"]
+    assert (store.uri, store.endpoint_url, store.region_name) == (
+        "s3://artifacts/prod",
+        "http://127.0.0.1:1",
+        "eu-west-1",
+    )
+    assert found["database"].url == "mysql+pymysql://ml:pw@db:3306/registry"
+    s3 = store.get_store()
+    assert isinstance(s3, S3ObjectStore) and s3.uri("m/x") == "s3://artifacts/prod/m/x"
+    assert s3.endpoint == "http://127.0.0.1:1"
+
+
+def test_secrets_from_the_process_stay_environment_references(monkeypatch):
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "do-not-store-me")
+    monkeypatch.setenv("ML_PLATFORM_DATABASE_URL", "mysql+pymysql://ml:pw@db/registry")
+
+    found = resources_from_env()
+
+    assert found["object_store"].aws_secret_access_key == "AWS_SECRET_ACCESS_KEY"
+    assert isinstance(found["object_store"].aws_secret_access_key, dg.EnvVar)
+    assert isinstance(found["database"].url, dg.EnvVar)
+    assert "do-not-store-me" not in repr(found)
+
+
+def test_specs_dir():
+    assert specs_dir_from_env({}) is None
+    assert specs_dir_from_env({"ML_PLATFORM_SPECS_DIR": "/specs"}) == "/specs"
+
+
+def test_s3_from_the_environment_works_in_and_out_of_a_run(s3_settings, monkeypatch, tmp_path):
+    bucket = s3_settings["ML_PLATFORM_TEST_S3_BUCKET"]
+    monkeypatch.setenv("ML_PLATFORM_OBJECT_STORE", f"s3://{bucket}/env-test")
+    monkeypatch.setenv("ML_PLATFORM_DATABASE_URL", f"sqlite:///{tmp_path / 'registry.db'}")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_settings["ML_PLATFORM_TEST_S3_ENDPOINT"])
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_settings["ML_PLATFORM_TEST_S3_ACCESS_KEY"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_settings["ML_PLATFORM_TEST_S3_SECRET_KEY"])
+    found = resources_from_env()
+
+    @dg.asset
+    def card(object_store: ObjectStoreResource, database: DatabaseResource) -> str:
+        database.migrate()
+        return object_store.get_store().put_json("m/card.json", {"ok": True}).uri
+
+    result = dg.materialize([card], resources=found)
+
+    assert result.output_for_node("card") == f"s3://{bucket}/env-test/m/card.json"
+    store = found["object_store"].get_store()  # outside a run the EnvVars resolve too
+    assert store.get_json("m/card.json") == {"ok": True}
+    store.delete_prefix("")
