@@ -1,0 +1,1 @@
+"""ml-platform: a credit model's whole life as Dagster assets."""

@@ -1,0 +1,1 @@
+"""The ML domain as plain functions: no Dagster, no storage, no environment."""

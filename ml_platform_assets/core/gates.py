@@ -31,26 +31,44 @@ def evaluate_gates(
     """All gates for a challenger; ``champion_auc`` is None when there is no champion yet."""
     results = [
         GateResult(
-            "min_auc", auc >= gates.min_auc, auc, gates.min_auc,
+            "min_auc",
+            auc >= gates.min_auc,
+            auc,
+            gates.min_auc,
             f"OOT AUC {auc:.4f} must be at least {gates.min_auc:.4f}",
         ),
         GateResult(
-            "score_psi", score_psi < gates.max_score_psi, score_psi, gates.max_score_psi,
+            "score_psi",
+            score_psi < gates.max_score_psi,
+            score_psi,
+            gates.max_score_psi,
             f"score PSI training vs OOT {score_psi:.4f} must be below {gates.max_score_psi:.4f}",
         ),
     ]
     if champion_auc is None:
-        results.insert(1, GateResult(
-            "auc_vs_champion", True, None, gates.max_auc_drop_vs_champion,
-            "no champion yet: the first model only needs the absolute gates",
-        ))
+        results.insert(
+            1,
+            GateResult(
+                "auc_vs_champion",
+                True,
+                None,
+                gates.max_auc_drop_vs_champion,
+                "no champion yet: the first model only needs the absolute gates",
+            ),
+        )
     else:
         floor = champion_auc - gates.max_auc_drop_vs_champion
-        results.insert(1, GateResult(
-            "auc_vs_champion", auc >= floor, auc - champion_auc, gates.max_auc_drop_vs_champion,
-            f"OOT AUC {auc:.4f} vs champion {champion_auc:.4f} on the same rows: may be at most "
-            f"{gates.max_auc_drop_vs_champion:.4f} lower",
-        ))
+        results.insert(
+            1,
+            GateResult(
+                "auc_vs_champion",
+                auc >= floor,
+                auc - champion_auc,
+                gates.max_auc_drop_vs_champion,
+                f"OOT AUC {auc:.4f} vs champion {champion_auc:.4f} on the same rows: may be at "
+                f"most {gates.max_auc_drop_vs_champion:.4f} lower",
+            ),
+        )
     return results
 
 

@@ -49,8 +49,12 @@ class FilesSource(_Strict):
 
 
 class NumericFeature(_Strict):
-    min: float | None = Field(None, description="Smallest valid value; below it a row is quarantined.")
-    max: float | None = Field(None, description="Largest valid value; above it a row is quarantined.")
+    min: float | None = Field(
+        None, description="Smallest valid value; below it a row is quarantined."
+    )
+    max: float | None = Field(
+        None, description="Largest valid value; above it a row is quarantined."
+    )
     description: str = ""
 
 
@@ -210,6 +214,8 @@ def load_specs(extra_dir: str | Path | None = None) -> dict[str, ModelSpec]:
     for file in files:
         spec = load_spec(file)
         if spec.name in specs:
-            raise SpecError(f"{file}: model '{spec.name}' is already defined in {origin[spec.name]}")
+            raise SpecError(
+                f"{file}: model '{spec.name}' is already defined in {origin[spec.name]}"
+            )
         specs[spec.name], origin[spec.name] = spec, file
     return specs

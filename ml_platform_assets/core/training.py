@@ -56,14 +56,20 @@ def train_model(train: pd.DataFrame, valid: pd.DataFrame, spec: ModelSpec) -> Tr
     names = spec.model_features
     cats = categorical_indices(spec)
     train_set = lgb.Dataset(
-        to_model_matrix(train, spec), label=train[LABEL].to_numpy(), feature_name=names,
-        categorical_feature=cats, free_raw_data=True,
+        to_model_matrix(train, spec),
+        label=train[LABEL].to_numpy(),
+        feature_name=names,
+        categorical_feature=cats,
+        free_raw_data=True,
     )
     valid_set = lgb.Dataset(
         to_model_matrix(valid, spec), label=valid[LABEL].to_numpy(), reference=train_set
     )
     booster = lgb.train(
-        params, train_set, num_boost_round=rounds, valid_sets=[valid_set],
+        params,
+        train_set,
+        num_boost_round=rounds,
+        valid_sets=[valid_set],
         callbacks=[lgb.early_stopping(patience, verbose=False)],
     )
     text = booster.model_to_string(num_iteration=booster.best_iteration or -1)

@@ -100,7 +100,10 @@ def point_in_time_join(
         inside = (usable_day >= pd.Timestamp(first)) & (usable_day <= pd.Timestamp(last))
         part = usable[inside.to_numpy()].drop(columns=["outcome_date"])
         splits[split] = part.astype({LABEL: "int8"}).reset_index(drop=True)
-    dropped = {"unlabelled": int(unlabelled.sum()), "outcome_before_application": int(impossible.sum())}
+    dropped = {
+        "unlabelled": int(unlabelled.sum()),
+        "outcome_before_application": int(impossible.sum()),
+    }
     return splits, dropped
 
 
@@ -120,7 +123,7 @@ def fingerprint(splits: dict[str, pd.DataFrame]) -> str:
 
 def _dtype_kind(dtype) -> str:
     """A dtype name that survives a parquet round trip (object and str text both read 'text')."""
-    if pd.api.types.is_string_dtype(dtype) or dtype == object:
+    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
         return "text"
     return str(dtype)
 

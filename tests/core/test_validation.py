@@ -46,13 +46,17 @@ def test_clean_file_passes_typed() -> None:
 
 
 def test_unparseable_file_names_the_file() -> None:
-    with pytest.raises(LandingFileError, match=r"s3://b/landing/2026-01-05\.parquet: cannot be parsed"):
+    with pytest.raises(
+        LandingFileError, match=r"s3://b/landing/2026-01-05\.parquet: cannot be parsed"
+    ):
         read_table(b"not parquet at all", "s3://b/landing/2026-01-05.parquet")
 
 
 def test_missing_column_names_file_and_column() -> None:
     frame = _rows().drop(columns=["bureau_score", "state"])
-    with pytest.raises(LandingFileError, match=r"day\.csv: missing required column\(s\) bureau_score, state"):
+    with pytest.raises(
+        LandingFileError, match=r"day\.csv: missing required column\(s\) bureau_score, state"
+    ):
         validate_applications(frame, SPEC, DAY, "day.csv")
 
 

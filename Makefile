@@ -1,0 +1,30 @@
+# The README's commands. Each sets up what it needs first (a .venv built by .ci/setup).
+VENV := .venv
+BIN := $(VENV)/bin
+# The repository root is the local Dagster instance (dagster.yaml; state in .dagster_home/).
+export DAGSTER_HOME := $(CURDIR)
+# On a shared 2-core machine, OpenMP busy-waiting makes LightGBM several times slower.
+export OMP_WAIT_POLICY := passive
+
+.PHONY: setup demo test ui bench lint clean
+
+setup:
+	@.ci/setup
+
+demo: setup  ## deliver synthetic data and run credit_default's whole lifecycle
+	$(BIN)/ml-platform demo
+
+test: setup  ## the whole test suite against real MariaDB and SeaweedFS services
+	.ci/with-services $(BIN)/pytest
+
+ui: setup  ## the Dagster UI on the same instance the demo used
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+bench: setup  ## performance scripts; they print ratios, never assert
+	$(BIN)/python bench/pipeline.py
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf .ml_platform .dagster_home

@@ -1,0 +1,51 @@
+"""Pieces every asset module uses: resource keys, metadata builders, the registry handle."""
+
+import datetime as dt
+
+import dagster as dg
+import pandas as pd
+
+from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.registry import ModelRegistry
+from resources.database import DatabaseResource
+
+MANIFEST_IO = "manifest_io_manager"
+
+
+def asset_key(spec: ModelSpec, name: str) -> dg.AssetKey:
+    return dg.AssetKey([spec.name, name])
+
+
+def owners(spec: ModelSpec) -> list[str]:
+    return [spec.owner]
+
+
+def daily_partitions(spec: ModelSpec) -> dg.DailyPartitionsDefinition:
+    return dg.DailyPartitionsDefinition(start_date=spec.start_date.isoformat())
+
+
+def partition_days(context: dg.AssetExecutionContext) -> list[dt.date]:
+    """The days a run covers: one for a single partition, many for a single-run backfill."""
+    return [dt.date.fromisoformat(key) for key in context.partition_keys]
+
+
+def preview(frame: pd.DataFrame, rows: int = 5) -> dg.MetadataValue:
+    """A markdown table of the first rows, narrow enough to read in the UI."""
+    return dg.MetadataValue.md(frame.head(rows).to_markdown(index=False))
+
+
+def column_schema(frame: pd.DataFrame) -> dg.TableSchema:
+    return dg.TableSchema(
+        columns=[dg.TableColumn(name=str(c), type=str(t)) for c, t in frame.dtypes.items()]
+    )
+
+
+_MIGRATED_URLS: set[str] = set()
+
+
+def registry(database: DatabaseResource) -> ModelRegistry:
+    """The model registry on the configured database, migrated once per process."""
+    if database.url not in _MIGRATED_URLS:
+        database.migrate()
+        _MIGRATED_URLS.add(database.url)
+    return ModelRegistry(database.get_engine())

@@ -1,0 +1,154 @@
+"""Out-of-time evaluation of the challenger against the champion, with the promotion gates.
+
+The gates are blocking asset checks: when one fails, Dagster does not run ``deployed_model``
+downstream, so the champion stays; the evaluation and its failed gates are on record.
+"""
+
+import dagster as dg
+
+from ml_platform_assets.assets.common import MANIFEST_IO, asset_key, owners, registry
+from ml_platform_assets.core import layout
+from ml_platform_assets.core.evaluation import Champion, evaluate
+from ml_platform_assets.core.gates import GATE_NAMES
+from ml_platform_assets.core.report import evaluation_to_json, render_evaluation_html
+from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.core.training import load_model
+from ml_platform_assets.registry import ModelRegistry
+from resources.database import DatabaseResource
+from resources.object_store import ObjectStore, ObjectStoreResource
+
+GATE_DESCRIPTIONS = {
+    "min_auc": "Out-of-time AUC is at least the spec's floor.",
+    "auc_vs_champion": "Out-of-time AUC is no worse than the champion's on the same rows by "
+    "more than the spec's tolerance.",
+    "score_psi": "The score distribution is stable between training and out-of-time rows.",
+}
+PLOTTED = ("auc", "gini", "ks", "brier", "log_loss", "capture_top10", "lift_top10", "bad_rate")
+
+
+def _champion(
+    reg: ModelRegistry, store: ObjectStore, spec: ModelSpec, challenger_version: int
+) -> Champion | None:
+    current = reg.champion(spec.name)
+    if current is None or current.version == challenger_version:
+        return None
+    key = layout.model_artifact_key(spec.name, current.version, "model.txt")
+    booster = load_model(store.get_bytes(key), current.model_sha256, current.artifact_uri)
+    return Champion(current.version, booster, ModelSpec.model_validate(current.spec))
+
+
+def _metadata(evaluation: dict, report_uri: str) -> dict:
+    challenger = evaluation["challenger"]
+    metadata = {name: float(challenger["metrics"][name]) for name in PLOTTED}
+    metadata["score_psi"] = float(challenger["score_psi"])
+    metadata["max_csi"] = max(evaluation["csi"].values(), default=0.0)
+    if evaluation["champion"]:
+        champion = evaluation["champion"]["metrics"]
+        metadata["champion_auc"] = float(champion["auc"])
+        metadata["champion_ks"] = float(champion["ks"])
+        metadata["champion_version"] = int(evaluation["champion_version"])
+    metadata |= {
+        "version": int(evaluation["version"]),
+        "oot_rows": int(challenger["metrics"]["n"]),
+        "passed_gates": evaluation["passed"],
+        "report_uri": dg.MetadataValue.path(report_uri),
+        "top_features": dg.MetadataValue.json(
+            [f["feature"] for f in evaluation["feature_importance"][:10]]
+        ),
+    }
+    return metadata
+
+
+def build_model_evaluation(spec: ModelSpec) -> dg.AssetsDefinition:
+    key = asset_key(spec, "model_evaluation")
+
+    @dg.asset(
+        key=key,
+        ins={
+            "training_set": dg.AssetIn(asset_key(spec, "training_set")),
+            "challenger_model": dg.AssetIn(asset_key(spec, "challenger_model")),
+        },
+        check_specs=[
+            dg.AssetCheckSpec(name, asset=key, blocking=True, description=GATE_DESCRIPTIONS[name])
+            for name in GATE_NAMES
+        ],
+        io_manager_key=MANIFEST_IO,
+        group_name=spec.name,
+        kinds={"lightgbm", "html"},
+        owners=owners(spec),
+        description=f"Out-of-time validation of the {spec.name} challenger beside the champion: "
+        "discrimination, calibration, stability and the promotion gates.",
+    )
+    def model_evaluation(
+        context: dg.AssetExecutionContext,
+        training_set: dict,
+        challenger_model: dict,
+        object_store: ObjectStoreResource,
+        database: DatabaseResource,
+    ):
+        store, reg = object_store.get_store(), registry(database)
+        version = challenger_model["version"]
+        booster = load_model(
+            store.get_bytes(challenger_model["artifact_key"]),
+            challenger_model["model_sha256"],
+            challenger_model["artifact_uri"],
+        )
+        champion = _champion(reg, store, spec, version)
+        evaluation = evaluate(
+            spec,
+            booster,
+            store.get_parquet(training_set["splits"]["train"]),
+            store.get_parquet(training_set["splits"]["oot"]),
+            champion,
+            provenance={
+                "model": spec.name,
+                "version": version,
+                "windows": training_set["windows"],
+                "training_set_fingerprint": training_set["fingerprint"],
+                "model_sha256": challenger_model["model_sha256"],
+            },
+        )
+        store.put_bytes(
+            layout.report_key(spec.name, version, "evaluation.html"),
+            render_evaluation_html(evaluation).encode(),
+        )
+        report = store.put_bytes(
+            layout.report_key(spec.name, version, "evaluation.json"),
+            evaluation_to_json(evaluation).encode(),
+        )
+        reg.record_evaluation(
+            spec.name,
+            version,
+            metrics=evaluation["challenger"]["metrics"]
+            | {"score_psi": evaluation["challenger"]["score_psi"]},
+            gates=evaluation["gates"],
+            passed=evaluation["passed"],
+            report_uri=report.uri,
+            report_sha256=report.sha256,
+            champion_version=evaluation["champion_version"],
+        )
+        html_uri = store.uri(layout.report_key(spec.name, version, "evaluation.html"))
+        manifest = {
+            "model": spec.name,
+            "version": version,
+            "passed": evaluation["passed"],
+            "gates": evaluation["gates"],
+            "champion_version": evaluation["champion_version"],
+            "metrics": evaluation["challenger"]["metrics"],
+            "report_uri": html_uri,
+        }
+        yield dg.Output(manifest, metadata=_metadata(evaluation, html_uri))
+        for gate in evaluation["gates"]:
+            yield dg.AssetCheckResult(
+                check_name=gate["name"],
+                passed=gate["passed"],
+                severity=dg.AssetCheckSeverity.ERROR,
+                description=gate["description"],
+                metadata={
+                    "observed": gate["observed"] if gate["observed"] is not None else "n/a",
+                    "threshold": gate["threshold"],
+                    "version": version,
+                },
+            )
+
+    return model_evaluation

@@ -1,0 +1,51 @@
+"""One model's asset chain, built from its spec: adding a model is adding a spec file."""
+
+import dagster as dg
+
+from ml_platform_assets.assets.common import asset_key, daily_partitions
+from ml_platform_assets.assets.deployment import build_deployed_model
+from ml_platform_assets.assets.evaluation import build_model_evaluation
+from ml_platform_assets.assets.features import build_features_asset
+from ml_platform_assets.assets.ingestion import build_loan_outcomes, build_raw_applications
+from ml_platform_assets.assets.training import build_challenger_model, build_training_set
+from ml_platform_assets.core.spec import ModelSpec
+
+INGESTION_ASSETS = ("raw_applications", "loan_outcomes", "features")
+TRAINING_ASSETS = ("training_set", "challenger_model", "model_evaluation", "deployed_model")
+
+
+def ingestion_job_name(spec: ModelSpec) -> str:
+    return f"{spec.name}__ingestion"
+
+
+def training_job_name(spec: ModelSpec) -> str:
+    return f"{spec.name}__training"
+
+
+def build_model_assets(spec: ModelSpec) -> list[dg.AssetsDefinition]:
+    """raw_applications → features → training_set → … → deployed_model under ``<model>/``."""
+    return [
+        build_raw_applications(spec),
+        build_loan_outcomes(spec),
+        build_features_asset(spec),
+        build_training_set(spec),
+        build_challenger_model(spec),
+        build_model_evaluation(spec),
+        build_deployed_model(spec),
+    ]
+
+
+def build_model_jobs(spec: ModelSpec) -> list:
+    """Daily ingestion (partitioned) and the training chain ending in the promotion decision."""
+    ingestion = dg.define_asset_job(
+        ingestion_job_name(spec),
+        selection=[asset_key(spec, name) for name in INGESTION_ASSETS],
+        partitions_def=daily_partitions(spec),
+        description=f"Validate and featurize {spec.name}'s delivered days.",
+    )
+    training = dg.define_asset_job(
+        training_job_name(spec),
+        selection=dg.AssetSelection.assets(*[asset_key(spec, n) for n in TRAINING_ASSETS]),
+        description=f"Train, evaluate and (through the gates) promote a {spec.name} model.",
+    )
+    return [ingestion, training]

@@ -1,0 +1,145 @@
+"""Daily ingestion: delivered application and outcome files become validated raw partitions."""
+
+import datetime as dt
+from collections.abc import Callable
+
+import dagster as dg
+import pandas as pd
+
+from ml_platform_assets.assets.common import (
+    asset_key,
+    column_schema,
+    daily_partitions,
+    owners,
+    partition_days,
+    preview,
+)
+from ml_platform_assets.core import layout
+from ml_platform_assets.core.spec import FilesSource, ModelSpec
+from ml_platform_assets.core.validation import (
+    LandingFileError,
+    read_table,
+    reason_counts,
+    validate_applications,
+    validate_outcomes,
+)
+from resources.object_store import ObjectStore, ObjectStoreResource
+
+Validator = Callable[[pd.DataFrame, dt.date, str], tuple[pd.DataFrame, pd.DataFrame]]
+
+
+def _read_landing(
+    store: ObjectStore, model: str, kind: str, day: dt.date
+) -> tuple[pd.DataFrame, str]:
+    for key in layout.landing_keys(model, kind, day):
+        if store.exists(key):
+            uri = store.uri(key)
+            return read_table(store.get_bytes(key), uri), uri
+    expected = " or ".join(store.uri(k) for k in layout.landing_keys(model, kind, day))
+    raise LandingFileError(f"no {kind} file delivered for {day}: expected {expected}")
+
+
+def _ingest_days(
+    context: dg.AssetExecutionContext,
+    store: ObjectStore,
+    spec: ModelSpec,
+    kind: str,
+    validate: Validator,
+    out_key: Callable[[str, dt.date], str],
+) -> dg.MaterializeResult:
+    """Validate each day's file and replace that day's partition and quarantine."""
+    per_day, reasons, last_valid, uris = [], {}, None, []
+    for day in partition_days(context):
+        try:
+            frame, uri = _read_landing(store, spec.name, kind, day)
+            valid, bad = validate(frame, day, uri)
+        except LandingFileError as exc:
+            # A Failure shows the sentence in the UI instead of a traceback.
+            raise dg.Failure(description=str(exc), allow_retries=False) from exc
+        quarantine = layout.quarantine_key(spec.name, kind, day)
+        if bad.empty:
+            store.delete(quarantine)  # a rerun of a now-clean file clears its old quarantine
+        else:
+            store.put_parquet(quarantine, bad)
+        stored = store.put_parquet(out_key(spec.name, day), valid)
+        for reason, n in reason_counts(bad).items():
+            reasons[reason] = reasons.get(reason, 0) + n
+        per_day.append(
+            {
+                "day": day.isoformat(),
+                "delivered": len(frame),
+                "valid": len(valid),
+                "quarantined": len(bad),
+            }
+        )
+        uris.append(stored.uri)
+        last_valid = valid
+        if len(bad):
+            context.log.warning(f"{uri}: {len(bad)} row(s) quarantined")
+    table = pd.DataFrame(per_day)
+    metadata = {
+        "rows_delivered": int(table["delivered"].sum()),
+        "dagster/row_count": int(table["valid"].sum()),
+        "rows_quarantined": int(table["quarantined"].sum()),
+        "quarantine_reasons": dg.MetadataValue.json(reasons),
+        "days": len(per_day),
+        "uri": dg.MetadataValue.path(uris[-1]),
+        "preview": preview(last_valid),
+        "dagster/column_schema": column_schema(last_valid),
+    }
+    if len(per_day) > 1:
+        metadata["per_day"] = dg.MetadataValue.md(table.to_markdown(index=False))
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def build_raw_applications(spec: ModelSpec) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=asset_key(spec, "raw_applications"),
+        partitions_def=daily_partitions(spec),
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name=spec.name,
+        kinds={"parquet", "pandas"},
+        owners=owners(spec),
+        description=f"Validated loan applications of {spec.name}, one partition per day; rows "
+        "that break the spec are quarantined with a reason.",
+    )
+    def raw_applications(
+        context: dg.AssetExecutionContext, object_store: ObjectStoreResource
+    ) -> dg.MaterializeResult:
+        def validate(frame, day, uri):
+            return validate_applications(frame, spec, day, uri)
+
+        return _ingest_days(
+            context, object_store.get_store(), spec, "applications", validate, layout.raw_key
+        )
+
+    return raw_applications
+
+
+def build_loan_outcomes(spec: ModelSpec) -> dg.AssetsDefinition:
+    date_column = (
+        spec.data_source.outcome_date_column
+        if isinstance(spec.data_source, FilesSource)
+        else "outcome_date"
+    )
+
+    @dg.asset(
+        key=asset_key(spec, "loan_outcomes"),
+        partitions_def=daily_partitions(spec),
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name=spec.name,
+        kinds={"parquet", "pandas"},
+        owners=owners(spec),
+        description=f"Repayment outcomes of {spec.name} that became known on each day.",
+    )
+    def loan_outcomes(
+        context: dg.AssetExecutionContext, object_store: ObjectStoreResource
+    ) -> dg.MaterializeResult:
+        def validate(frame, day, uri):
+            return validate_outcomes(frame, spec, day, uri, date_column)
+
+        return _ingest_days(
+            context, object_store.get_store(), spec, "outcomes", validate, layout.outcomes_key
+        )
+
+    return loan_outcomes

@@ -1,0 +1,205 @@
+"""The training set and the challenger model trained on it."""
+
+import datetime as dt
+import json
+
+import dagster as dg
+import pandas as pd
+from pydantic import Field
+
+from ml_platform_assets.assets.common import MANIFEST_IO, asset_key, owners, registry
+from ml_platform_assets.core import layout
+from ml_platform_assets.core.features import features_code_version
+from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.core.training import train_model
+from ml_platform_assets.core.training_set import (
+    SPLITS,
+    fingerprint,
+    point_in_time_join,
+    split_summary,
+    training_windows,
+)
+from resources.database import DatabaseResource
+from resources.object_store import ObjectStore, ObjectStoreResource
+
+REFERENCE_ROWS = 50_000
+
+
+class TrainingSetConfig(dg.Config):
+    as_of: str | None = Field(
+        default=None,
+        description="Cutoff day (YYYY-MM-DD): only outcomes known by its end are used. Defaults "
+        "to the latest day whose features and outcomes are both materialized.",
+    )
+
+
+def _compact(days: list[dt.date]) -> str:
+    """'2026-01-03..2026-01-05, 2026-01-09' rather than a wall of dates."""
+    runs, start = [], None
+    for i, day in enumerate(days):
+        start = start or day
+        if i + 1 == len(days) or days[i + 1] != day + dt.timedelta(days=1):
+            runs.append(start.isoformat() if start == day else f"{start}..{day}")
+            start = None
+    return ", ".join(runs)
+
+
+def _materialized(context: dg.AssetExecutionContext, spec: ModelSpec, name: str) -> set[dt.date]:
+    keys = context.instance.get_materialized_partitions(asset_key(spec, name))
+    return {dt.date.fromisoformat(k) for k in keys}
+
+
+def _load_days(store: ObjectStore, keys: list[str]) -> pd.DataFrame:
+    return pd.concat([store.get_parquet(k) for k in keys], ignore_index=True)
+
+
+def build_training_set(spec: ModelSpec) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=asset_key(spec, "training_set"),
+        deps=[asset_key(spec, "features"), asset_key(spec, "loan_outcomes")],
+        io_manager_key=MANIFEST_IO,
+        group_name=spec.name,
+        kinds={"parquet", "pandas"},
+        owners=owners(spec),
+        description=f"Point-in-time-correct training, validation and out-of-time sets of "
+        f"{spec.name}, labelled only with outcomes matured by the cutoff.",
+    )
+    def training_set(
+        context: dg.AssetExecutionContext,
+        config: TrainingSetConfig,
+        object_store: ObjectStoreResource,
+    ) -> dg.Output[dict]:
+        have_features = _materialized(context, spec, "features")
+        have_outcomes = _materialized(context, spec, "loan_outcomes")
+        if not have_features or not have_outcomes:
+            raise dg.Failure(f"{spec.name}: materialize features and loan_outcomes first")
+        as_of = (
+            dt.date.fromisoformat(config.as_of)
+            if config.as_of
+            else min(max(have_features), max(have_outcomes))
+        )
+        try:
+            windows = training_windows(spec, as_of)
+        except ValueError as exc:
+            raise dg.Failure(str(exc)) from exc
+        missing_f = sorted(set(windows.feature_days) - have_features)
+        missing_o = sorted(set(windows.outcome_days) - have_outcomes)
+        if missing_f or missing_o:
+            raise dg.Failure(
+                f"{spec.name}: training set as of {as_of} needs partitions that are not "
+                f"materialized: features {_compact(missing_f) or 'none'}; "
+                f"loan_outcomes {_compact(missing_o) or 'none'}"
+            )
+        store = object_store.get_store()
+        features = _load_days(
+            store, [layout.features_key(spec.name, d) for d in windows.feature_days]
+        )
+        outcomes = _load_days(
+            store, [layout.outcomes_key(spec.name, d) for d in windows.outcome_days]
+        )
+        splits, dropped = point_in_time_join(features, outcomes, spec, windows)
+        fp = fingerprint(splits)
+        uris = {
+            s: store.put_parquet(layout.training_set_key(spec.name, fp, s), splits[s]).uri
+            for s in SPLITS
+        }
+        summary = split_summary(splits)
+        manifest = {
+            "model": spec.name,
+            "fingerprint": fp,
+            "windows": windows.as_dict(),
+            "splits": {s: layout.training_set_key(spec.name, fp, s) for s in SPLITS},
+            "summary": summary,
+            "dropped": dropped,
+            "features_code_version": features_code_version(spec),
+        }
+        metadata = {f"{s}_rows": summary[s]["rows"] for s in SPLITS}
+        metadata |= {f"{s}_bad_rate": summary[s]["bad_rate"] for s in SPLITS}
+        metadata |= {f"{s}_uri": dg.MetadataValue.path(uris[s]) for s in SPLITS}
+        metadata |= {
+            "fingerprint": fp,
+            "windows": dg.MetadataValue.json(windows.as_dict()),
+            "rows_unlabelled": dropped["unlabelled"],
+            "rows_outcome_before_application": dropped["outcome_before_application"],
+            "dagster/row_count": sum(summary[s]["rows"] for s in SPLITS),
+        }
+        return dg.Output(manifest, metadata=metadata)
+
+    return training_set
+
+
+def build_challenger_model(spec: ModelSpec) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=asset_key(spec, "challenger_model"),
+        ins={"training_set": dg.AssetIn(asset_key(spec, "training_set"))},
+        io_manager_key=MANIFEST_IO,
+        group_name=spec.name,
+        kinds={"lightgbm"},
+        owners=owners(spec),
+        description=f"A new {spec.name} LightGBM version trained on the training set, stored as "
+        "LightGBM text with its sha256 and registered in the model registry.",
+    )
+    def challenger_model(
+        context: dg.AssetExecutionContext,
+        training_set: dict,
+        object_store: ObjectStoreResource,
+        database: DatabaseResource,
+    ) -> dg.Output[dict]:
+        store = object_store.get_store()
+        train = store.get_parquet(training_set["splits"]["train"])
+        valid = store.get_parquet(training_set["splits"]["valid"])
+        trained = train_model(train, valid, spec)
+        reference = train.sample(n=min(REFERENCE_ROWS, len(train)), random_state=0)
+        card = {
+            "model": spec.name,
+            "features": trained.features,
+            "params": trained.params,
+            "best_iteration": trained.best_iteration,
+            "training_set_fingerprint": training_set["fingerprint"],
+            "windows": training_set["windows"],
+            "split_summary": training_set["summary"],
+            "model_sha256": trained.sha256,
+            "spec": spec.model_dump(mode="json"),
+        }
+
+        def publish(version: int) -> str:
+            # Runs inside the registration transaction: a failed upload registers nothing.
+            key = layout.model_artifact_key
+            store.put_parquet(key(spec.name, version, "reference.parquet"), reference)
+            store.put_json(key(spec.name, version, "card.json"), {**card, "version": version})
+            return store.put_bytes(key(spec.name, version, "model.txt"), trained.text.encode()).uri
+
+        version = registry(database).register_version(
+            spec.name,
+            publish=publish,
+            model_sha256=trained.sha256,
+            training_set_fingerprint=training_set["fingerprint"],
+            code_version=training_set["features_code_version"],
+            git_commit=context.run.tags.get("git_commit"),
+            params=trained.params,
+            windows=training_set["windows"],
+            features=trained.features,
+            spec=card["spec"],
+        )
+        manifest = {
+            "model": spec.name,
+            "version": version.version,
+            "artifact_key": layout.model_artifact_key(spec.name, version.version, "model.txt"),
+            "artifact_uri": version.artifact_uri,
+            "model_sha256": trained.sha256,
+            "training_set_fingerprint": training_set["fingerprint"],
+            "features": trained.features,
+        }
+        return dg.Output(
+            manifest,
+            metadata={
+                "version": version.version,
+                "artifact_uri": dg.MetadataValue.path(version.artifact_uri),
+                "model_sha256": trained.sha256,
+                "training_set_fingerprint": training_set["fingerprint"],
+                "best_iteration": trained.best_iteration,
+                "params": dg.MetadataValue.json(json.loads(json.dumps(trained.params))),
+            },
+        )
+
+    return challenger_model

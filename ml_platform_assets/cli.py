@@ -1,0 +1,285 @@
+"""The ``ml-platform`` command: the demo, a spec's lifecycle, and the model registry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import sys
+import traceback
+import warnings
+
+import click
+
+from ml_platform_assets.core.simulate import SCENARIOS, DriftPlan
+from ml_platform_assets.core.spec import ModelSpec, load_specs
+
+DEMO_MODEL = "credit_default"
+
+
+class _Context:
+    """Loads the environment once per command: specs, resources, definitions, instance."""
+
+    def __init__(self) -> None:
+        from ml_platform_assets.definitions import build_definitions
+        from resources.environment import resources_from_env, specs_dir_from_env
+
+        self.specs = load_specs(specs_dir_from_env())
+        self.resources = resources_from_env()
+        self.defs = build_definitions(self.specs, self.resources)
+
+    def spec(self, name: str) -> ModelSpec:
+        if name not in self.specs:
+            known = ", ".join(sorted(self.specs))
+            raise click.ClickException(f"no model named '{name}'; known models: {known}")
+        return self.specs[name]
+
+    def store(self):
+        return self.resources["object_store"].get_store()
+
+    def registry(self):
+        from ml_platform_assets.assets.common import registry
+
+        return registry(self.resources["database"])
+
+    def instance(self):
+        from resources.environment import dagster_instance
+
+        return dagster_instance()
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+def _run_safely(fn):
+    """Turn every expected failure into one sentence and exit 1, never a bare traceback."""
+
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except click.ClickException:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the command line's last line of defence
+            if os.environ.get("ML_PLATFORM_DEBUG"):
+                traceback.print_exc()
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise click.ClickException(message) from exc
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+@click.group()
+def main() -> None:
+    """Credit models from landing data to a gated, deployed champion."""
+    # Dagster's own run logs go to the UI's event log; the terminal gets the summary.
+    logging.getLogger("dagster").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore")
+
+
+def _parse_day(value: str | None, spec: ModelSpec, option: str) -> dt.date | None:
+    """An ISO date, or a day number counted from the spec's first day (0-based)."""
+    if value is None:
+        return None
+    if value.isdigit():
+        return spec.start_date + dt.timedelta(days=int(value))
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option} must be a date (YYYY-MM-DD) or a day number, not '{value}'")
+
+
+def _run_lifecycle(ctx: _Context, spec: ModelSpec, first: dt.date, last: dt.date) -> None:
+    from ml_platform_assets.lifecycle import ingest, train
+
+    instance = ctx.instance()
+    total = (last - first).days + 1
+
+    def progress(_start: dt.date, end: dt.date) -> None:
+        click.echo(f"  ingested {(end - first).days + 1}/{total} days (through {end})")
+
+    click.echo(f"Ingesting {spec.name} {first}..{last} through Dagster")
+    ingest(ctx.defs, spec, instance, first, last, progress)
+    click.echo("Training, evaluating and deciding promotion")
+    outcome = train(ctx.defs, spec, instance)
+    _summarize(ctx, spec, outcome)
+
+
+def _summarize(ctx: _Context, spec: ModelSpec, outcome) -> None:
+    evaluation = outcome.evaluation or {}
+    version, m = evaluation.get("version"), evaluation.get("metrics", {})
+    click.echo(
+        f"{spec.name} v{version}: AUC {m.get('auc', float('nan')):.4f}, "
+        f"KS {m.get('ks', float('nan')):.4f} on out-of-time rows"
+    )
+    champion = ctx.registry().champion(spec.name)
+    if outcome.promoted:
+        click.echo(f"  promoted: champion is v{champion.version} (run {outcome.run_id})")
+    else:
+        failed = [g["description"] for g in evaluation.get("gates", []) if not g["passed"]]
+        kept = f"v{champion.version}" if champion else "none"
+        click.echo(f"  rejected by gates ({'; '.join(failed)}); champion stays {kept}")
+    if champion:
+        record = ctx.registry().latest_evaluation(spec.name, champion.version) or {}
+        cm = record.get("metrics", {})
+        click.echo(
+            f"Champion v{champion.version}: AUC {cm.get('auc', float('nan')):.4f}, "
+            f"KS {cm.get('ks', float('nan')):.4f}"
+        )
+    click.echo(f"Report: {evaluation.get('report_uri')}")
+
+
+@main.command()
+@click.option("--days", default=120, show_default=True, help="Days of applications to deliver.")
+@click.option("--rows-per-day", default=5000, show_default=True, help="Applications per day.")
+@click.option("--drift-from", "drift_from", help="First drifted day: a date or a day number.")
+@click.option("--drift", type=click.Choice(SCENARIOS), help="Drift scenario to inject.")
+@_run_safely
+def demo(days: int, rows_per_day: int, drift_from: str | None, drift: str | None) -> None:
+    """Deliver synthetic data and run credit_default's whole lifecycle through Dagster."""
+    from ml_platform_assets.landing import land_simulated
+
+    if (drift_from is None) != (drift is None):
+        _fail("--drift-from and --drift go together")
+    if days < 1 or rows_per_day < 1:
+        _fail("--days and --rows-per-day must be positive")
+    ctx = _Context()
+    spec = ctx.spec(DEMO_MODEL)
+    plan = DriftPlan(drift, _parse_day(drift_from, spec, "--drift-from")) if drift else None
+    click.echo(
+        f"Delivering {days} days x {rows_per_day:,} applications of {spec.name}"
+        + (f" with {drift} drift from {plan.start}" if plan else "")
+    )
+    delivery = land_simulated(ctx.store(), spec, days, rows_per_day, plan)
+    if delivery.kept:
+        click.echo(f"  {len(delivery.kept)} file(s) were already delivered and kept as delivered")
+    last = spec.start_date + dt.timedelta(days=days - 1)
+    _run_lifecycle(ctx, spec, spec.start_date, last)
+
+
+@main.command()
+@click.argument("model")
+@click.option("--start", help="First day to ingest (default: the spec's start date).")
+@click.option("--end", help="Last day to ingest (default: yesterday).")
+@_run_safely
+def run(model: str, start: str | None, end: str | None) -> None:
+    """Run MODEL's lifecycle over its own data source, without generating data."""
+    from ml_platform_assets.core.spec import FilesSource
+    from ml_platform_assets.landing import land_files
+
+    ctx = _Context()
+    spec = ctx.spec(model)
+    first = _parse_day(start, spec, "--start") or spec.start_date
+    last = _parse_day(end, spec, "--end") or dt.date.today() - dt.timedelta(days=1)
+    if last < first:
+        _fail(f"--end {last} is before --start {first}")
+    if isinstance(spec.data_source, FilesSource):
+        delivery = land_files(ctx.store(), spec, first, last)
+        click.echo(f"Delivered {len(delivery.written)} new file(s), {delivery.rows:,} applications")
+    _run_lifecycle(ctx, spec, first, last)
+
+
+@main.group()
+def models() -> None:
+    """The model registry: versions, champions, metrics and provenance."""
+
+
+@models.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@_run_safely
+def models_list(as_json: bool) -> None:
+    """Every model with its versions and champion."""
+    ctx = _Context()
+    reg = ctx.registry()
+    rows = []
+    for name in sorted(set(ctx.specs) | set(reg.list_models())):
+        versions = reg.list_versions(name)
+        champion = reg.champion(name)
+        rows.append(
+            {
+                "model": name,
+                "versions": len(versions),
+                "latest_version": versions[-1].version if versions else None,
+                "champion_version": champion.version if champion else None,
+                "champion_auc": (champion.metrics or {}).get("auc") if champion else None,
+            }
+        )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(f"{'MODEL':<24}{'VERSIONS':>9}{'LATEST':>8}{'CHAMPION':>10}{'AUC':>8}")
+    for r in rows:
+        auc = f"{r['champion_auc']:.4f}" if r["champion_auc"] is not None else "-"
+        click.echo(
+            f"{r['model']:<24}{r['versions']:>9}{r['latest_version'] or '-':>8}"
+            f"{r['champion_version'] or '-':>10}{auc:>8}"
+        )
+
+
+def _version_record(reg, version) -> dict:
+    return {
+        "version": version.version,
+        "status": version.status,
+        "created_at": version.created_at.isoformat(),
+        "artifact_uri": version.artifact_uri,
+        "model_sha256": version.model_sha256,
+        "training_set_fingerprint": version.training_set_fingerprint,
+        "code_version": version.code_version,
+        "git_commit": version.git_commit,
+        "windows": version.windows,
+        "metrics": version.metrics,
+        "evaluation": reg.latest_evaluation(version.model, version.version),
+    }
+
+
+@models.command("show")
+@click.argument("model")
+@click.argument("version", required=False, type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@_run_safely
+def models_show(model: str, version: int | None, as_json: bool) -> None:
+    """MODEL's versions (or one VERSION) with metrics, provenance and champion history."""
+    reg = _Context().registry()
+    versions = [reg.get_version(model, version)] if version else reg.list_versions(model)
+    if not versions:
+        _fail(f"model '{model}' has no versions yet; run 'ml-platform demo' or 'ml-platform run'")
+    champion = reg.champion(model)
+    payload = {
+        "model": model,
+        "champion_version": champion.version if champion else None,
+        "versions": [_version_record(reg, v) for v in versions],
+        "champion_history": [
+            {
+                "from": e.from_version,
+                "to": e.to_version,
+                "reason": e.reason,
+                "actor": e.actor,
+                "at": e.created_at.isoformat(),
+            }
+            for e in reg.alias_history(model)
+        ],
+    }
+    if as_json:
+        click.echo(json.dumps(payload, indent=2, default=str))
+        return
+    click.echo(f"{model}: champion v{payload['champion_version']}")
+    for v in payload["versions"]:
+        m = v["metrics"] or {}
+        auc = f"AUC {m['auc']:.4f} KS {m['ks']:.4f}" if "auc" in m else "not evaluated"
+        click.echo(f"  v{v['version']} [{v['status']}] {auc} created {v['created_at']}")
+        click.echo(f"     model {v['artifact_uri']} sha256 {v['model_sha256'][:16]}…")
+        click.echo(
+            f"     training set {v['training_set_fingerprint'][:16]}… "
+            f"code {v['code_version']} commit {v['git_commit'] or 'unknown'}"
+        )
+    for e in payload["champion_history"]:
+        click.echo(
+            f"  champion v{e['from']} -> v{e['to']} at {e['at']} by {e['actor']}: {e['reason']}"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Running a model's lifecycle through Dagster: ingestion over a range of days, then training.
+
+The CLI and the benchmark call this; both go through the same jobs a person sees in the UI.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
+from ml_platform_assets.assets.factory import ingestion_job_name, training_job_name
+from ml_platform_assets.core.spec import ModelSpec
+
+CHUNK_DAYS = 30
+# Run logs belong in the instance's event log (the UI); the terminal gets a summary instead.
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+class LifecycleError(RuntimeError):
+    """A run that failed for a reason other than a challenger failing its gates."""
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    run_id: str
+    promoted: bool
+    evaluation: dict | None
+    failed_checks: list[str]
+
+
+def ingest(
+    defs: dg.Definitions,
+    spec: ModelSpec,
+    instance: dg.DagsterInstance,
+    first: dt.date,
+    last: dt.date,
+    progress: Callable[[dt.date, dt.date], None] | None = None,
+) -> None:
+    """Materialize raw_applications, loan_outcomes and features for ``first``..``last``.
+
+    Runs in chunks of days (one run each) so progress shows and a failure costs one chunk.
+    """
+    job = defs.resolve_job_def(ingestion_job_name(spec))
+    start = first
+    while start <= last:
+        end = min(start + dt.timedelta(days=CHUNK_DAYS - 1), last)
+        tags = {
+            ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
+            ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
+        }
+        result = job.execute_in_process(
+            instance=instance, run_config=QUIET, tags=tags, raise_on_error=False
+        )
+        if not result.success:
+            raise LifecycleError(_failure_message(result, f"ingestion of {start}..{end}"))
+        if progress:
+            progress(start, end)
+        start = end + dt.timedelta(days=1)
+
+
+def train(
+    defs: dg.Definitions,
+    spec: ModelSpec,
+    instance: dg.DagsterInstance,
+    as_of: dt.date | None = None,
+    tags: dict[str, str] | None = None,
+) -> TrainingOutcome:
+    """Run training_set → challenger_model → model_evaluation → deployed_model.
+
+    A challenger that fails a gate is an expected outcome, not an error: the blocking checks
+    stop the run before deployment, and the result says which gates failed.
+    """
+    key = f"{spec.name}__training_set"
+    config = {**QUIET, "ops": {key: {"config": {"as_of": as_of.isoformat() if as_of else None}}}}
+    result = defs.resolve_job_def(training_job_name(spec)).execute_in_process(
+        instance=instance, run_config=config, tags=tags or {}, raise_on_error=False
+    )
+    failed_checks = [
+        e.asset_check_evaluation_data.check_name
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and not e.asset_check_evaluation_data.passed
+    ]
+    evaluation = _output(result, spec, "model_evaluation")
+    if not result.success and not (failed_checks and evaluation is not None):
+        raise LifecycleError(_failure_message(result, f"training of {spec.name}"))
+    return TrainingOutcome(result.run_id, result.success, evaluation, failed_checks)
+
+
+def _output(result: dg.ExecuteInProcessResult, spec: ModelSpec, name: str) -> dict | None:
+    try:
+        return result.output_for_node(f"{spec.name}__{name}")
+    except Exception:  # noqa: BLE001 - the step did not produce it
+        return None
+
+
+def _failure_message(result: dg.ExecuteInProcessResult, what: str) -> str:
+    """The first failed step's own error sentence, not a traceback."""
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.step_failure_data.error
+            detail = (error.message if error else "unknown error").strip().splitlines()[0]
+            if event.step_failure_data.user_failure_data:
+                detail = event.step_failure_data.user_failure_data.description or detail
+            return f"{what} failed at {event.step_key}: {detail}"
+    return f"{what} failed (run {result.run_id})"
