@@ -102,12 +102,16 @@ def _output(result: dg.ExecuteInProcessResult, spec: ModelSpec, name: str) -> di
 
 
 def _failure_message(result: dg.ExecuteInProcessResult, what: str) -> str:
-    """The first failed step's own error sentence, not a traceback."""
+    """Each failed step's own error sentence, not a traceback."""
+    failures = []
     for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            error = event.step_failure_data.error
-            detail = (error.message if error else "unknown error").strip().splitlines()[0]
-            if event.step_failure_data.user_failure_data:
-                detail = event.step_failure_data.user_failure_data.description or detail
-            return f"{what} failed at {event.step_key}: {detail}"
-    return f"{what} failed (run {result.run_id})"
+        if event.event_type_value != "STEP_FAILURE":
+            continue
+        data = event.step_failure_data
+        detail = (data.error.message if data.error else "unknown error").strip().splitlines()[0]
+        if data.user_failure_data and data.user_failure_data.description:
+            detail = data.user_failure_data.description
+        failures.append(f"{event.step_key}: {detail}")
+    if not failures:
+        return f"{what} failed (run {result.run_id})"
+    return f"{what} failed at " + "; ".join(failures)

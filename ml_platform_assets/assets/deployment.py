@@ -45,7 +45,7 @@ def build_deployed_model(spec: ModelSpec) -> dg.AssetsDefinition:
                 spec.name,
                 version,
                 reason=promotion_reason(model_evaluation),
-                actor=f"dagster run {context.run_id}",
+                actor=f"dagster run {context.run.run_id}",
             )
             was = f"v{previous}" if previous else "none"
             context.log.info(f"{spec.name}: champion moved from {was} to v{version}")

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from ml_platform_assets.assets.common import asset_key, daily_partitions
+from ml_platform_assets.assets.common import asset_key
 from ml_platform_assets.assets.deployment import build_deployed_model
 from ml_platform_assets.assets.evaluation import build_model_evaluation
 from ml_platform_assets.assets.features import build_features_asset
@@ -40,7 +40,6 @@ def build_model_jobs(spec: ModelSpec) -> list:
     ingestion = dg.define_asset_job(
         ingestion_job_name(spec),
         selection=[asset_key(spec, name) for name in INGESTION_ASSETS],
-        partitions_def=daily_partitions(spec),
         description=f"Validate and featurize {spec.name}'s delivered days.",
     )
     training = dg.define_asset_job(

@@ -52,13 +52,18 @@ def build_features(rows: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
     return out
 
 
-def to_model_matrix(features: pd.DataFrame, spec: ModelSpec) -> np.ndarray:
-    """The float64 matrix in ``spec.model_features`` order.
+def to_model_matrix(
+    features: pd.DataFrame, spec: ModelSpec, columns: list[str] | None = None
+) -> np.ndarray:
+    """The float64 matrix in ``columns`` order (default ``spec.model_features``).
 
     Categorical levels become their index in the spec's value list; unknown or missing levels
     become NaN, which LightGBM treats as missing rather than as a new category.
     """
-    columns = spec.model_features
+    columns = columns or spec.model_features
+    missing = [c for c in columns if c not in features.columns]
+    if missing:
+        raise ValueError(f"feature rows lack the model's input(s) {', '.join(missing)}")
     matrix = np.empty((len(features), len(columns)), dtype="float64")
     for j, col in enumerate(columns):
         levels = spec.features.categorical.get(col)

@@ -95,8 +95,12 @@ def load_model(text: bytes, expected_sha256: str, where: str) -> lgb.Booster:
 
 
 def predict(booster: lgb.Booster, features: pd.DataFrame, spec: ModelSpec) -> np.ndarray:
-    """Probability of bad for feature rows."""
-    return booster.predict(to_model_matrix(features, spec))
+    """Probability of bad for feature rows.
+
+    Columns follow the booster's own feature names, so a model is scored exactly as it was
+    trained even when its spec was stored with its fields in another order.
+    """
+    return booster.predict(to_model_matrix(features, spec, booster.feature_name()))
 
 
 def feature_importance(booster: lgb.Booster) -> list[dict]:

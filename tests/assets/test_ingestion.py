@@ -1,0 +1,94 @@
+"""Daily ingestion through Dagster: bad files fail by name, bad rows are quarantined, reruns
+replace partitions. Runs on the embedded and the real backends."""
+
+import pandas as pd
+import pytest
+
+from ml_platform_assets.core import layout
+from ml_platform_assets.core.simulate import simulate_day, split_outcomes
+from ml_platform_assets.core.validation import REASON_COLUMN
+from ml_platform_assets.lifecycle import LifecycleError
+
+
+def _deliver_csv(p, day: int, frame: pd.DataFrame) -> str:
+    """Replace day's delivery with a CSV (the parquet one the simulator wrote is removed)."""
+    for key in layout.landing_keys(p.spec.name, "applications", p.day(day)):
+        p.store.delete(key)
+    key = f"{p.spec.name}/landing/applications/{p.day(day).isoformat()}.csv"
+    p.store.put_bytes(key, frame.to_csv(index=False).encode())
+    return p.store.uri(key)
+
+
+def _applications(p, day: int, rows: int = 50) -> pd.DataFrame:
+    frame = simulate_day(p.spec, p.day(day), rows, seed=7)
+    return split_outcomes(frame, p.spec)[0]
+
+
+def _latest_metadata(p, name: str) -> dict:
+    event = p.instance.get_latest_materialization_event(
+        __import__("dagster").AssetKey([p.spec.name, name])
+    )
+    return {k: v.value for k, v in event.asset_materialization.metadata.items()}
+
+
+def test_unparseable_file_fails_the_partition_naming_the_file(small_platform) -> None:
+    p = small_platform
+    p.land(2)
+    key = layout.landing_keys(p.spec.name, "applications", p.day(1))[0]
+    p.store.delete(key)
+    p.store.put_bytes(key, b"\x00garbage, not parquet")
+    with pytest.raises(LifecycleError, match=rf"{p.store.uri(key)}: cannot be parsed"):
+        p.ingest(1, 1)
+    assert not p.store.exists(layout.raw_key(p.spec.name, p.day(1)))
+
+
+def test_missing_column_names_file_and_column(small_platform) -> None:
+    p = small_platform
+    p.land(1)
+    uri = _deliver_csv(p, 0, _applications(p, 0).drop(columns=["bureau_score"]))
+    with pytest.raises(LifecycleError, match=rf"{uri}: missing required column\(s\) bureau_score"):
+        p.ingest(0, 0)
+
+
+def test_bad_rows_are_quarantined_and_a_corrected_rerun_replaces_everything(
+    small_platform,
+) -> None:
+    p = small_platform
+    p.land(1)
+    good = _applications(p, 0)
+    bad = good.astype(str)
+    bad.loc[3, "annual_income"] = "n/a"
+    bad.loc[7, "bureau_score"] = "999"
+    bad.loc[9, "application_id"] = bad.loc[8, "application_id"]
+    _deliver_csv(p, 0, bad)
+    p.ingest(0, 0)
+
+    raw = p.store.get_parquet(layout.raw_key(p.spec.name, p.day(0)))
+    quarantined = p.store.get_parquet(layout.quarantine_key(p.spec.name, "applications", p.day(0)))
+    assert len(raw) == 50 - 4
+    assert sorted(quarantined[REASON_COLUMN]) == [
+        "annual_income: not a number",
+        "application_id: duplicate id",
+        "application_id: duplicate id",
+        "bureau_score: above maximum 850",
+    ]
+    metadata = _latest_metadata(p, "raw_applications")
+    assert metadata["rows_quarantined"] == 4 and metadata["dagster/row_count"] == 46
+
+    # A corrected delivery: the rerun replaces the partition and clears its quarantine.
+    _deliver_csv(p, 0, good)
+    p.ingest(0, 0)
+    p.ingest(0, 0)
+    raw = p.store.get_parquet(layout.raw_key(p.spec.name, p.day(0)))
+    assert len(raw) == 50 and raw["application_id"].is_unique
+    assert not p.store.exists(layout.quarantine_key(p.spec.name, "applications", p.day(0)))
+    assert p.store.list(f"{p.spec.name}/raw/") == [layout.raw_key(p.spec.name, p.day(0))]
+    features = p.store.get_parquet(layout.features_key(p.spec.name, p.day(0)))
+    assert len(features) == 50
+
+
+def test_missing_delivery_names_the_expected_files(small_platform) -> None:
+    p = small_platform
+    p.land(1)
+    with pytest.raises(LifecycleError, match=r"no applications file delivered for 2026-01-02"):
+        p.ingest(1, 1)
