@@ -131,7 +131,9 @@ class ObjectStore(ABC):
 
     def put_parquet(self, key: str, df: pd.DataFrame) -> StoredObject:
         """Publishes a DataFrame as parquet."""
-        return self._write(key, lambda f: df.to_parquet(f))
+        # Dictionary-encode text only: on float columns it costs time and rarely saves space.
+        text = [str(c) for c, t in df.dtypes.items() if not pd.api.types.is_numeric_dtype(t)]
+        return self._write(key, lambda f: df.to_parquet(f, use_dictionary=text or False))
 
     def get_parquet(self, key: str, columns: list[str] | None = None) -> pd.DataFrame:
         """Reads a parquet object, optionally only some ``columns``."""

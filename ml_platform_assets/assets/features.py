@@ -1,13 +1,13 @@
 """Daily feature partitions, computed by the same functions the online scorer uses."""
 
 import dagster as dg
-import pandas as pd
 
 from ml_platform_assets.assets.common import (
     asset_key,
     column_schema,
     daily_partitions,
     owners,
+    parallel_map,
     partition_days,
     preview,
 )
@@ -34,12 +34,15 @@ def build_features_asset(spec: ModelSpec) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, object_store: ObjectStoreResource
     ) -> dg.MaterializeResult:
         store = object_store.get_store()
-        rows, frame, uri = 0, pd.DataFrame(), ""
-        for day in partition_days(context):
-            raw = store.get_parquet(layout.raw_key(spec.name, day))
-            frame = build_features(raw, spec)
+
+        def featurize(day):
+            frame = build_features(store.get_parquet(layout.raw_key(spec.name, day)), spec)
             uri = store.put_parquet(layout.features_key(spec.name, day), frame).uri
-            rows += len(frame)
+            return frame, uri
+
+        results = parallel_map(featurize, partition_days(context))
+        rows = sum(len(frame) for frame, _ in results)
+        frame, uri = results[-1]
         missing = frame[spec.model_features].isna().mean().sort_values(ascending=False)
         return dg.MaterializeResult(
             metadata={

@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import dagster as dg
 import pandas as pd
@@ -11,6 +12,7 @@ from ml_platform_assets.assets.common import (
     column_schema,
     daily_partitions,
     owners,
+    parallel_map,
     partition_days,
     preview,
 )
@@ -39,6 +41,40 @@ def _read_landing(
     raise LandingFileError(f"no {kind} file delivered for {day}: expected {expected}")
 
 
+@dataclass
+class _DayResult:
+    day: dt.date
+    uri: str
+    delivered_from: str
+    valid: pd.DataFrame
+    quarantined: pd.DataFrame
+    delivered: int
+
+
+def _ingest_day(
+    store: ObjectStore,
+    spec: ModelSpec,
+    kind: str,
+    validate: Validator,
+    out_key: Callable[[str, dt.date], str],
+    day: dt.date,
+) -> _DayResult:
+    """Validate one day's file and replace that day's partition and quarantine."""
+    try:
+        frame, source = _read_landing(store, spec.name, kind, day)
+        valid, bad = validate(frame, day, source)
+    except LandingFileError as exc:
+        # A Failure shows the sentence in the UI instead of a traceback.
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
+    quarantine = layout.quarantine_key(spec.name, kind, day)
+    if bad.empty:
+        store.delete(quarantine)  # a rerun of a now-clean file clears its old quarantine
+    else:
+        store.put_parquet(quarantine, bad)
+    stored = store.put_parquet(out_key(spec.name, day), valid)
+    return _DayResult(day, stored.uri, source, valid, bad, len(frame))
+
+
 def _ingest_days(
     context: dg.AssetExecutionContext,
     store: ObjectStore,
@@ -47,35 +83,27 @@ def _ingest_days(
     validate: Validator,
     out_key: Callable[[str, dt.date], str],
 ) -> dg.MaterializeResult:
-    """Validate each day's file and replace that day's partition and quarantine."""
-    per_day, reasons, last_valid, uris = [], {}, None, []
-    for day in partition_days(context):
-        try:
-            frame, uri = _read_landing(store, spec.name, kind, day)
-            valid, bad = validate(frame, day, uri)
-        except LandingFileError as exc:
-            # A Failure shows the sentence in the UI instead of a traceback.
-            raise dg.Failure(description=str(exc), allow_retries=False) from exc
-        quarantine = layout.quarantine_key(spec.name, kind, day)
-        if bad.empty:
-            store.delete(quarantine)  # a rerun of a now-clean file clears its old quarantine
-        else:
-            store.put_parquet(quarantine, bad)
-        stored = store.put_parquet(out_key(spec.name, day), valid)
-        for reason, n in reason_counts(bad).items():
+    """Ingest every day of the run; days are independent, so they run side by side."""
+    results = parallel_map(
+        lambda day: _ingest_day(store, spec, kind, validate, out_key, day),
+        partition_days(context),
+    )
+    reasons: dict[str, int] = {}
+    for r in results:
+        if len(r.quarantined):
+            context.log.warning(f"{r.delivered_from}: {len(r.quarantined)} row(s) quarantined")
+        for reason, n in reason_counts(r.quarantined).items():
             reasons[reason] = reasons.get(reason, 0) + n
-        per_day.append(
-            {
-                "day": day.isoformat(),
-                "delivered": len(frame),
-                "valid": len(valid),
-                "quarantined": len(bad),
-            }
-        )
-        uris.append(stored.uri)
-        last_valid = valid
-        if len(bad):
-            context.log.warning(f"{uri}: {len(bad)} row(s) quarantined")
+    per_day = [
+        {
+            "day": r.day.isoformat(),
+            "delivered": r.delivered,
+            "valid": len(r.valid),
+            "quarantined": len(r.quarantined),
+        }
+        for r in results
+    ]
+    uris, last_valid = [r.uri for r in results], results[-1].valid
     table = pd.DataFrame(per_day)
     metadata = {
         "rows_delivered": int(table["delivered"].sum()),

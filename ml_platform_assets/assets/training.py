@@ -7,7 +7,13 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from ml_platform_assets.assets.common import MANIFEST_IO, asset_key, owners, registry
+from ml_platform_assets.assets.common import (
+    MANIFEST_IO,
+    asset_key,
+    owners,
+    parallel_map,
+    registry,
+)
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.features import features_code_version
 from ml_platform_assets.core.spec import ModelSpec
@@ -50,7 +56,7 @@ def _materialized(context: dg.AssetExecutionContext, spec: ModelSpec, name: str)
 
 
 def _load_days(store: ObjectStore, keys: list[str]) -> pd.DataFrame:
-    return pd.concat([store.get_parquet(k) for k in keys], ignore_index=True)
+    return pd.concat(parallel_map(store.get_parquet, keys), ignore_index=True)
 
 
 def build_training_set(spec: ModelSpec) -> dg.AssetsDefinition:

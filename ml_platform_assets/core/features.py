@@ -27,10 +27,16 @@ def features_code_version(spec: ModelSpec) -> str:
     return f"features-v{FEATURES_LOGIC_VERSION}-{digest}"
 
 
-def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+def _floats(values: pd.Series) -> np.ndarray:
+    return values.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _ratio(numerator: pd.Series, denominator: pd.Series) -> np.ndarray:
     """Numerator over denominator, missing where the denominator is zero or missing."""
-    denominator = denominator.astype("float64")
-    return numerator.astype("float64") / denominator.where(denominator != 0)
+    top, bottom = _floats(numerator), _floats(denominator)
+    out = np.full(len(top), np.nan)
+    np.divide(top, bottom, out=out, where=(bottom != 0) & ~np.isnan(bottom))
+    return out
 
 
 def build_features(rows: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
@@ -39,17 +45,14 @@ def build_features(rows: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
     Keeps the entity id, the event timestamp and the protected attributes (for fairness tests
     only; they never reach ``to_model_matrix``) next to the model features.
     """
-    out = pd.DataFrame(index=rows.index)
-    keys = [spec.entity_id_column, spec.event_timestamp_column]
-    for col in keys:
-        out[col] = rows[col]
+    out = {col: rows[col] for col in (spec.entity_id_column, spec.event_timestamp_column)}
     for col in spec.features.numeric:
-        out[col] = rows[col].astype("float64")
+        out[col] = _floats(rows[col])
     for name, derived in spec.features.derived.items():
         out[name] = _ratio(rows[derived.ratio[0]], rows[derived.ratio[1]])
     for col in [*spec.features.categorical, *spec.protected_attributes]:
-        out[col] = rows[col].astype("object")
-    return out
+        out[col] = rows[col]
+    return pd.DataFrame(out, index=rows.index)
 
 
 def to_model_matrix(

@@ -115,9 +115,17 @@ def fingerprint(splits: dict[str, pd.DataFrame]) -> str:
     digest = hashlib.sha256()
     for name in SPLITS:
         frame = splits[name]
-        header = "|".join(f"{c}:{_dtype_kind(t)}" for c, t in frame.dtypes.items())
+        kinds = {c: _dtype_kind(t) for c, t in frame.dtypes.items()}
+        header = "|".join(f"{c}:{k}" for c, k in kinds.items())
         digest.update(f"{name}\n{header}\n".encode())
-        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        other = [c for c, k in kinds.items() if k != "text"]
+        digest.update(pd.util.hash_pandas_object(frame[other], index=False).to_numpy().tobytes())
+        for col in (c for c, k in kinds.items() if k == "text"):
+            # Codes in order of first appearance plus the distinct values: the same for any
+            # string dtype or missing marker the frame was read with, and fast on big sets.
+            codes, uniques = pd.factorize(frame[col], use_na_sentinel=True)
+            digest.update(codes.astype("int64").tobytes())
+            digest.update("\x1f".join(map(str, uniques)).encode())
     return digest.hexdigest()
 
 

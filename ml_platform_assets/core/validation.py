@@ -44,24 +44,69 @@ def require_columns(frame: pd.DataFrame, required: list[str], name: str) -> None
         raise LandingFileError(f"{name}: missing required column(s) {', '.join(missing)}")
 
 
+TEXT = "string[pyarrow]"
+
+
+class _Reasons:
+    """The first reason per row, kept as codes: assigning strings row by row is slow."""
+
+    def __init__(self, rows: int) -> None:
+        self.codes = np.zeros(rows, dtype=np.int32)
+        self.labels = [""]
+
+    def add(self, mask: pd.Series | np.ndarray, reason: str) -> None:
+        """Flag rows with ``reason`` unless an earlier, first-to-fix reason already holds."""
+        if isinstance(mask, pd.Series):
+            mask = mask.to_numpy(dtype=bool, na_value=False)
+        if mask.any():
+            self.labels.append(reason)
+            self.codes[mask & (self.codes == 0)] = len(self.labels) - 1
+
+    @property
+    def bad(self) -> np.ndarray:
+        return self.codes > 0
+
+    def quarantine(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The rejected rows as delivered (as text), each with its reason."""
+        bad = self.bad
+        reasons = np.asarray(self.labels, dtype=object)[self.codes[bad]]
+        rows = frame.loc[bad].astype(TEXT)
+        return rows.assign(**{REASON_COLUMN: reasons}).reset_index(drop=True)
+
+
 def _as_text(values: pd.Series) -> pd.Series:
-    text = values.astype("string").str.strip()
-    return text.mask(text == "")
+    """Stripped text with empty strings as missing."""
+    text = values.astype(TEXT).str.strip()
+    return text.mask((text == "").fillna(False))
 
 
-def _numeric(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Parsed floats and a mask of values that were present but not numbers."""
+def _numeric(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Parsed floats and a mask of values that were present but not numbers.
+
+    Works on numpy arrays: per-column pandas overhead dominates on daily files.
+    """
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        parsed = values.astype("float64")
-        return parsed, pd.Series(False, index=values.index)
+        parsed = values.to_numpy(dtype="float64", na_value=np.nan)
+        return parsed, np.zeros(len(parsed), dtype=bool)
     text = _as_text(values)
-    parsed = pd.to_numeric(text, errors="coerce").astype("float64")
-    return parsed, text.notna() & parsed.isna()
+    parsed = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    return parsed, text.notna().to_numpy(dtype=bool) & np.isnan(parsed)
 
 
-def _add_reason(reasons: pd.Series, mask: pd.Series, reason: str) -> None:
-    """Keep the first reason per row: it is the one a person fixes first."""
-    reasons[mask & reasons.isna()] = reason
+def _timestamps(values: pd.Series) -> pd.Series:
+    """Naive UTC timestamps; parsing text only when the file did not deliver datetimes."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        stamps = values
+    else:
+        stamps = pd.to_datetime(_as_text(values), errors="coerce", utc=True, format="mixed")
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    return stamps.astype("datetime64[ns]")
+
+
+def _check_ids(ids: pd.Series, reasons: _Reasons, id_col: str) -> None:
+    reasons.add(ids.isna(), f"{id_col}: missing")
+    reasons.add(ids.duplicated(keep=False) & ids.notna(), f"{id_col}: duplicate id")
 
 
 def validate_applications(
@@ -73,39 +118,35 @@ def validate_applications(
     require_columns(frame, [id_col, ts_col, *spec.features.numeric, *categorical], name)
 
     frame = frame.reset_index(drop=True)
-    reasons = pd.Series(pd.NA, index=frame.index, dtype="object")
-    clean = pd.DataFrame(index=frame.index)
+    reasons = _Reasons(len(frame))
+    clean = {}
 
-    ids = _as_text(frame[id_col])
-    _add_reason(reasons, ids.isna(), f"{id_col}: missing")
-    _add_reason(reasons, ids.duplicated(keep=False) & ids.notna(), f"{id_col}: duplicate id")
-    clean[id_col] = ids
+    clean[id_col] = ids = _as_text(frame[id_col])
+    _check_ids(ids, reasons, id_col)
 
-    stamps = pd.to_datetime(_as_text(frame[ts_col]), errors="coerce", utc=True)
-    stamps = stamps.dt.tz_localize(None)
-    _add_reason(reasons, stamps.isna(), f"{ts_col}: missing or not a timestamp")
+    clean[ts_col] = stamps = _timestamps(frame[ts_col])
+    reasons.add(stamps.isna(), f"{ts_col}: missing or not a timestamp")
     outside = stamps.notna() & (stamps.dt.normalize() != pd.Timestamp(day))
-    _add_reason(reasons, outside, f"{ts_col}: not on {day.isoformat()}")
-    clean[ts_col] = stamps
+    reasons.add(outside, f"{ts_col}: not on {day.isoformat()}")
 
     for col, rule in spec.features.numeric.items():
-        parsed, not_number = _numeric(frame[col])
-        _add_reason(reasons, not_number, f"{col}: not a number")
+        values, not_number = _numeric(frame[col])
+        clean[col] = values
+        reasons.add(not_number, f"{col}: not a number")
+        # NaN compares False: a missing value is allowed, never out of range.
         if rule.min is not None:
-            _add_reason(reasons, parsed < rule.min, f"{col}: below minimum {rule.min:g}")
+            reasons.add(values < rule.min, f"{col}: below minimum {rule.min:g}")
         if rule.max is not None:
-            _add_reason(reasons, parsed > rule.max, f"{col}: above maximum {rule.max:g}")
-        clean[col] = parsed
+            reasons.add(values > rule.max, f"{col}: above maximum {rule.max:g}")
 
     for col, rule in categorical.items():
-        text = _as_text(frame[col])
-        unknown = text.notna() & ~text.isin(rule.values)
-        _add_reason(reasons, unknown, f"{col}: unknown value")
-        clean[col] = text.astype("object").where(text.notna(), None)
+        clean[col] = text = _as_text(frame[col])
+        reasons.add(text.notna() & ~text.isin(rule.values), f"{col}: unknown value")
 
-    bad = reasons.notna().to_numpy()
-    quarantined = frame.loc[bad].astype("string").assign(**{REASON_COLUMN: reasons[bad]})
-    return clean.loc[~bad].reset_index(drop=True), quarantined.reset_index(drop=True)
+    valid = pd.DataFrame(clean)
+    if reasons.bad.any():
+        valid = valid.loc[~reasons.bad].reset_index(drop=True)
+    return valid, reasons.quarantine(frame)
 
 
 def validate_outcomes(
@@ -115,30 +156,28 @@ def validate_outcomes(
     id_col, target = spec.entity_id_column, spec.target.column
     require_columns(frame, [id_col, date_column, target], name)
     frame = frame.reset_index(drop=True)
-    reasons = pd.Series(pd.NA, index=frame.index, dtype="object")
+    reasons = _Reasons(len(frame))
 
     ids = _as_text(frame[id_col])
-    _add_reason(reasons, ids.isna(), f"{id_col}: missing")
-    _add_reason(reasons, ids.duplicated(keep=False) & ids.notna(), f"{id_col}: duplicate id")
-    dates = pd.to_datetime(_as_text(frame[date_column]), errors="coerce").dt.normalize()
-    _add_reason(reasons, dates.isna(), f"{date_column}: missing or not a date")
-    _add_reason(reasons, dates.notna() & (dates != pd.Timestamp(day)), f"{date_column}: not {day}")
-
+    _check_ids(ids, reasons, id_col)
+    dates = _timestamps(frame[date_column]).dt.normalize()
+    reasons.add(dates.isna(), f"{date_column}: missing or not a date")
+    reasons.add(dates.notna() & (dates != pd.Timestamp(day)), f"{date_column}: not {day}")
     labels = _as_text(frame[target])
-    _add_reason(reasons, labels.isna(), f"{target}: missing")
+    reasons.add(labels.isna(), f"{target}: missing")
+
     clean = pd.DataFrame(
         {id_col: ids, "outcome_date": dates, "is_bad": _is_bad(labels, spec.target.bad_value)}
     )
-    bad = reasons.notna().to_numpy()
-    quarantined = frame.loc[bad].astype("string").assign(**{REASON_COLUMN: reasons[bad]})
-    return clean.loc[~bad].reset_index(drop=True), quarantined.reset_index(drop=True)
+    return clean.loc[~reasons.bad].reset_index(drop=True), reasons.quarantine(frame)
 
 
 def _is_bad(labels: pd.Series, bad_value: int | str) -> np.ndarray:
     """1 where the label means bad; numeric labels compare as numbers so 1.0 equals 1."""
-    bad = (labels == str(bad_value)).fillna(False).to_numpy(dtype=bool)
+    bad = (labels == str(bad_value)).to_numpy(dtype=bool, na_value=False)
     if not isinstance(bad_value, str):
-        bad |= (pd.to_numeric(labels, errors="coerce") == bad_value).fillna(False).to_numpy(bool)
+        numbers = pd.to_numeric(labels, errors="coerce")
+        bad |= (numbers == bad_value).to_numpy(dtype=bool, na_value=False)
     return bad.astype("int8")
 
 

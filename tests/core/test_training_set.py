@@ -71,7 +71,7 @@ def test_join_uses_only_outcomes_known_by_the_cutoff() -> None:
 
 def test_fingerprint_is_content_based_and_survives_parquet() -> None:
     splits = {
-        name: _features([4, 5]).assign(is_bad=pd.Series([0, 1], dtype="int8"), state=["CA", "TX"])
+        name: _features([4, 5]).assign(is_bad=pd.Series([0, 1], dtype="int8"), state=["CA", None])
         for name in ("train", "valid", "oot")
     }
     roundtrip = {}
