@@ -1,0 +1,129 @@
+"""The ml-platform command line: the demo, a spec's own files, the registry, and errors that
+are one sentence with a non-zero exit."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from ml_platform_assets.cli import main
+from ml_platform_assets.core.simulate import simulate_day
+from ml_platform_assets.core.spec import BUILTIN_SPECS_DIR, load_specs
+
+START = dt.date(2026, 1, 1)
+
+
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch) -> Path:
+    """An empty embedded platform and Dagster instance in a temp folder."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ML_PLATFORM_OBJECT_STORE", str(tmp_path / "store"))
+    monkeypatch.delenv("ML_PLATFORM_DATABASE_URL", raising=False)
+    monkeypatch.delenv("ML_PLATFORM_SPECS_DIR", raising=False)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return tmp_path
+
+
+def _run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def _files_spec(folder: Path, days: int) -> Path:
+    """A model on delivered CSV files (target column inside), short windows."""
+    base = yaml.safe_load((BUILTIN_SPECS_DIR / "credit_default.yaml").read_text())
+    spec = load_specs()["credit_default"]
+    for day in (START + dt.timedelta(days=i) for i in range(days)):
+        frame = simulate_day(spec, day, 800, seed=11).drop(columns=["outcome_date"])
+        frame.to_csv(folder / f"apps_{day.isoformat()}.csv", index=False)
+    base |= {
+        "name": "pay_in_four",
+        "data_source": {"kind": "files", "applications": str(folder / "apps_{date}.csv")},
+        "windows": {"training_days": 6, "validation_days": 2, "oot_days": 3,
+                    "label_maturity_days": 3},
+    }  # fmt: skip
+    specs = folder / "specs"
+    specs.mkdir()
+    (specs / "pay_in_four.yaml").write_text(yaml.safe_dump(base))
+    return specs
+
+
+def test_demo_runs_the_lifecycle_and_the_registry_shows_it(cli_env) -> None:
+    result = _run("demo", "--days", "106", "--rows-per-day", "300")
+    assert result.exit_code == 0, result.output
+    assert "ingested 106/106 days" in result.output
+    assert "promoted: champion is v1" in result.output
+    assert "Report: file://" in result.output
+
+    shown = json.loads(_run("models", "show", "credit_default", "--json").output)
+    assert shown["champion_version"] == 1
+    version = shown["versions"][0]
+    assert version["status"] == "champion" and len(version["training_set_fingerprint"]) == 64
+    assert version["evaluation"]["passed"] is True
+    assert shown["champion_history"][0]["to"] == 1
+    listed = json.loads(_run("models", "list", "--json").output)
+    assert listed == [
+        {"model": "credit_default", "versions": 1, "latest_version": 1,
+         "champion_version": 1, "champion_auc": pytest.approx(version["metrics"]["auc"])}
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", ["embedded", "real"])
+def test_run_ingests_a_specs_own_files(cli_env, monkeypatch, request, backend) -> None:
+    if backend == "real":
+        s3 = request.getfixturevalue("s3_settings")
+        monkeypatch.setenv(
+            "ML_PLATFORM_OBJECT_STORE", f"s3://{s3['ML_PLATFORM_TEST_S3_BUCKET']}/cli-run"
+        )
+        monkeypatch.setenv("AWS_ENDPOINT_URL", s3["ML_PLATFORM_TEST_S3_ENDPOINT"])
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3["ML_PLATFORM_TEST_S3_ACCESS_KEY"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3["ML_PLATFORM_TEST_S3_SECRET_KEY"])
+        monkeypatch.setenv("AWS_REGION", "us-east-1")
+        monkeypatch.setenv(
+            "ML_PLATFORM_DATABASE_URL", request.getfixturevalue("make_mysql_database")()
+        )
+    monkeypatch.setenv("ML_PLATFORM_SPECS_DIR", str(_files_spec(cli_env, 14)))
+    result = _run("run", "pay_in_four", "--start", "2026-01-01", "--end", "2026-01-14")
+    assert result.exit_code == 0, result.output
+    assert "Delivered 28 new file(s), 11,200 applications" in result.output  # and outcomes
+    assert "pay_in_four v1" in result.output and "promoted" in result.output
+    again = _run("run", "pay_in_four", "--start", "2026-01-01", "--end", "2026-01-14")
+    assert again.exit_code == 0, again.output
+    assert "Delivered 0 new file(s)" in again.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "no_such_model"], "no model named 'no_such_model'; known models: credit_default"),
+        (["demo", "--drift", "income_shock"], "--drift-from and --drift go together"),
+        (["models", "show", "credit_default"], "model 'credit_default' has no versions yet"),
+        (["demo", "--days", "20", "--rows-per-day", "50"], "earliest cutoff is 2026-04-14"),
+    ],
+)
+def test_errors_are_one_sentence_and_exit_non_zero(cli_env, args, message) -> None:
+    result = _run(*args)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_spec_file_is_named(cli_env, monkeypatch) -> None:
+    (cli_env / "specs").mkdir()
+    (cli_env / "specs" / "broken.yaml").write_text("name: broken\nowner: 3\n")
+    monkeypatch.setenv("ML_PLATFORM_SPECS_DIR", str(cli_env / "specs"))
+    result = _run("models", "list")
+    assert result.exit_code == 1
+    assert "broken.yaml: field 'description': Field required" in result.output
+
+
+def test_unreachable_mysql_names_the_host(cli_env, monkeypatch) -> None:
+    monkeypatch.setenv("ML_PLATFORM_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:1/ml_platform")
+    result = _run("models", "list")
+    assert result.exit_code == 1
+    assert "127.0.0.1:1" in result.output and "Traceback" not in result.output
