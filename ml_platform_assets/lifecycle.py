@@ -6,6 +6,7 @@ The CLI and the benchmark call this; both go through the same jobs a person sees
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -101,6 +102,15 @@ def _output(result: dg.ExecuteInProcessResult, spec: ModelSpec, name: str) -> di
         return None
 
 
+def _root_cause(error) -> str:
+    """The user's error sentence: Dagster wraps the exception an asset raised in its own."""
+    while error.cause is not None and (error.cls_name or "").startswith("Dagster"):
+        error = error.cause
+    message = error.message.strip().splitlines()[0]
+    # "resources.database.DatabaseError: Cannot connect ..." -> "Cannot connect ..."
+    return re.sub(r"^[\w.]+(Error|Exception|Failure): ", "", message)
+
+
 def _failure_message(result: dg.ExecuteInProcessResult, what: str) -> str:
     """Each failed step's own error sentence, not a traceback."""
     failures = []
@@ -108,7 +118,7 @@ def _failure_message(result: dg.ExecuteInProcessResult, what: str) -> str:
         if event.event_type_value != "STEP_FAILURE":
             continue
         data = event.step_failure_data
-        detail = (data.error.message if data.error else "unknown error").strip().splitlines()[0]
+        detail = _root_cause(data.error) if data.error else "unknown error"
         if data.user_failure_data and data.user_failure_data.description:
             detail = data.user_failure_data.description
         failures.append(f"{event.step_key}: {detail}")

@@ -13,6 +13,9 @@ import os
 
 # Before anything imports LightGBM: OpenMP busy-waiting starves a shared 2-core machine.
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+# LightGBM trains on one thread in tests: results stay reproducible and the suite shares a
+# small machine well. OpenMP reads this when the library loads.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import uuid  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402

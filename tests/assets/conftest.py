@@ -71,6 +71,10 @@ class SmallPlatform:
         """The same storage and instance under another spec of the same model."""
         return SmallPlatform(spec, self.resources, self.instance)
 
+    def with_resources(self, **replaced) -> "SmallPlatform":
+        """The same spec and instance with some resources replaced (e.g. a broken database)."""
+        return SmallPlatform(self.spec, {**self.resources, **replaced}, self.instance)
+
 
 @pytest.fixture(params=["embedded", "real"])
 def platform_resources(request, tmp_path) -> dict:

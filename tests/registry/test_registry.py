@@ -179,3 +179,27 @@ def test_history_is_one_chain_oldest_first(registry: ModelRegistry):
     assert [e.id for e in history] == sorted(e.id for e in history)
     assert history[-1].reason == "incident 12" and history[-1].created_at.tzinfo == dt.UTC
     assert registry.alias_history("other_model") == []
+
+
+def test_publish_runs_with_the_new_version_and_records_its_uri(registry: ModelRegistry):
+    _register(registry)
+    seen = []
+
+    def publish(version: int) -> str:
+        seen.append(version)
+        return f"file:///store/credit_default/models/v{version}/model.txt"
+
+    version = _register(registry, artifact_uri=None, publish=publish)
+    assert seen == [2] and version == 2
+    uri = registry.get_version("credit_default", 2).artifact_uri
+    assert uri == "file:///store/credit_default/models/v2/model.txt"
+
+
+def test_a_failing_publish_registers_nothing(registry: ModelRegistry):
+    def publish(version: int) -> str:
+        raise OSError(f"upload of v{version} failed")
+
+    with pytest.raises(OSError, match="upload of v1 failed"):
+        _register(registry, artifact_uri=None, publish=publish)
+    assert registry.list_versions("credit_default") == []
+    assert _register(registry) == 1
