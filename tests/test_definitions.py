@@ -1,7 +1,6 @@
 """The code location: every spec's graph is complete, described, and the packages are ours."""
 
 import importlib
-from pathlib import Path
 
 import dagster as dg
 import pytest
