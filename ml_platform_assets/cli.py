@@ -12,6 +12,7 @@ import warnings
 
 import click
 
+from ml_platform_assets.cli_drift import drift
 from ml_platform_assets.core.simulate import SCENARIOS, DriftPlan
 from ml_platform_assets.core.spec import ModelSpec, load_specs
 
@@ -109,6 +110,17 @@ def _run_lifecycle(ctx: _Context, spec: ModelSpec, first: dt.date, last: dt.date
 
 
 def _summarize(ctx: _Context, spec: ModelSpec, outcome) -> None:
+    from ml_platform_assets.core import layout
+
+    training_set = ctx.store().get_json(layout.manifest_key([spec.name, "training_set"]))
+    w, rows = training_set["windows"], training_set["summary"]
+    click.echo(
+        f"Training set {training_set['fingerprint'][:12]}… as of {w['as_of']}: "
+        + ", ".join(
+            f"{name} {rows[name]['rows']:,} rows ({rows[name]['bad_rate']:.1%} bad)"
+            for name in ("train", "valid", "oot")
+        )
+    )
     evaluation = outcome.evaluation or {}
     version, m = evaluation.get("version"), evaluation.get("metrics", {})
     click.echo(
@@ -280,6 +292,8 @@ def models_show(model: str, version: int | None, as_json: bool) -> None:
             f"  champion v{e['from']} -> v{e['to']} at {e['at']} by {e['actor']}: {e['reason']}"
         )
 
+
+main.add_command(drift)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -76,4 +76,6 @@ def evaluate(
         "feature_importance": feature_importance(booster),
         "gates": [g.as_dict() for g in gate_results],
         "passed": all(g.passed for g in gate_results),
+        # Passing every gate only makes a version eligible; deployed_model records the move.
+        "decision": "pending" if all(g.passed for g in gate_results) else "rejected",
     }

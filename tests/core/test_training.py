@@ -1,0 +1,88 @@
+"""Training and evaluation on simulated days: monotone constraints hold, stored text reloads
+only with its checksum, champion and challenger are scored on the same rows."""
+
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml_platform_assets.core.evaluation import Champion, evaluate
+from ml_platform_assets.core.features import build_features
+from ml_platform_assets.core.simulate import simulate_day
+from ml_platform_assets.core.spec import ModelSpec, load_specs
+from ml_platform_assets.core.training import (
+    ArtifactIntegrityError,
+    load_model,
+    predict,
+    train_model,
+)
+
+SPEC = load_specs()["credit_default"].model_copy(
+    update={"lightgbm": {**load_specs()["credit_default"].lightgbm, "num_boost_round": 80}}
+)
+
+
+def _days(first: int, count: int, rows: int = 4000) -> pd.DataFrame:
+    frames = []
+    for i in range(first, first + count):
+        raw = simulate_day(SPEC, SPEC.start_date + dt.timedelta(days=i), rows, seed=3)
+        frames.append(build_features(raw, SPEC).assign(is_bad=raw["is_bad"].to_numpy()))
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    train, valid, oot = _days(0, 4), _days(4, 1), _days(8, 2)
+    return train_model(train, valid, SPEC), train, oot
+
+
+def test_monotone_constraints_hold(trained) -> None:
+    model, _, oot = trained
+    rows = oot.head(200).copy()
+    low = predict(model.booster, rows.assign(prior_delinquencies=0.0), SPEC)
+    high = predict(model.booster, rows.assign(prior_delinquencies=5.0), SPEC)
+    assert np.all(high >= low - 1e-12)
+    better = predict(model.booster, rows.assign(bureau_score=800.0), SPEC)
+    worse = predict(model.booster, rows.assign(bureau_score=550.0), SPEC)
+    assert np.all(worse >= better - 1e-12)
+
+
+def test_stored_text_reloads_only_with_its_checksum(trained) -> None:
+    model, _, oot = trained
+    booster = load_model(model.text.encode(), model.sha256, "s3://b/v1/model.txt")
+    np.testing.assert_array_equal(predict(booster, oot, SPEC), predict(model.booster, oot, SPEC))
+    tampered = model.text.replace("learning_rate", "learning_rate ", 1).encode()
+    with pytest.raises(ArtifactIntegrityError, match=r"s3://b/v1/model.txt: checksum mismatch"):
+        load_model(tampered, model.sha256, "s3://b/v1/model.txt")
+
+
+def test_scoring_follows_the_model_not_the_spec_field_order(trained) -> None:
+    model, _, oot = trained
+    # The registry stores specs as JSON with sorted keys; reloaded, the field order differs.
+    reloaded = ModelSpec.model_validate(
+        json.loads(json.dumps(SPEC.model_dump(mode="json"), sort_keys=True))
+    )
+    assert reloaded.model_features != SPEC.model_features
+    np.testing.assert_array_equal(
+        predict(model.booster, oot, reloaded), predict(model.booster, oot, SPEC)
+    )
+
+
+def test_evaluation_scores_champion_on_the_same_rows(trained) -> None:
+    model, train, oot = trained
+    champion = Champion(version=1, booster=model.booster, spec=SPEC)
+    record = evaluate(
+        SPEC, model.booster, train, oot, champion, {"model": "credit_default", "version": 2}
+    )
+    assert record["challenger"]["metrics"]["n"] == len(oot) == record["champion"]["metrics"]["n"]
+    assert record["challenger"]["metrics"]["auc"] == record["champion"]["metrics"]["auc"]
+    assert record["passed"] and record["decision"] == "pending"
+    assert {g["name"] for g in record["gates"]} == {"min_auc", "auc_vs_champion", "score_psi"}
+    assert set(record["csi"]) == {
+        *SPEC.features.numeric,
+        *SPEC.features.derived,
+        *SPEC.features.categorical,
+    }
+    assert record["feature_importance"][0]["gain"] >= record["feature_importance"][-1]["gain"]
