@@ -67,7 +67,10 @@ _MIGRATED_URLS: set[str] = set()
 
 def registry(database: DatabaseResource) -> ModelRegistry:
     """The model registry on the configured database, migrated once per process."""
-    if database.url not in _MIGRATED_URLS:
+    engine = database.get_engine()
+    # Keyed by the resolved URL: the resource may hold an EnvVar reference instead.
+    url = engine.url.render_as_string(hide_password=False)
+    if url not in _MIGRATED_URLS:
         database.migrate()
-        _MIGRATED_URLS.add(database.url)
-    return ModelRegistry(database.get_engine())
+        _MIGRATED_URLS.add(url)
+    return ModelRegistry(engine)
