@@ -13,6 +13,8 @@ import json
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ml_platform_assets.core.spec import ModelSpec
 
@@ -73,9 +75,17 @@ def to_model_matrix(
         if levels is None:
             matrix[:, j] = features[col].to_numpy(dtype="float64", na_value=np.nan)
         else:
-            codes = pd.Index(levels.values).get_indexer(features[col].astype("object"))
-            matrix[:, j] = np.where(codes < 0, np.nan, codes)
+            matrix[:, j] = _level_codes(features[col], levels.values)
     return matrix
+
+
+def _level_codes(values: pd.Series, levels: list[str]) -> np.ndarray:
+    """Each value's position in ``levels`` as a float, NaN when unknown or missing."""
+    text = pa.array(values, type=pa.string(), from_pandas=True)
+    codes = pc.index_in(text, value_set=pa.array(levels, type=pa.string()))
+    if isinstance(codes, pa.ChunkedArray):  # frames concatenated from days hold chunks
+        codes = codes.combine_chunks()
+    return codes.to_numpy(zero_copy_only=False).astype("float64")
 
 
 def categorical_indices(spec: ModelSpec) -> list[int]:
