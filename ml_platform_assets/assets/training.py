@@ -10,8 +10,10 @@ from pydantic import Field
 from ml_platform_assets.assets.common import (
     MANIFEST_IO,
     asset_key,
+    column_schema,
     owners,
     parallel_map,
+    preview,
     registry,
 )
 from ml_platform_assets.core import layout
@@ -128,6 +130,8 @@ def build_training_set(spec: ModelSpec) -> dg.AssetsDefinition:
             "rows_unlabelled": dropped["unlabelled"],
             "rows_outcome_before_application": dropped["outcome_before_application"],
             "dagster/row_count": sum(summary[s]["rows"] for s in SPLITS),
+            "preview": preview(splits["oot"]),
+            "dagster/column_schema": column_schema(splits["train"]),
         }
         return dg.Output(manifest, metadata=metadata)
 
