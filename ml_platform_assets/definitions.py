@@ -11,6 +11,7 @@ from ml_platform_assets.assets.factory import build_model_assets, build_model_jo
 from ml_platform_assets.assets.manifests import ManifestIOManager
 from ml_platform_assets.core.spec import ModelSpec, load_specs
 from resources.environment import resources_from_env, specs_dir_from_env
+from sensors import build_sensors
 
 
 def build_definitions(
@@ -28,7 +29,9 @@ def build_definitions(
     for spec in specs.values():
         assets += build_model_assets(spec)
         jobs += build_model_jobs(spec)
-    return dg.Definitions(assets=assets, jobs=jobs, resources=resources)
+    return dg.Definitions(
+        assets=assets, jobs=jobs, sensors=build_sensors(specs.values()), resources=resources
+    )
 
 
 defs = build_definitions()

@@ -126,3 +126,45 @@ model_aliases = sa.Table(
         ["model", "version"], ["model_versions.model", "model_versions.version"]
     ),
 )
+
+# Drift: one row per drift_report materialization. A rerun of a day appends a row rather than
+# replacing one, so the history of what the sensor saw is kept and row ids only grow (the
+# sensor's cursor); readers take the newest row per (model, day, champion_version).
+drift_results = sa.Table(
+    "drift_results",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model", sa.String(64), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("champion_version", sa.Integer, nullable=False),
+    sa.Column("share", sa.Double, nullable=False),
+    sa.Column("drifted_json", LongText, nullable=False),
+    sa.Column("columns_json", LongText, nullable=False),
+    sa.Column("rows_reference", sa.Integer, nullable=False),
+    sa.Column("rows_current", sa.Integer, nullable=False),
+    sa.Column("report_uri", sa.String(1024), nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["model", "champion_version"], ["model_versions.model", "model_versions.version"]
+    ),
+    sa.Index(None, "model", "champion_version", "day"),
+)
+
+# Append-only: every evaluation of the drift retrain sensor, triggered or not, with its reason.
+retrain_decisions = sa.Table(
+    "retrain_decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model", sa.String(64), nullable=False),
+    sa.Column("evaluated_at", UTCDateTime, nullable=False),
+    sa.Column("triggered", sa.Boolean, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("window_start", sa.Date, nullable=True),
+    sa.Column("window_end", sa.Date, nullable=True),
+    sa.Column("run_key", sa.String(255), nullable=True),
+    sa.Column("drift_share", sa.Double, nullable=True),
+    sa.Column("champion_version", sa.Integer, nullable=True),
+    sa.Column("tags_json", LongText, nullable=False),
+    sa.Index(None, "model", "triggered"),
+)

@@ -4,6 +4,7 @@ import dagster as dg
 
 from ml_platform_assets.assets.common import asset_key
 from ml_platform_assets.assets.deployment import build_deployed_model
+from ml_platform_assets.assets.drift import build_drift_report
 from ml_platform_assets.assets.evaluation import build_model_evaluation
 from ml_platform_assets.assets.features import build_features_asset
 from ml_platform_assets.assets.ingestion import build_loan_outcomes, build_raw_applications
@@ -22,6 +23,10 @@ def training_job_name(spec: ModelSpec) -> str:
     return f"{spec.name}__training"
 
 
+def drift_job_name(spec: ModelSpec) -> str:
+    return f"{spec.name}__drift"
+
+
 def build_model_assets(spec: ModelSpec) -> list[dg.AssetsDefinition]:
     """raw_applications → features → training_set → … → deployed_model under ``<model>/``."""
     return [
@@ -32,6 +37,7 @@ def build_model_assets(spec: ModelSpec) -> list[dg.AssetsDefinition]:
         build_challenger_model(spec),
         build_model_evaluation(spec),
         build_deployed_model(spec),
+        build_drift_report(spec),
     ]
 
 
@@ -47,4 +53,9 @@ def build_model_jobs(spec: ModelSpec) -> list:
         selection=dg.AssetSelection.assets(*[asset_key(spec, n) for n in TRAINING_ASSETS]),
         description=f"Train, evaluate and (through the gates) promote a {spec.name} model.",
     )
-    return [ingestion, training]
+    drift = dg.define_asset_job(
+        drift_job_name(spec),
+        selection=[asset_key(spec, "drift_report")],
+        description=f"Measure a day's drift of {spec.name}'s data against the champion's.",
+    )
+    return [ingestion, training, drift]

@@ -42,6 +42,11 @@ def report_key(model: str, version: int, name: str) -> str:
     return f"{model}/reports/v{version}/{name}"
 
 
+def drift_key(model: str, day: dt.date, name: str) -> str:
+    """``name`` is drift.json or drift.html."""
+    return f"{model}/drift/dt={day.isoformat()}/{name}"
+
+
 def manifest_key(asset_path: list[str]) -> str:
     """The small JSON record an unpartitioned asset hands to the next one."""
     model, *rest = asset_path

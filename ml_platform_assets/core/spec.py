@@ -107,6 +107,11 @@ class Drift(_Strict):
     consecutive_days: int = Field(ge=1, description="Days in a row at or above the threshold.")
     min_matured_labels: int = Field(ge=0, description="New matured outcomes needed to retrain.")
     cooldown_days: int = Field(ge=0, description="Days between drift-triggered retrains.")
+    exclude_columns: list[Identifier] = Field(
+        default_factory=list,
+        description="Features left out of drift: e.g. a weekend flag, which one day's data "
+        "always shows as drifted against a reference of many days.",
+    )
 
 
 class Decision(_Strict):
@@ -144,6 +149,9 @@ class ModelSpec(_Strict):
             missing = [c for c in derived.ratio if c not in raw]
             if missing:
                 raise ValueError(f"features.derived.{name}: {missing} are not numeric features")
+        for name in self.drift.exclude_columns:
+            if name not in all_inputs:
+                raise ValueError(f"drift.exclude_columns: {name} is not a model feature")
         for name in self.monotone_constraints:
             if name not in inputs:
                 raise ValueError(f"monotone_constraints.{name}: not a numeric or derived feature")
@@ -166,6 +174,12 @@ class ModelSpec(_Strict):
         """Model inputs in a fixed order: numeric, derived, then categorical."""
         f = self.features
         return [*f.numeric, *f.derived, *f.categorical]
+
+    @property
+    def drift_columns(self) -> list[str]:
+        """Model features whose drift is measured."""
+        excluded = set(self.drift.exclude_columns)
+        return [c for c in self.model_features if c not in excluded]
 
     @property
     def monotone_vector(self) -> list[int]:

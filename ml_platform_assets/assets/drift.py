@@ -1,0 +1,160 @@
+"""Daily drift of a model's production data against the training reference of its champion."""
+
+import datetime as dt
+from dataclasses import asdict
+
+import dagster as dg
+import pandas as pd
+from pydantic import Field
+
+from ml_platform_assets.assets.common import asset_key, daily_partitions, owners, registry
+from ml_platform_assets.core import layout
+from ml_platform_assets.core.drift import (
+    DEFAULT_SAMPLE_ROWS,
+    HTML_ROWS,
+    DriftResult,
+    measure_drift,
+    render_html,
+)
+from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.registry.drift import DriftStore
+from resources.database import DatabaseResource
+from resources.object_store import ObjectNotFound, ObjectStore, ObjectStoreResource
+
+
+class DriftReportConfig(dg.Config):
+    sample_rows: int = Field(
+        default=DEFAULT_SAMPLE_ROWS,
+        description="Most rows compared per side; a score too close to its threshold to "
+        "decide from the sample is recomputed on all rows.",
+    )
+    html_rows: int = Field(
+        default=HTML_ROWS,
+        description="Rows per side drawn for the browsable drift.html; 0 skips the page.",
+    )
+
+
+def _read(store: ObjectStore, key: str, what: str) -> pd.DataFrame:
+    try:
+        return store.get_parquet(key)
+    except ObjectNotFound as exc:
+        raise dg.Failure(f"{what} is missing: {exc}", allow_retries=False) from exc
+
+
+def _scores_table(result: DriftResult) -> dg.MetadataValue:
+    """Columns by score relative to threshold, the drifted ones first."""
+    rows = sorted(
+        result.columns, key=lambda c: (not c.drifted, -(c.score or 0) / (c.threshold or 1))
+    )
+    table = pd.DataFrame(
+        {
+            "column": [c.column for c in rows],
+            "method": [c.method for c in rows],
+            "score": [None if c.score is None else round(c.score, 4) for c in rows],
+            "threshold": [c.threshold for c in rows],
+            "drifted": ["yes" if c.drifted else "" for c in rows],
+            "error_bound": [round(c.error_bound, 4) for c in rows],
+        }
+    )
+    return dg.MetadataValue.md(table.to_markdown(index=False))
+
+
+def _metadata(spec: ModelSpec, result: DriftResult, champion: int, uris: dict) -> dict:
+    metadata = {
+        "drift_share": float(result.share),
+        "drifted_columns": len(result.drifted_columns),
+        "drifted_column_names": dg.MetadataValue.json(result.drifted_columns),
+        "dataset_drift": result.share >= spec.drift.share_threshold,
+        "share_threshold": float(spec.drift.share_threshold),
+        "column_scores": _scores_table(result),
+        "champion_version": champion,
+        "rows_current": result.rows_current,
+        "rows_reference": result.rows_reference,
+        "rows_compared": dg.MetadataValue.json(list(result.rows_compared)),
+    }
+    return metadata | {f"{name}_uri": dg.MetadataValue.path(uri) for name, uri in uris.items()}
+
+
+def _publish(
+    store: ObjectStore,
+    spec: ModelSpec,
+    day: dt.date,
+    champion: int,
+    result: DriftResult,
+    reference_key: str,
+) -> dict[str, str]:
+    """Writes drift.json (the result and what it compared) and returns its URI by name."""
+    payload = result.to_dict() | {
+        "model": spec.name,
+        "day": day.isoformat(),
+        "champion_version": champion,
+        "share_threshold": spec.drift.share_threshold,
+        "reference_uri": store.uri(reference_key),
+        "current_uri": store.uri(layout.features_key(spec.name, day)),
+    }
+    return {"json": store.put_json(layout.drift_key(spec.name, day, "drift.json"), payload).uri}
+
+
+def build_drift_report(spec: ModelSpec) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=asset_key(spec, "drift_report"),
+        deps=[asset_key(spec, "features")],
+        partitions_def=daily_partitions(spec),
+        group_name=spec.name,
+        kinds={"evidently", "json", "html"},
+        owners=owners(spec),
+        description=f"How far each day's {spec.name} applications have drifted from the data "
+        "the champion was trained on, column by column (Evidently); the drift retrain sensor "
+        "decides on these results.",
+    )
+    def drift_report(
+        context: dg.AssetExecutionContext,
+        config: DriftReportConfig,
+        object_store: ObjectStoreResource,
+        database: DatabaseResource,
+    ) -> dg.MaterializeResult:
+        day = dt.date.fromisoformat(context.partition_key)
+        store, reg = object_store.get_store(), registry(database)
+        champion = reg.champion(spec.name)
+        if champion is None:
+            # Drift is measured against what the champion learned from; without one, there is
+            # no reference, and recording "no drift" would be a false statement.
+            raise dg.Failure(
+                f"{spec.name} has no champion yet: drift is measured against the champion's "
+                "training data, so train and promote a model first.",
+                allow_retries=False,
+            )
+        key = layout.model_artifact_key(spec.name, champion.version, "reference.parquet")
+        reference = _read(store, key, f"The reference sample of champion v{champion.version}")
+        # The day's application features stand for production data until the decision log exists.
+        current = _read(store, layout.features_key(spec.name, day), f"Features of {day}")
+        result = measure_drift(
+            reference, current, spec, sample_rows=config.sample_rows, seed=day.toordinal()
+        )
+        uris = _publish(store, spec, day, champion.version, result, key)
+        if config.html_rows > 0:
+            page = render_html(
+                reference, current, spec, rows=config.html_rows, seed=day.toordinal()
+            )
+            uris["html"] = store.put_bytes(
+                layout.drift_key(spec.name, day, "drift.html"), page.encode()
+            ).uri
+        DriftStore(reg.engine).record_result(
+            spec.name,
+            day,
+            champion.version,
+            share=result.share,
+            drifted_columns=result.drifted_columns,
+            columns=[asdict(c) for c in result.columns],
+            rows_reference=result.rows_reference,
+            rows_current=result.rows_current,
+            report_uri=uris["json"],
+            run_id=context.run.run_id,
+        )
+        context.log.info(
+            f"{spec.name} {day}: drift share {result.share:.1%} against v{champion.version} "
+            f"({', '.join(result.drifted_columns) or 'no column drifted'})"
+        )
+        return dg.MaterializeResult(metadata=_metadata(spec, result, champion.version, uris))
+
+    return drift_report

@@ -1,0 +1,183 @@
+"""The drift retrain sensor: asks for a retraining run when drift has persisted, with guardrails.
+
+A cheap tick: it reads the drift results that the ``drift_report`` asset recorded, counts the
+outcomes that matured since the champion's training cutoff, and leaves the rules to
+``core.retrain.decide_retrain``. It evaluates only when there is something new (a drift result
+or another champion), and records every such decision, triggered or not, with its reason.
+"""
+
+import datetime as dt
+import io
+import json
+
+import dagster as dg
+import pyarrow.parquet as pq
+
+from ml_platform_assets.assets.common import asset_key, registry
+from ml_platform_assets.assets.factory import training_job_name
+from ml_platform_assets.core import layout
+from ml_platform_assets.core.retrain import Decision, decide_retrain
+from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.registry import ModelVersion
+from ml_platform_assets.registry.drift import DriftRecord, DriftStore
+from resources.database import DatabaseResource
+from resources.object_store import ObjectStore, ObjectStoreResource
+
+TICK_SECONDS = 300
+RUN_KEY_TAG = "dagster/run_key"
+HISTORY_DAYS = 90
+
+
+def drift_sensor_name(spec: ModelSpec) -> str:
+    return f"{spec.name}__drift_retrain_sensor"
+
+
+def retrain_run_key(spec: ModelSpec, champion: int, window: tuple[dt.date, dt.date]) -> str:
+    """One key per model, champion and drift window: the same window never runs twice."""
+    return f"{spec.name}:drift-retrain:v{champion}:{window[0]}..{window[1]}"
+
+
+def matured_labels(
+    instance: dg.DagsterInstance, store: ObjectStore, spec: ModelSpec, after: dt.date, to: dt.date
+) -> int:
+    """Outcomes that became known after ``after`` up to ``to`` (loan_outcomes partitions)."""
+    keys = instance.get_materialized_partitions(asset_key(spec, "loan_outcomes"))
+    days = sorted(d for d in map(dt.date.fromisoformat, keys) if after < d <= to)
+    # Only the parquet footers are needed; the files are one day's outcomes each.
+    return sum(
+        pq.read_metadata(io.BytesIO(store.get_bytes(layout.outcomes_key(spec.name, d)))).num_rows
+        for d in days
+    )
+
+
+def _tags(spec: ModelSpec, champion: int, decision: Decision, latest: DriftRecord) -> dict:
+    start, end = decision.window
+    return {
+        "ml_platform/trigger": "drift",
+        "ml_platform/model": spec.name,
+        "ml_platform/champion_version": str(champion),
+        "ml_platform/drift_window": f"{start}..{end}",
+        "ml_platform/drift_share": f"{latest.share:.3f}",
+        "ml_platform/drifted_columns": ",".join(latest.drifted_columns)[:250],
+        "ml_platform/reason": decision.reason[:500],
+    }
+
+
+def _request(
+    context: dg.SensorEvaluationContext,
+    spec: ModelSpec,
+    champion: ModelVersion,
+    decision: Decision,
+    latest: DriftRecord,
+) -> tuple[dg.RunRequest | None, str, dict]:
+    """The run request for a trigger, or None with a sentence when its run already exists."""
+    key = retrain_run_key(spec, champion.version, decision.window)
+    tags = _tags(spec, champion.version, decision, latest)
+    existing = context.instance.get_runs(filters=dg.RunsFilter(tags={RUN_KEY_TAG: key}), limit=1)
+    if existing:
+        run = existing[0]
+        return (
+            None,
+            (
+                f"Retraining for the drift window {tags['ml_platform/drift_window']} was already "
+                f"requested as run {run.run_id[:8]} ({run.status.value.lower()}); no second run."
+            ),
+            tags,
+        )
+    as_of = {"config": {"as_of": decision.window[1].isoformat()}}
+    config = {"ops": {f"{spec.name}__training_set": as_of}}
+    return dg.RunRequest(run_key=key, run_config=config, tags=tags), decision.reason, tags
+
+
+def _evaluate(
+    context: dg.SensorEvaluationContext,
+    spec: ModelSpec,
+    drift: DriftStore,
+    store: ObjectStore,
+    champion: ModelVersion | None,
+) -> dg.RunRequest | str:
+    """Decides, records the decision and returns the run request or the skip reason."""
+    if champion is None:
+        reason = f"{spec.name} has no champion yet, so there is no model to retrain for drift."
+        drift.record_decision(spec.name, triggered=False, reason=reason)
+        return reason
+    results = drift.results(spec.name, champion.version, limit=HISTORY_DAYS)
+    if not results:
+        reason = f"No drift has been measured against champion v{champion.version} yet."
+        drift.record_decision(
+            spec.name, triggered=False, reason=reason, champion_version=champion.version
+        )
+        return reason
+    latest = results[0]
+    cutoff = dt.date.fromisoformat(champion.windows["as_of"])
+    labels = matured_labels(context.instance, store, spec, cutoff, latest.day)
+    last = drift.last_trigger(spec.name)
+    decision = decide_retrain(
+        {r.day: r.share for r in results},
+        spec.drift,
+        labels,
+        last.window_end if last else None,
+        latest.day,
+    )
+    request, reason, tags = None, decision.reason, {}
+    if decision.trigger:
+        request, reason, tags = _request(context, spec, champion, decision, latest)
+    drift.record_decision(
+        spec.name,
+        triggered=request is not None,
+        reason=reason,
+        window=decision.window,
+        run_key=request.run_key if request else None,
+        drift_share=latest.share,
+        champion_version=champion.version,
+        tags=tags,
+    )
+    return reason if request is None else request
+
+
+def build_drift_retrain_sensor(spec: ModelSpec) -> dg.SensorDefinition:
+    """The sensor that retrains ``spec``'s model when its drift persists.
+
+    Default status STOPPED: it starts training runs, so each deployment turns it on
+    deliberately (in the UI, or ``dagster sensor start``); once on, it stays on across restarts.
+    """
+
+    @dg.sensor(
+        name=drift_sensor_name(spec),
+        job_name=training_job_name(spec),
+        minimum_interval_seconds=TICK_SECONDS,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description=f"Requests {spec.name}'s retraining run when the drift share has been at or "
+        f"above {spec.drift.share_threshold:.0%} for {spec.drift.consecutive_days} days, "
+        f"{spec.drift.min_matured_labels:,} new outcomes have matured and the "
+        f"{spec.drift.cooldown_days}-day cooldown has passed.",
+    )
+    def drift_retrain_sensor(
+        context: dg.SensorEvaluationContext,
+        database: DatabaseResource,
+        object_store: ObjectStoreResource,
+    ) -> dg.SensorResult:
+        try:
+            seen = json.loads(context.cursor) if context.cursor else {}
+        except ValueError:
+            seen = {}  # an unreadable cursor means a first run: evaluate everything
+        reg = registry(database)
+        drift = DriftStore(reg.engine)
+        champion = reg.champion(spec.name)
+        state = {
+            "result_id": drift.latest_result_id(spec.name),
+            "champion": champion.version if champion else None,
+        }
+        cursor = json.dumps(state, sort_keys=True)
+        if state == seen:
+            return dg.SensorResult(
+                skip_reason=f"No new drift result or champion for {spec.name} since the last "
+                "evaluation; its decision stands (see `ml-platform drift status`).",
+                cursor=cursor,
+            )
+        outcome = _evaluate(context, spec, drift, object_store.get_store(), champion)
+        if isinstance(outcome, str):
+            return dg.SensorResult(skip_reason=outcome, cursor=cursor)
+        return dg.SensorResult(run_requests=[outcome], cursor=cursor)
+
+    return drift_retrain_sensor

@@ -1,0 +1,46 @@
+"""drift_report on a real instance, embedded and on MariaDB + SeaweedFS: what it writes and says."""
+
+import dagster as dg
+import pytest
+
+from ml_platform_assets.core.layout import drift_key
+from tests.drift.conftest import DRIFT_START, DriftPlatform, drift_spec
+
+
+def test_a_day_of_drift_is_stored_recorded_and_described(small_platform) -> None:
+    p = DriftPlatform(drift_spec(), small_platform.resources, small_platform.instance)
+    p.prepare()
+    day = DRIFT_START + 2
+    p.report(day, html_rows=1500)
+
+    record = p.store.get_json(drift_key(p.spec.name, p.day(day), "drift.json"))
+    assert record["champion_version"] == 1 and record["day"] == p.day(day).isoformat()
+    assert {"annual_income", "debt_to_income"} <= set(record["drifted_columns"])
+    assert [c["column"] for c in record["columns"]] == p.spec.drift_columns
+    page = p.store.get_bytes(drift_key(p.spec.name, p.day(day), "drift.html"))
+    assert b"<html" in page[:200]
+
+    [result] = p.drift_store.results(p.spec.name)
+    assert result.day == p.day(day) and result.share == pytest.approx(record["share"])
+    assert result.report_uri.endswith("drift.json")
+
+    event = p.instance.get_latest_materialization_event(dg.AssetKey([p.spec.name, "drift_report"]))
+    metadata = event.asset_materialization.metadata
+    assert event.asset_materialization.partition == p.day(day).isoformat()
+    assert metadata["drift_share"].value == pytest.approx(result.share)
+    assert metadata["drifted_columns"].value == len(record["drifted_columns"])
+    assert metadata["drifted_column_names"].value == record["drifted_columns"]
+    assert metadata["dataset_drift"].value is True
+    assert "| annual_income" in metadata["column_scores"].value
+    assert metadata["html_uri"].value.endswith("drift.html")
+
+
+def test_without_a_champion_the_report_fails_with_a_sentence(small_platform) -> None:
+    p = DriftPlatform(drift_spec(), small_platform.resources, small_platform.instance)
+    p.land(1)
+    p.ingest(0, 0)
+    result = p.report_run(0)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "has no champion yet" in failure.step_failure_data.user_failure_data.description
+    assert not p.drift_store.results(p.spec.name)

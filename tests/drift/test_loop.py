@@ -1,0 +1,41 @@
+"""The whole drift loop, embedded and on MariaDB + SeaweedFS: an injected income shock is
+measured day by day, the sensor fires once, and the retraining run it asks for executes in
+process and ends in a new evaluation and a promotion decision on record."""
+
+import dagster as dg
+
+from ml_platform_assets.drift_loop import run_drift_loop
+from sensors.drift import RUN_KEY_TAG
+from tests.drift.conftest import CUTOFF, DAYS, DRIFT_START, DriftPlatform, drift_spec
+
+
+def test_income_shock_leads_to_one_retraining_and_a_decision_on_record(small_platform) -> None:
+    p = DriftPlatform(drift_spec(), small_platform.resources, small_platform.instance).prepare()
+    lines: list[str] = []
+    summary = run_drift_loop(
+        p.defs, p.spec, p.instance, p.day(CUTOFF - 1), p.day(DAYS - 1), lines.append, html_rows=0
+    )
+
+    assert summary.shares[p.day(CUTOFF)] < 0.1 <= summary.shares[p.day(DRIFT_START + 2)]
+    [outcome] = summary.retrainings  # the cooldown holds back a second one
+    run = p.instance.get_run_by_id(outcome.run_id)
+    assert run.status == dg.DagsterRunStatus.SUCCESS or outcome.failed_checks
+    assert run.tags["ml_platform/trigger"] == "drift"
+    # Three drifted days in a row: DRIFT_START..DRIFT_START + 2, then the run trains as of then.
+    assert run.tags["ml_platform/drift_window"] == f"{p.day(DRIFT_START)}..{p.day(DRIFT_START + 2)}"
+    assert "annual_income" in run.tags["ml_platform/drifted_columns"]
+    assert len(p.instance.get_runs(dg.RunsFilter(tags={RUN_KEY_TAG: run.tags[RUN_KEY_TAG]}))) == 1
+
+    evaluation = p.registry.latest_evaluation(p.spec.name, 2)
+    assert evaluation is not None and evaluation["champion_version"] == 1
+    history = p.registry.alias_history(p.spec.name)
+    if evaluation["passed"]:
+        assert [e.to_version for e in history] == [1, 2] and outcome.promoted
+    else:
+        assert [e.to_version for e in history] == [1]
+        assert p.registry.get_version(p.spec.name, 2).status == "rejected"
+
+    decisions = p.drift_store.decisions(p.spec.name, limit=50)
+    assert [d.run_key for d in decisions if d.triggered] == [run.tags[RUN_KEY_TAG]]
+    assert all(d.reason.endswith(".") for d in decisions)
+    assert any("retraining run" in line for line in lines)
