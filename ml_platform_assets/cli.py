@@ -93,7 +93,9 @@ def _parse_day(value: str | None, spec: ModelSpec, option: str) -> dt.date | Non
         _fail(f"{option} must be a date (YYYY-MM-DD) or a day number, not '{value}'")
 
 
-def _run_lifecycle(ctx: _Context, spec: ModelSpec, first: dt.date, last: dt.date) -> None:
+def _run_lifecycle(
+    ctx: _Context, spec: ModelSpec, first: dt.date, last: dt.date, as_of: dt.date | None = None
+) -> None:
     from ml_platform_assets.lifecycle import ingest, train
 
     instance = ctx.instance()
@@ -105,7 +107,7 @@ def _run_lifecycle(ctx: _Context, spec: ModelSpec, first: dt.date, last: dt.date
     click.echo(f"Ingesting {spec.name} {first}..{last} through Dagster")
     ingest(ctx.defs, spec, instance, first, last, progress)
     click.echo("Training, evaluating and deciding promotion")
-    outcome = train(ctx.defs, spec, instance)
+    outcome = train(ctx.defs, spec, instance, as_of)
     _summarize(ctx, spec, outcome)
 
 
@@ -169,7 +171,18 @@ def demo(days: int, rows_per_day: int, drift_from: str | None, drift: str | None
     if delivery.kept:
         click.echo(f"  {len(delivery.kept)} file(s) were already delivered and kept as delivered")
     last = spec.start_date + dt.timedelta(days=days - 1)
-    _run_lifecycle(ctx, spec, spec.start_date, last)
+    if plan is None:
+        _run_lifecycle(ctx, spec, spec.start_date, last)
+        return
+    from ml_platform_assets.drift_loop import pre_drift_cutoff, run_drift_loop
+
+    if not spec.start_date < plan.start <= last:
+        _fail(f"--drift-from must fall within the delivered days {spec.start_date}..{last}")
+    # The champion is trained as of the eve of the drift, then the loop watches the drift
+    # arrive day by day, as the daemon would.
+    _run_lifecycle(ctx, spec, spec.start_date, last, pre_drift_cutoff(spec, plan.start))
+    watch_from = max(plan.start - dt.timedelta(days=2), spec.start_date)
+    run_drift_loop(ctx.defs, spec, ctx.instance(), watch_from, last, echo=click.echo)
 
 
 @main.command()

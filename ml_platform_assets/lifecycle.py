@@ -60,7 +60,7 @@ def ingest(
             instance=instance, run_config=QUIET, tags=tags, raise_on_error=False
         )
         if not result.success:
-            raise LifecycleError(_failure_message(result, f"ingestion of {start}..{end}"))
+            raise LifecycleError(failure_message(result, f"ingestion of {start}..{end}"))
         if progress:
             progress(start, end)
         start = end + dt.timedelta(days=1)
@@ -91,7 +91,7 @@ def train(
     ]
     evaluation = _output(result, spec, "model_evaluation")
     if not result.success and not (failed_checks and evaluation is not None):
-        raise LifecycleError(_failure_message(result, f"training of {spec.name}"))
+        raise LifecycleError(failure_message(result, f"training of {spec.name}"))
     return TrainingOutcome(result.run_id, result.success, evaluation, failed_checks)
 
 
@@ -111,7 +111,7 @@ def _root_cause(error) -> str:
     return re.sub(r"^[\w.]+(Error|Exception|Failure): ", "", message)
 
 
-def _failure_message(result: dg.ExecuteInProcessResult, what: str) -> str:
+def failure_message(result: dg.ExecuteInProcessResult, what: str) -> str:
     """Each failed step's own error sentence, not a traceback."""
     failures = []
     for event in result.all_events:

@@ -1,0 +1,111 @@
+"""The demo's drift loop, day by day: drift report, a tick of the retrain sensor, and its runs.
+
+Everything goes through Dagster as in production, only in process: the ``<model>__drift`` job
+materializes each day's ``drift_report``, the drift retrain sensor is evaluated with
+``dg.build_sensor_context`` (its cursor carried from tick to tick, as the daemon would), and a
+run it requests executes the training job with the request's config and tags.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+from ml_platform_assets.assets.factory import drift_job_name
+from ml_platform_assets.core.drift import HTML_ROWS
+from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.lifecycle import QUIET, LifecycleError, TrainingOutcome, failure_message
+from ml_platform_assets.lifecycle import train as run_training
+from sensors.drift import RUN_KEY_TAG, drift_sensor_name
+
+
+@dataclass
+class DriftLoopSummary:
+    """What the loop saw: each day's share, each decision and each retraining's outcome."""
+
+    shares: dict[dt.date, float] = field(default_factory=dict)
+    decisions: list[tuple[dt.date, str]] = field(default_factory=list)
+    retrainings: list[TrainingOutcome] = field(default_factory=list)
+
+
+def pre_drift_cutoff(spec: ModelSpec, drift_start: dt.date) -> dt.date:
+    """The cutoff for the champion in service when drift begins: the day before it, or the
+    earliest day a training set allows when the drift starts sooner."""
+    w = spec.windows
+    earliest = spec.start_date + dt.timedelta(
+        days=w.training_days + w.oot_days + w.label_maturity_days - 1
+    )
+    return max(drift_start - dt.timedelta(days=1), earliest)
+
+
+def _report(
+    defs: dg.Definitions, spec: ModelSpec, instance: dg.DagsterInstance, day: dt.date, rows: int
+) -> tuple[float, list[str]]:
+    """Materializes one day's drift_report; returns (share, drifted columns)."""
+    config = {**QUIET, "ops": {f"{spec.name}__drift_report": {"config": {"html_rows": rows}}}}
+    result = defs.resolve_job_def(drift_job_name(spec)).execute_in_process(
+        instance=instance, partition_key=day.isoformat(), run_config=config, raise_on_error=False
+    )
+    if not result.success:
+        raise LifecycleError(failure_message(result, f"drift report of {spec.name} {day}"))
+    metadata = result.get_asset_materialization_events()[0].materialization.metadata
+    return metadata["drift_share"].value, metadata["drifted_column_names"].value
+
+
+def _retrain(
+    defs: dg.Definitions, spec: ModelSpec, instance: dg.DagsterInstance, request: dg.RunRequest
+) -> TrainingOutcome:
+    """Executes the sensor's run request: its as_of config, its tags and its run key."""
+    as_of = request.run_config["ops"][f"{spec.name}__training_set"]["config"]["as_of"]
+    tags = {**request.tags, RUN_KEY_TAG: request.run_key}
+    return run_training(defs, spec, instance, dt.date.fromisoformat(as_of), tags)
+
+
+def _outcome_line(outcome: TrainingOutcome) -> str:
+    evaluation = outcome.evaluation or {}
+    version, auc = evaluation.get("version"), evaluation.get("metrics", {}).get("auc", float("nan"))
+    if outcome.promoted:
+        return f"v{version} (AUC {auc:.4f}) passed every gate and is the champion now"
+    failed = [g["description"] for g in evaluation.get("gates", []) if not g["passed"]]
+    return f"v{version} (AUC {auc:.4f}) was rejected: {'; '.join(failed) or 'no evaluation'}"
+
+
+def run_drift_loop(
+    defs: dg.Definitions,
+    spec: ModelSpec,
+    instance: dg.DagsterInstance,
+    first: dt.date,
+    last: dt.date,
+    echo: Callable[[str], None] = lambda _line: None,
+    html_rows: int = HTML_ROWS,
+) -> DriftLoopSummary:
+    """Runs the drift loop for ``first``..``last``; ``echo`` receives one line per event.
+
+    Features of those days and a champion must exist (the normal demo makes both).
+    """
+    sensor = defs.resolve_sensor_def(drift_sensor_name(spec))
+    summary, cursor, day = DriftLoopSummary(), None, first
+    echo(f"Measuring drift of {spec.name} {first}..{last} and ticking {sensor.name}")
+    while day <= last:
+        share, drifted = _report(defs, spec, instance, day, html_rows)
+        summary.shares[day] = share
+        echo(f"  {day}: drift share {share:.1%} ({', '.join(drifted) or 'no column drifted'})")
+        with dg.build_sensor_context(
+            instance=instance, definitions=defs, resources=defs.resources, cursor=cursor
+        ) as context:
+            tick = sensor.evaluate_tick(context)
+        cursor = tick.cursor
+        if tick.skip_message:
+            summary.decisions.append((day, tick.skip_message))
+            echo(f"    sensor: {tick.skip_message}")
+        for request in tick.run_requests:
+            summary.decisions.append((day, request.tags["ml_platform/reason"]))
+            echo(f"    sensor fired: {request.tags['ml_platform/reason']}")
+            outcome = _retrain(defs, spec, instance, request)
+            summary.retrainings.append(outcome)
+            echo(f"    retraining run {outcome.run_id[:8]}: {_outcome_line(outcome)}")
+        day += dt.timedelta(days=1)
+    return summary
