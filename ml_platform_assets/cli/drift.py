@@ -2,47 +2,23 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import os
-import traceback
 
 import click
+
+from ml_platform_assets.cli.common import Context, one_sentence
 
 DAY_LIMIT = 14
 DECISION_LIMIT = 10
 
 
-def _one_sentence(fn):
-    """An expected failure becomes one sentence and exit status 1, never a bare traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except click.ClickException:
-            raise
-        except Exception as exc:  # noqa: BLE001 - the command line's last line of defence
-            if os.environ.get("ML_PLATFORM_DEBUG"):
-                traceback.print_exc()
-            lines = str(exc).strip().splitlines()
-            raise click.ClickException(lines[0] if lines else type(exc).__name__) from exc
-
-    return wrapper
-
-
 def _status(model: str, days: int, decisions: int) -> dict:
     """The drift results and decisions of ``model`` from the configured database."""
-    from ml_platform_assets.assets.common import registry
-    from ml_platform_assets.core.spec import load_specs
     from ml_platform_assets.registry.drift import DriftStore
-    from resources.environment import resources_from_env, specs_dir_from_env
 
-    specs = load_specs(specs_dir_from_env())
-    if model not in specs:
-        raise click.ClickException(f"no model named '{model}'; known: {', '.join(sorted(specs))}")
-    reg = registry(resources_from_env()["database"])
-    store, champion, guard = DriftStore(reg.engine), reg.champion(model), specs[model].drift
+    ctx = Context()
+    spec, reg = ctx.spec(model), ctx.registry()
+    store, champion, guard = DriftStore(reg.engine), reg.champion(model), spec.drift
     return {
         "model": model,
         "champion_version": champion.version if champion else None,
@@ -109,7 +85,7 @@ def drift() -> None:
 @click.option("--days", default=DAY_LIMIT, show_default=True, help="Most recent days to list.")
 @click.option("--decisions", default=DECISION_LIMIT, show_default=True, help="Decisions to list.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-@_one_sentence
+@one_sentence
 def status(model: str, days: int, decisions: int, as_json: bool) -> None:
     """MODEL's recent drift (share, drifted columns) and retraining decisions with reasons."""
     result = _status(model, days, decisions)

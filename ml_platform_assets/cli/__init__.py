@@ -5,72 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import sys
-import traceback
 import warnings
 
 import click
 
-from ml_platform_assets.cli_drift import drift
+from ml_platform_assets.cli.common import Context, one_sentence
+from ml_platform_assets.cli.drift import drift
 from ml_platform_assets.core.simulate import SCENARIOS, DriftPlan
-from ml_platform_assets.core.spec import ModelSpec, load_specs
+from ml_platform_assets.core.spec import ModelSpec
 
 DEMO_MODEL = "credit_default"
 
 
-class _Context:
-    """Loads the environment once per command: specs, resources, definitions, instance."""
-
-    def __init__(self) -> None:
-        from ml_platform_assets.definitions import build_definitions
-        from resources.environment import resources_from_env, specs_dir_from_env
-
-        self.specs = load_specs(specs_dir_from_env())
-        self.resources = resources_from_env()
-        self.defs = build_definitions(self.specs, self.resources)
-
-    def spec(self, name: str) -> ModelSpec:
-        if name not in self.specs:
-            known = ", ".join(sorted(self.specs))
-            raise click.ClickException(f"no model named '{name}'; known models: {known}")
-        return self.specs[name]
-
-    def store(self):
-        return self.resources["object_store"].get_store()
-
-    def registry(self):
-        from ml_platform_assets.assets.common import registry
-
-        return registry(self.resources["database"])
-
-    def instance(self):
-        from resources.environment import dagster_instance
-
-        return dagster_instance()
-
-
 def _fail(message: str) -> None:
     raise click.ClickException(message)
-
-
-def _run_safely(fn):
-    """Turn every expected failure into one sentence and exit 1, never a bare traceback."""
-
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except click.ClickException:
-            raise
-        except Exception as exc:  # noqa: BLE001 - the command line's last line of defence
-            if os.environ.get("ML_PLATFORM_DEBUG"):
-                traceback.print_exc()
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise click.ClickException(message) from exc
-
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
-    return wrapper
 
 
 @click.group()
@@ -94,7 +43,7 @@ def _parse_day(value: str | None, spec: ModelSpec, option: str) -> dt.date | Non
 
 
 def _run_lifecycle(
-    ctx: _Context, spec: ModelSpec, first: dt.date, last: dt.date, as_of: dt.date | None = None
+    ctx: Context, spec: ModelSpec, first: dt.date, last: dt.date, as_of: dt.date | None = None
 ) -> None:
     from ml_platform_assets.lifecycle import ingest, train
 
@@ -111,7 +60,7 @@ def _run_lifecycle(
     _summarize(ctx, spec, outcome)
 
 
-def _summarize(ctx: _Context, spec: ModelSpec, outcome) -> None:
+def _summarize(ctx: Context, spec: ModelSpec, outcome) -> None:
     from ml_platform_assets.core import layout
 
     training_set = ctx.store().get_json(layout.manifest_key([spec.name, "training_set"]))
@@ -151,7 +100,7 @@ def _summarize(ctx: _Context, spec: ModelSpec, outcome) -> None:
 @click.option("--rows-per-day", default=5000, show_default=True, help="Applications per day.")
 @click.option("--drift-from", "drift_from", help="First drifted day: a date or a day number.")
 @click.option("--drift", type=click.Choice(SCENARIOS), help="Drift scenario to inject.")
-@_run_safely
+@one_sentence
 def demo(days: int, rows_per_day: int, drift_from: str | None, drift: str | None) -> None:
     """Deliver synthetic data and run credit_default's whole lifecycle through Dagster."""
     from ml_platform_assets.landing import land_simulated
@@ -160,7 +109,7 @@ def demo(days: int, rows_per_day: int, drift_from: str | None, drift: str | None
         _fail("--drift-from and --drift go together")
     if days < 1 or rows_per_day < 1:
         _fail("--days and --rows-per-day must be positive")
-    ctx = _Context()
+    ctx = Context()
     spec = ctx.spec(DEMO_MODEL)
     plan = DriftPlan(drift, _parse_day(drift_from, spec, "--drift-from")) if drift else None
     click.echo(
@@ -189,13 +138,13 @@ def demo(days: int, rows_per_day: int, drift_from: str | None, drift: str | None
 @click.argument("model")
 @click.option("--start", help="First day to ingest (default: the spec's start date).")
 @click.option("--end", help="Last day to ingest (default: yesterday).")
-@_run_safely
+@one_sentence
 def run(model: str, start: str | None, end: str | None) -> None:
     """Run MODEL's lifecycle over its own data source, without generating data."""
     from ml_platform_assets.core.spec import FilesSource
     from ml_platform_assets.landing import land_files
 
-    ctx = _Context()
+    ctx = Context()
     spec = ctx.spec(model)
     first = _parse_day(start, spec, "--start") or spec.start_date
     last = _parse_day(end, spec, "--end") or dt.date.today() - dt.timedelta(days=1)
@@ -214,10 +163,10 @@ def models() -> None:
 
 @models.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@_run_safely
+@one_sentence
 def models_list(as_json: bool) -> None:
     """Every model with its versions and champion."""
-    ctx = _Context()
+    ctx = Context()
     reg = ctx.registry()
     rows = []
     for name in sorted(set(ctx.specs) | set(reg.list_models())):
@@ -264,10 +213,10 @@ def _version_record(reg, version) -> dict:
 @click.argument("model")
 @click.argument("version", required=False, type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-@_run_safely
+@one_sentence
 def models_show(model: str, version: int | None, as_json: bool) -> None:
     """MODEL's versions (or one VERSION) with metrics, provenance and champion history."""
-    reg = _Context().registry()
+    reg = Context().registry()
     versions = [reg.get_version(model, version)] if version else reg.list_versions(model)
     if not versions:
         _fail(f"model '{model}' has no versions yet; run 'ml-platform demo' or 'ml-platform run'")
