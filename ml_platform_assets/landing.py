@@ -7,7 +7,6 @@ only days not yet delivered are written.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,8 +18,6 @@ from ml_platform_assets.core.spec import FilesSource, ModelSpec
 from ml_platform_assets.core.validation import LandingFileError, read_table, require_columns
 from resources.object_store import ObjectStore
 
-log = logging.getLogger(__name__)
-
 
 @dataclass
 class Delivery:
@@ -31,12 +28,14 @@ class Delivery:
     rows: int = 0
 
 
-def _deliver(store: ObjectStore, key: str, frame: pd.DataFrame, delivery: Delivery) -> None:
-    if store.exists(key):
-        delivery.kept.append(key)
+def _deliver(store: ObjectStore, keys: list[str], frame: pd.DataFrame, delivery: Delivery) -> None:
+    """Write ``frame`` to ``keys[0]`` unless the day was delivered under any of ``keys``."""
+    present = next((k for k in keys if store.exists(k)), None)
+    if present is not None:
+        delivery.kept.append(present)
         return
-    store.put_parquet(key, frame)
-    delivery.written.append(key)
+    store.put_parquet(keys[0], frame)
+    delivery.written.append(keys[0])
 
 
 def _outcome_files(
@@ -47,7 +46,7 @@ def _outcome_files(
     empty = outcomes.iloc[0:0]
     for day in days:
         frame = by_day.get(day, empty).reset_index(drop=True)
-        _deliver(store, layout.landing_keys(spec.name, "outcomes", day)[0], frame, d)
+        _deliver(store, layout.landing_keys(spec.name, "outcomes", day), frame, d)
 
 
 def land_simulated(
@@ -65,9 +64,7 @@ def land_simulated(
         applications, known = split_outcomes(
             simulate_day(spec, day, rows_per_day, seed=seed, drift=drift), spec
         )
-        _deliver(
-            store, layout.landing_keys(spec.name, "applications", day)[0], applications, delivery
-        )
+        _deliver(store, layout.landing_keys(spec.name, "applications", day), applications, delivery)
         delivery.rows += len(applications)
         outcomes.append(known)
     outcomes = pd.concat(outcomes, ignore_index=True)
@@ -124,7 +121,7 @@ def _land_kind(
     else:
         frames = _split_by_day(Path(pattern), ts_col, days)
         for day, frame in frames.items():
-            _deliver(store, layout.landing_keys(spec.name, kind, day)[0], frame, delivery)
+            _deliver(store, layout.landing_keys(spec.name, kind, day), frame, delivery)
     return frames
 
 
@@ -153,8 +150,8 @@ def land_files(store: ObjectStore, spec: ModelSpec, first: dt.date, last: dt.dat
         )
         columns = [spec.entity_id_column, source.outcome_date_column, spec.target.column]
         for day in sorted(set(days) - set(found)):
-            key = layout.landing_keys(spec.name, "outcomes", day)[0]
-            _deliver(store, key, pd.DataFrame(columns=columns), delivery)
+            keys = layout.landing_keys(spec.name, "outcomes", day)
+            _deliver(store, keys, pd.DataFrame(columns=columns), delivery)
     else:
         _outcome_files(store, spec, _matured_targets(applications, spec, last), days, delivery)
     return delivery
