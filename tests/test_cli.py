@@ -3,6 +3,7 @@ are one sentence with a non-zero exit."""
 
 import datetime as dt
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -53,12 +54,30 @@ def _files_spec(folder: Path, days: int) -> Path:
     return specs
 
 
-def test_demo_runs_the_lifecycle_and_the_registry_shows_it(cli_env) -> None:
+def _use_real_backends(monkeypatch, request) -> None:
+    """Point the environment at the run's SeaweedFS bucket and a fresh MariaDB database."""
+    s3 = request.getfixturevalue("s3_settings")
+    bucket = s3["ML_PLATFORM_TEST_S3_BUCKET"]
+    monkeypatch.setenv("ML_PLATFORM_OBJECT_STORE", f"s3://{bucket}/cli-{uuid.uuid4().hex[:12]}")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3["ML_PLATFORM_TEST_S3_ENDPOINT"])
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3["ML_PLATFORM_TEST_S3_ACCESS_KEY"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3["ML_PLATFORM_TEST_S3_SECRET_KEY"])
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    database = request.getfixturevalue("make_mysql_database")()
+    monkeypatch.setenv("ML_PLATFORM_DATABASE_URL", database)
+
+
+@pytest.mark.parametrize("backend", ["embedded", "real"])
+def test_demo_runs_the_lifecycle_and_the_registry_shows_it(
+    cli_env, monkeypatch, request, backend
+) -> None:
+    if backend == "real":
+        _use_real_backends(monkeypatch, request)
     result = _run("demo", "--days", "106", "--rows-per-day", "300")
     assert result.exit_code == 0, result.output
     assert "ingested 106/106 days" in result.output
     assert "promoted: champion is v1" in result.output
-    assert "Report: file://" in result.output
+    assert f"Report: {'s3' if backend == 'real' else 'file'}://" in result.output
 
     shown = json.loads(_run("models", "show", "credit_default", "--json").output)
     assert shown["champion_version"] == 1
@@ -76,17 +95,7 @@ def test_demo_runs_the_lifecycle_and_the_registry_shows_it(cli_env) -> None:
 @pytest.mark.parametrize("backend", ["embedded", "real"])
 def test_run_ingests_a_specs_own_files(cli_env, monkeypatch, request, backend) -> None:
     if backend == "real":
-        s3 = request.getfixturevalue("s3_settings")
-        monkeypatch.setenv(
-            "ML_PLATFORM_OBJECT_STORE", f"s3://{s3['ML_PLATFORM_TEST_S3_BUCKET']}/cli-run"
-        )
-        monkeypatch.setenv("AWS_ENDPOINT_URL", s3["ML_PLATFORM_TEST_S3_ENDPOINT"])
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3["ML_PLATFORM_TEST_S3_ACCESS_KEY"])
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3["ML_PLATFORM_TEST_S3_SECRET_KEY"])
-        monkeypatch.setenv("AWS_REGION", "us-east-1")
-        monkeypatch.setenv(
-            "ML_PLATFORM_DATABASE_URL", request.getfixturevalue("make_mysql_database")()
-        )
+        _use_real_backends(monkeypatch, request)
     monkeypatch.setenv("ML_PLATFORM_SPECS_DIR", str(_files_spec(cli_env, 14)))
     result = _run("run", "pay_in_four", "--start", "2026-01-01", "--end", "2026-01-14")
     assert result.exit_code == 0, result.output
@@ -127,3 +136,23 @@ def test_unreachable_mysql_names_the_host(cli_env, monkeypatch) -> None:
     result = _run("models", "list")
     assert result.exit_code == 1
     assert "127.0.0.1:1" in result.output and "Traceback" not in result.output
+
+
+def test_drift_demo_shows_the_loop_and_drift_status_lists_it(cli_env) -> None:
+    result = _run(
+        "demo", "--days", "112", "--rows-per-day", "700",
+        "--drift-from", "2026-04-10", "--drift", "merchant_mix",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "sensor fired:" in result.output
+    assert "retraining run" in result.output
+
+    status = json.loads(_run("drift", "status", "credit_default", "--json").output)
+    assert status["champion_version"] >= 1
+    shares = {d["day"]: d["share"] for d in status["days"]}
+    assert max(shares.values()) >= 0.1
+    triggered = [d for d in status["decisions"] if d["triggered"]]
+    assert len(triggered) == 1 and "retraining" in triggered[0]["reason"]
+    assert any(not d["triggered"] and d["reason"] for d in status["decisions"])
+    text = _run("drift", "status", "credit_default")
+    assert text.exit_code == 0 and "2026-04-" in text.output
