@@ -7,8 +7,10 @@ Every variable is documented in ``.env.example`` at the repository root.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -99,3 +101,25 @@ def dagster_instance(env: Mapping[str, str] | None = None) -> dg.DagsterInstance
         logger.info("DAGSTER_HOME is unset: using the local instance in %s", local)
         home = str(local)
     return dg.DagsterInstance.from_config(home)
+
+
+@functools.cache
+def code_git_commit() -> str | None:
+    """The git commit of the running code, recorded with every model version.
+
+    ``ML_PLATFORM_GIT_COMMIT`` wins (images have no .git); otherwise git is asked where the
+    package lives. None when neither knows.
+    """
+    if os.environ.get("ML_PLATFORM_GIT_COMMIT"):
+        return os.environ["ML_PLATFORM_GIT_COMMIT"]
+    try:
+        found = subprocess.run(
+            ["git", "-C", str(Path(__file__).resolve().parent), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return found.stdout.strip() or None

@@ -28,6 +28,7 @@ from ml_platform_assets.core.training_set import (
     training_windows,
 )
 from resources.database import DatabaseResource
+from resources.environment import code_git_commit
 from resources.object_store import ObjectStore, ObjectStoreResource
 
 REFERENCE_ROWS = 50_000
@@ -185,7 +186,7 @@ def build_challenger_model(spec: ModelSpec) -> dg.AssetsDefinition:
             model_sha256=trained.sha256,
             training_set_fingerprint=training_set["fingerprint"],
             code_version=training_set["features_code_version"],
-            git_commit=context.run.tags.get("git_commit"),
+            git_commit=code_git_commit(),
             params=trained.params,
             windows=training_set["windows"],
             features=trained.features,
