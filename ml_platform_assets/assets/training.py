@@ -31,7 +31,8 @@ from resources.database import DatabaseResource
 from resources.environment import code_git_commit
 from resources.object_store import ObjectStore, ObjectStoreResource
 
-REFERENCE_ROWS = 50_000
+# Rows of the training features kept with each version as its drift reference.
+DRIFT_REFERENCE_ROWS = 50_000
 
 
 class TrainingSetConfig(dg.Config):
@@ -160,7 +161,7 @@ def build_challenger_model(spec: ModelSpec) -> dg.AssetsDefinition:
         train = store.get_parquet(training_set["splits"]["train"])
         valid = store.get_parquet(training_set["splits"]["valid"])
         trained = train_model(train, valid, spec)
-        reference = train.sample(n=min(REFERENCE_ROWS, len(train)), random_state=0)
+        reference = train.sample(n=min(DRIFT_REFERENCE_ROWS, len(train)), random_state=0)
         card = {
             "model": spec.name,
             "features": trained.features,

@@ -17,7 +17,7 @@ from ml_platform_assets.core.training_set import LABEL
 
 # Training rows that stand for the training distribution in score PSI and CSI. Decile shares
 # from 200k rows are within about 0.001 of the full set's, far below the PSI thresholds.
-REFERENCE_ROWS = 200_000
+SCORE_REFERENCE_ROWS = 200_000
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,8 @@ def evaluate(
     ``provenance`` carries model, version, windows and fingerprints into the record unchanged.
     """
     y = oot[LABEL].to_numpy()
-    if len(train) > REFERENCE_ROWS:
-        train = train.sample(n=REFERENCE_ROWS, random_state=0)
+    if len(train) > SCORE_REFERENCE_ROWS:
+        train = train.sample(n=SCORE_REFERENCE_ROWS, random_state=0)
     train_score = predict(booster, train, spec)
     challenger = _scored(y, predict(booster, oot, spec), train_score)
     champion_block = None
