@@ -12,7 +12,7 @@ setup:
 	@.ci/setup
 
 demo: setup  ## deliver synthetic data and run credit_default's whole lifecycle
-	$(BIN)/ml-platform demo
+	$(BIN)/ml-platform demo $(DEMO_ARGS)
 
 test: setup  ## the whole test suite against real MariaDB and SeaweedFS services
 	.ci/with-services $(BIN)/pytest
