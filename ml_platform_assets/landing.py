@@ -26,6 +26,7 @@ class Delivery:
     written: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     rows: int = 0
+    last_day: dt.date | None = None
 
 
 def _deliver(store: ObjectStore, keys: list[str], frame: pd.DataFrame, delivery: Delivery) -> None:
@@ -126,7 +127,11 @@ def _land_kind(
 
 
 def land_files(store: ObjectStore, spec: ModelSpec, first: dt.date, last: dt.date) -> Delivery:
-    """Deliver a files data source's days ``first``..``last`` into the landing zone."""
+    """Deliver a files data source's days ``first``..``last`` into the landing zone.
+
+    The delivery ends on the source's last day of applications within that range, so a
+    generous ``last`` never lands empty days after the data.
+    """
     source = spec.data_source
     if not isinstance(source, FilesSource):
         raise ValueError(f"{spec.name}: data_source is {source.kind}, not files")
@@ -144,6 +149,8 @@ def land_files(store: ObjectStore, spec: ModelSpec, first: dt.date, last: dt.dat
     if not applications:
         raise LandingFileError(f"{source.applications}: no application data for {first}..{last}")
     delivery.rows = sum(len(f) for f in applications.values())
+    last = delivery.last_day = max(applications)
+    days = [day for day in days if day <= last]
     if source.outcomes:
         found = _land_kind(
             store, spec, "outcomes", source.outcomes, source.outcome_date_column, days, delivery

@@ -137,7 +137,9 @@ def demo(days: int, rows_per_day: int, drift_from: str | None, drift: str | None
 @main.command()
 @click.argument("model")
 @click.option("--start", help="First day to ingest (default: the spec's start date).")
-@click.option("--end", help="Last day to ingest (default: yesterday).")
+@click.option(
+    "--end", help="Last day to ingest (default: the source's last day of data, up to yesterday)."
+)
 @one_sentence
 def run(model: str, start: str | None, end: str | None) -> None:
     """Run MODEL's lifecycle over its own data source, without generating data."""
@@ -152,7 +154,11 @@ def run(model: str, start: str | None, end: str | None) -> None:
         _fail(f"--end {last} is before --start {first}")
     if isinstance(spec.data_source, FilesSource):
         delivery = land_files(ctx.store(), spec, first, last)
-        click.echo(f"Delivered {len(delivery.written)} new file(s), {delivery.rows:,} applications")
+        click.echo(
+            f"Delivered {len(delivery.written)} new file(s), {delivery.rows:,} applications "
+            f"through {delivery.last_day}"
+        )
+        last = delivery.last_day
     _run_lifecycle(ctx, spec, first, last)
 
 
