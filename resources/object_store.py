@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
 import logging
 import os
@@ -24,6 +23,8 @@ from urllib.parse import quote
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
@@ -129,15 +130,29 @@ class ObjectStore(ABC):
         with open(path, "rb") as src:
             return self._write(key, lambda f: shutil.copyfileobj(src, f, _CHUNK))
 
+    def put_table(self, key: str, table: pa.Table) -> StoredObject:
+        """Publishes an Arrow table as parquet."""
+        # Dictionary-encode text only: on numeric columns it costs time and rarely saves space.
+        text = [
+            f.name
+            for f in table.schema
+            if pa.types.is_string(f.type)
+            or pa.types.is_large_string(f.type)
+            or pa.types.is_dictionary(f.type)
+        ]
+        return self._write(key, lambda f: pq.write_table(table, f, use_dictionary=text or False))
+
+    def get_table(self, key: str, columns: list[str] | None = None) -> pa.Table:
+        """Reads a parquet object as an Arrow table, optionally only some ``columns``."""
+        return pq.read_table(pa.BufferReader(self.get_bytes(key)), columns=columns)
+
     def put_parquet(self, key: str, df: pd.DataFrame) -> StoredObject:
         """Publishes a DataFrame as parquet."""
-        # Dictionary-encode text only: on float columns it costs time and rarely saves space.
-        text = [str(c) for c, t in df.dtypes.items() if not pd.api.types.is_numeric_dtype(t)]
-        return self._write(key, lambda f: df.to_parquet(f, use_dictionary=text or False))
+        return self.put_table(key, pa.Table.from_pandas(df))
 
     def get_parquet(self, key: str, columns: list[str] | None = None) -> pd.DataFrame:
-        """Reads a parquet object, optionally only some ``columns``."""
-        return pd.read_parquet(io.BytesIO(self.get_bytes(key)), columns=columns)
+        """Reads a parquet object as a DataFrame, optionally only some ``columns``."""
+        return self.get_table(key, columns).to_pandas()
 
     def put_json(self, key: str, obj: Any) -> StoredObject:
         """Publishes ``obj`` as JSON with sorted keys, so equal content hashes equally."""

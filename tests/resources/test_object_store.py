@@ -7,6 +7,8 @@ import hashlib
 import json
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from resources.object_store import ObjectNotFound, ObjectStore
@@ -44,6 +46,21 @@ def test_parquet_round_trip_and_column_subset(object_store: ObjectStore):
     subset = object_store.get_parquet(stored.key, columns=["purpose"])
     assert list(subset.columns) == ["purpose"]
     assert stored.sha256 == hashlib.sha256(object_store.get_bytes(stored.key)).hexdigest()
+
+
+def test_arrow_table_round_trip_keeps_types_and_reads_column_subsets(object_store: ObjectStore):
+    table = pa.table(
+        {
+            "application_id": ["20260101-0000001", "20260101-0000002"],
+            "income": [52000.0, None],
+            "applied_at": pa.array([1, 2], type=pa.timestamp("ns")),
+        }
+    )
+
+    stored = object_store.put_table("m/raw/2026-01-01.parquet", table)
+
+    assert object_store.get_table(stored.key).equals(table)
+    assert object_store.get_table(stored.key, columns=["income"]).column_names == ["income"]
 
 
 def test_json_is_written_with_sorted_keys(object_store: ObjectStore):
@@ -148,11 +165,11 @@ def test_a_write_failing_midway_keeps_the_previous_object(object_store: ObjectSt
     key = "m/training_sets/abc/train.parquet"
     previous = object_store.put_bytes(key, b"previous content")
 
-    def write_half_then_fail(self, handle, *args, **kwargs):
+    def write_half_then_fail(table, handle, *args, **kwargs):
         handle.write(b"PAR1" + b"\0" * 100_000)
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", write_half_then_fail)
+    monkeypatch.setattr(pq, "write_table", write_half_then_fail)
     with pytest.raises(OSError, match="No space left"):
         object_store.put_parquet(key, pd.DataFrame({"x": [1]}))
 
