@@ -91,7 +91,7 @@ def _split_by_day(path: Path, ts_col: str, days: list[dt.date]) -> dict[dt.date,
     """One file holding many days, split on its timestamp column."""
     if not path.exists():
         raise LandingFileError(f"{path}: data source file does not exist")
-    frame = read_table(path.read_bytes(), str(path))
+    frame = read_table(path.read_bytes(), str(path)).to_pandas()
     require_columns(frame, [ts_col], str(path))
     stamps = pd.to_datetime(frame[ts_col], errors="coerce", utc=True).dt.tz_localize(None)
     wanted = set(days)
@@ -118,7 +118,7 @@ def _land_kind(
             key = f"{spec.name}/landing/{kind}/{day.isoformat()}{path.suffix}"
             data = path.read_bytes()
             _deliver_bytes(store, key, data, delivery)  # as delivered, byte for byte
-            frames[day] = read_table(data, str(path))
+            frames[day] = read_table(data, str(path)).to_pandas()
     else:
         frames = _split_by_day(Path(pattern), ts_col, days)
         for day, frame in frames.items():

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
 
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.registry import ModelRegistry
@@ -51,15 +52,19 @@ def parallel_map(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         return list(pool.map(fn, items))
 
 
-def preview(frame: pd.DataFrame, rows: int = 5) -> dg.MetadataValue:
+def preview(rows: pd.DataFrame | pa.Table, n: int = 5) -> dg.MetadataValue:
     """A markdown table of the first rows, narrow enough to read in the UI."""
-    return dg.MetadataValue.md(frame.head(rows).to_markdown(index=False))
+    head = rows.slice(0, n).to_pandas() if isinstance(rows, pa.Table) else rows.head(n)
+    return dg.MetadataValue.md(head.to_markdown(index=False))
 
 
-def column_schema(frame: pd.DataFrame) -> dg.TableSchema:
-    return dg.TableSchema(
-        columns=[dg.TableColumn(name=str(c), type=str(t)) for c, t in frame.dtypes.items()]
-    )
+def column_schema(rows: pd.DataFrame | pa.Table) -> dg.TableSchema:
+    """Column names and types: Arrow types for tables, dtypes for DataFrames."""
+    if isinstance(rows, pa.Table):
+        types = [(f.name, str(f.type)) for f in rows.schema]
+    else:
+        types = [(str(c), str(t)) for c, t in rows.dtypes.items()]
+    return dg.TableSchema(columns=[dg.TableColumn(name=n, type=t) for n, t in types])
 
 
 _MIGRATED_URLS: set[str] = set()

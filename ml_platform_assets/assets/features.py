@@ -25,7 +25,7 @@ def build_features_asset(spec: ModelSpec) -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run(),
         code_version=features_code_version(spec),
         group_name=spec.name,
-        kinds={"parquet", "pandas"},
+        kinds={"parquet", "pyarrow"},
         owners=owners(spec),
         description=f"Model features of {spec.name} per application day; the online scorer "
         "computes the same values from the same code.",
@@ -36,13 +36,13 @@ def build_features_asset(spec: ModelSpec) -> dg.AssetsDefinition:
         store = object_store.get_store()
 
         def featurize(day):
-            frame = build_features(store.get_parquet(layout.raw_key(spec.name, day)), spec)
-            uri = store.put_parquet(layout.features_key(spec.name, day), frame).uri
-            return frame, uri
+            table = build_features(store.get_table(layout.raw_key(spec.name, day)), spec)
+            return table, store.put_table(layout.features_key(spec.name, day), table).uri
 
         results = parallel_map(featurize, partition_days(context))
-        rows = sum(len(frame) for frame, _ in results)
-        frame, uri = results[-1]
+        rows = sum(table.num_rows for table, _ in results)
+        table, uri = results[-1]
+        frame = table.to_pandas()  # one day, for the metadata
         missing = frame[spec.model_features].isna().mean().sort_values(ascending=False)
         return dg.MaterializeResult(
             metadata={
@@ -51,8 +51,8 @@ def build_features_asset(spec: ModelSpec) -> dg.AssetsDefinition:
                 "uri": dg.MetadataValue.path(uri),
                 "features": len(spec.model_features),
                 "missing_share_top": dg.MetadataValue.json(missing.head(5).round(4).to_dict()),
-                "preview": preview(frame),
-                "dagster/column_schema": column_schema(frame),
+                "preview": preview(table),
+                "dagster/column_schema": column_schema(table),
             }
         )
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
 
 from ml_platform_assets.assets.common import (
     asset_key,
@@ -27,12 +28,10 @@ from ml_platform_assets.core.validation import (
 )
 from resources.object_store import ObjectStore, ObjectStoreResource
 
-Validator = Callable[[pd.DataFrame, dt.date, str], tuple[pd.DataFrame, pd.DataFrame]]
+Validator = Callable[[pa.Table, dt.date, str], tuple[pa.Table, pa.Table]]
 
 
-def _read_landing(
-    store: ObjectStore, model: str, kind: str, day: dt.date
-) -> tuple[pd.DataFrame, str]:
+def _read_landing(store: ObjectStore, model: str, kind: str, day: dt.date) -> tuple[pa.Table, str]:
     for key in layout.landing_keys(model, kind, day):
         if store.exists(key):
             uri = store.uri(key)
@@ -46,8 +45,8 @@ class _DayResult:
     day: dt.date
     uri: str
     delivered_from: str
-    valid: pd.DataFrame
-    quarantined: pd.DataFrame
+    valid: pa.Table
+    quarantined: pa.Table
     delivered: int
 
 
@@ -67,12 +66,12 @@ def _ingest_day(
         # A Failure shows the sentence in the UI instead of a traceback.
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
     quarantine = layout.quarantine_key(spec.name, kind, day)
-    if bad.empty:
+    if bad.num_rows == 0:
         store.delete(quarantine)  # a rerun of a now-clean file clears its old quarantine
     else:
-        store.put_parquet(quarantine, bad)
-    stored = store.put_parquet(out_key(spec.name, day), valid)
-    return _DayResult(day, stored.uri, source, valid, bad, len(frame))
+        store.put_table(quarantine, bad)
+    stored = store.put_table(out_key(spec.name, day), valid)
+    return _DayResult(day, stored.uri, source, valid, bad, frame.num_rows)
 
 
 def _ingest_days(
@@ -90,16 +89,16 @@ def _ingest_days(
     )
     reasons: dict[str, int] = {}
     for r in results:
-        if len(r.quarantined):
-            context.log.warning(f"{r.delivered_from}: {len(r.quarantined)} row(s) quarantined")
+        if r.quarantined.num_rows:
+            context.log.warning(f"{r.delivered_from}: {r.quarantined.num_rows} row(s) quarantined")
         for reason, n in reason_counts(r.quarantined).items():
             reasons[reason] = reasons.get(reason, 0) + n
     per_day = [
         {
             "day": r.day.isoformat(),
             "delivered": r.delivered,
-            "valid": len(r.valid),
-            "quarantined": len(r.quarantined),
+            "valid": r.valid.num_rows,
+            "quarantined": r.quarantined.num_rows,
         }
         for r in results
     ]
@@ -126,7 +125,7 @@ def build_raw_applications(spec: ModelSpec) -> dg.AssetsDefinition:
         partitions_def=daily_partitions(spec),
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name=spec.name,
-        kinds={"parquet", "pandas"},
+        kinds={"parquet", "pyarrow"},
         owners=owners(spec),
         description=f"Validated loan applications of {spec.name}, one partition per day; rows "
         "that break the spec are quarantined with a reason.",
@@ -156,7 +155,7 @@ def build_loan_outcomes(spec: ModelSpec) -> dg.AssetsDefinition:
         partitions_def=daily_partitions(spec),
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name=spec.name,
-        kinds={"parquet", "pandas"},
+        kinds={"parquet", "pyarrow"},
         owners=owners(spec),
         description=f"Repayment outcomes of {spec.name} that became known on each day.",
     )

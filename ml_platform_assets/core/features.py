@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.core.validation import Rows, as_table
 
 # Bump when the meaning of a computed feature changes; Dagster then marks features stale.
 FEATURES_LOGIC_VERSION = "2"
@@ -29,61 +30,76 @@ def features_code_version(spec: ModelSpec) -> str:
     return f"features-v{FEATURES_LOGIC_VERSION}-{digest}"
 
 
-def _floats(values: pd.Series) -> np.ndarray:
-    return values.to_numpy(dtype="float64", na_value=np.nan)
+def _names(rows: Rows) -> list[str]:
+    return rows.column_names if isinstance(rows, pa.Table) else [str(c) for c in rows.columns]
 
 
-def _ratio(numerator: pd.Series, denominator: pd.Series) -> np.ndarray:
+def _floats(values: pa.ChunkedArray | pd.Series) -> np.ndarray:
+    """float64 values, NaN where missing, from an Arrow column or a pandas Series."""
+    if isinstance(values, pd.Series):
+        return values.to_numpy(dtype="float64", na_value=np.nan)
+    return pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     """Numerator over denominator, missing where the denominator is zero or missing."""
-    top, bottom = _floats(numerator), _floats(denominator)
-    out = np.full(len(top), np.nan)
-    np.divide(top, bottom, out=out, where=(bottom != 0) & ~np.isnan(bottom))
+    out = np.full(len(numerator), np.nan)
+    np.divide(numerator, denominator, out=out, where=(denominator != 0) & ~np.isnan(denominator))
     return out
 
 
-def build_features(rows: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
-    """Model features for validated application rows.
+def build_features(rows: Rows, spec: ModelSpec) -> pa.Table:
+    """Model features for validated application rows, as an Arrow table.
 
     Keeps the entity id, the event timestamp and the protected attributes (for fairness tests
-    only; they never reach ``to_model_matrix``) next to the model features.
+    only; they never reach ``to_model_matrix``) next to the model features. Missing values are
+    nulls, which read back as NaN in pandas and in the model matrix.
     """
-    out = {col: rows[col] for col in (spec.entity_id_column, spec.event_timestamp_column)}
-    for col in spec.features.numeric:
-        out[col] = _floats(rows[col])
+    table = as_table(rows)
+    out = {col: table[col] for col in (spec.entity_id_column, spec.event_timestamp_column)}
+    numbers = {col: _floats(table[col]) for col in spec.features.numeric}
+    for col, values in numbers.items():
+        out[col] = pa.array(values, from_pandas=True)
     for name, derived in spec.features.derived.items():
-        out[name] = _ratio(rows[derived.ratio[0]], rows[derived.ratio[1]])
+        top, bottom = (numbers[c] if c in numbers else _floats(table[c]) for c in derived.ratio)
+        out[name] = pa.array(_ratio(top, bottom), from_pandas=True)
     for col in [*spec.features.categorical, *spec.protected_attributes]:
-        out[col] = rows[col]
-    return pd.DataFrame(out, index=rows.index)
+        out[col] = pc.cast(table[col], pa.string())
+    return pa.table(out)
 
 
 def to_model_matrix(
-    features: pd.DataFrame, spec: ModelSpec, columns: list[str] | None = None
+    features: Rows, spec: ModelSpec, columns: list[str] | None = None
 ) -> np.ndarray:
     """The float64 matrix in ``columns`` order (default ``spec.model_features``).
 
-    Categorical levels become their index in the spec's value list; unknown or missing levels
-    become NaN, which LightGBM treats as missing rather than as a new category.
+    Takes feature rows as an Arrow table or a DataFrame. Categorical levels become their index
+    in the spec's value list; unknown or missing levels become NaN, which LightGBM treats as
+    missing rather than as a new category.
     """
     columns = columns or spec.model_features
-    missing = [c for c in columns if c not in features.columns]
+    present = set(_names(features))
+    missing = [c for c in columns if c not in present]
     if missing:
         raise ValueError(f"feature rows lack the model's input(s) {', '.join(missing)}")
     matrix = np.empty((len(features), len(columns)), dtype="float64")
     for j, col in enumerate(columns):
         levels = spec.features.categorical.get(col)
         if levels is None:
-            matrix[:, j] = features[col].to_numpy(dtype="float64", na_value=np.nan)
+            matrix[:, j] = _floats(features[col])
         else:
             matrix[:, j] = _level_codes(features[col], levels.values)
     return matrix
 
 
-def _level_codes(values: pd.Series, levels: list[str]) -> np.ndarray:
+def _level_codes(values: pa.ChunkedArray | pd.Series, levels: list[str]) -> np.ndarray:
     """Each value's position in ``levels`` as a float, NaN when unknown or missing."""
-    text = pa.array(values, type=pa.string(), from_pandas=True)
+    if isinstance(values, pd.Series):
+        text = pa.array(values, type=pa.string(), from_pandas=True)
+    else:
+        text = pc.cast(values, pa.string())
     codes = pc.index_in(text, value_set=pa.array(levels, type=pa.string()))
-    if isinstance(codes, pa.ChunkedArray):  # frames concatenated from days hold chunks
+    if isinstance(codes, pa.ChunkedArray):  # tables concatenated from days hold chunks
         codes = codes.combine_chunks()
     return codes.to_numpy(zero_copy_only=False).astype("float64")
 
@@ -96,5 +112,4 @@ def categorical_indices(spec: ModelSpec) -> list[int]:
 
 def feature_vector(record: dict, spec: ModelSpec) -> np.ndarray:
     """One application's model row, for online scoring (same code path as training)."""
-    frame = pd.DataFrame([record])
-    return to_model_matrix(build_features(frame, spec), spec)
+    return to_model_matrix(build_features(pa.Table.from_pylist([record]), spec), spec)

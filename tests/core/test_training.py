@@ -28,7 +28,7 @@ def _days(first: int, count: int, rows: int = 4000) -> pd.DataFrame:
     frames = []
     for i in range(first, first + count):
         raw = simulate_day(SPEC, SPEC.start_date + dt.timedelta(days=i), rows, seed=3)
-        frames.append(build_features(raw, SPEC).assign(is_bad=raw["is_bad"].to_numpy()))
+        frames.append(build_features(raw, SPEC).to_pandas().assign(is_bad=raw["is_bad"].to_numpy()))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -37,9 +37,14 @@ def _csv(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False).encode()
 
 
+def _applications(rows, name: str = "day.csv") -> tuple[pd.DataFrame, pd.DataFrame]:
+    valid, bad = validate_applications(rows, SPEC, DAY, name)
+    return valid.to_pandas(), bad.to_pandas()
+
+
 def test_clean_file_passes_typed() -> None:
     frame = read_table(_csv(_rows()), "2026-01-05.csv")
-    valid, bad = validate_applications(frame, SPEC, DAY, "2026-01-05.csv")
+    valid, bad = _applications(frame, "2026-01-05.csv")
     assert len(valid) == 4 and bad.empty
     assert valid["annual_income"].dtype == "float64"
     assert valid["applied_at"].dtype.kind == "M"
@@ -76,7 +81,7 @@ def test_missing_column_names_file_and_column() -> None:
 def test_bad_rows_are_quarantined_with_their_reason(column: str, value: str, reason: str) -> None:
     frame = _rows()
     frame.loc[1, column] = value
-    valid, bad = validate_applications(frame, SPEC, DAY, "day.csv")
+    valid, bad = _applications(frame)
     assert len(valid) == 3
     assert bad[REASON_COLUMN].tolist() == [reason]
     assert bad["application_id"].tolist() == [frame.loc[1, "application_id"]]
@@ -86,14 +91,14 @@ def test_duplicate_ids_quarantine_every_copy() -> None:
     frame = _rows()
     frame.loc[2, "application_id"] = "a0"
     valid, bad = validate_applications(frame, SPEC, DAY, "day.csv")
-    assert sorted(valid["application_id"]) == ["a1", "a3"]
+    assert sorted(valid["application_id"].to_pylist()) == ["a1", "a3"]
     assert reason_counts(bad) == {"application_id: duplicate id": 2}
 
 
 def test_missing_feature_values_are_allowed() -> None:
     frame = _rows()
     frame.loc[0, "debt_to_income"] = ""
-    valid, bad = validate_applications(frame, SPEC, DAY, "day.csv")
+    valid, bad = _applications(frame)
     assert bad.empty and valid["debt_to_income"].isna().sum() == 1
 
 
@@ -103,7 +108,7 @@ def test_parquet_numeric_columns_pass_through() -> None:
     buffer = io.BytesIO()
     frame.to_parquet(buffer)
     parsed = read_table(buffer.getvalue(), "x.parquet")
-    valid, bad = validate_applications(parsed, SPEC, DAY, "x.parquet")
+    valid, bad = _applications(parsed, "x.parquet")
     assert bad.empty and (valid["annual_income"] == 50_000.0).all()
 
 
@@ -116,5 +121,30 @@ def test_outcomes_validated_and_mapped_to_bad_flag() -> None:
         }
     )
     valid, bad = validate_outcomes(frame, SPEC, DAY, "o.csv", "outcome_date")
-    assert valid["is_bad"].tolist() == [1, 0]
+    assert valid["is_bad"].to_pylist() == [1, 0]
     assert reason_counts(bad) == {"application_id: duplicate id": 2}
+
+
+def test_zoned_parquet_timestamps_are_checked_as_utc() -> None:
+    frame = _rows(2)
+    frame["applied_at"] = pd.to_datetime(
+        ["2026-01-05T03:00:00-05:00", "2026-01-05T20:00:00-05:00"], utc=True
+    ).tz_convert("America/New_York")
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer)
+    valid, bad = _applications(read_table(buffer.getvalue(), "x.parquet"), "x.parquet")
+    assert valid["applied_at"].tolist() == [pd.Timestamp("2026-01-05T08:00:00")]
+    assert bad[REASON_COLUMN].tolist() == ["applied_at: not on 2026-01-05"]
+
+
+def test_outcome_dates_typed_as_dates_are_accepted() -> None:
+    frame = pd.DataFrame(
+        {"application_id": ["a", "b"], "outcome_date": [DAY, DAY], "is_bad": [1, 0]}
+    )
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer)
+    parsed = read_table(buffer.getvalue(), "o.parquet")
+    valid, bad = validate_outcomes(parsed, SPEC, DAY, "o.parquet", "outcome_date")
+    assert bad.num_rows == 0
+    assert valid["outcome_date"].to_pylist() == [dt.datetime(2026, 1, 5)] * 2
+    assert valid["is_bad"].to_pylist() == [1, 0]
