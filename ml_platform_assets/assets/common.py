@@ -58,10 +58,11 @@ def preview(rows: pd.DataFrame | pa.Table, n: int = 5) -> dg.MetadataValue:
     return dg.MetadataValue.md(head.to_markdown(index=False))
 
 
-def column_schema(rows: pd.DataFrame | pa.Table) -> dg.TableSchema:
-    """Column names and types: Arrow types for tables, dtypes for DataFrames."""
-    if isinstance(rows, pa.Table):
-        types = [(f.name, str(f.type)) for f in rows.schema]
+def column_schema(rows: pd.DataFrame | pa.Table | pa.Schema) -> dg.TableSchema:
+    """Column names and types: Arrow types for tables and schemas, dtypes for DataFrames."""
+    if isinstance(rows, pa.Table | pa.Schema):
+        schema = rows if isinstance(rows, pa.Schema) else rows.schema
+        types = [(f.name, str(f.type)) for f in schema]
     else:
         types = [(str(c), str(t)) for c, t in rows.dtypes.items()]
     return dg.TableSchema(columns=[dg.TableColumn(name=n, type=t) for n, t in types])

@@ -5,7 +5,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import dagster as dg
-import pandas as pd
 import pyarrow as pa
 
 from ml_platform_assets.assets.common import (
@@ -21,6 +20,8 @@ from ml_platform_assets.core import layout
 from ml_platform_assets.core.spec import FilesSource, ModelSpec
 from ml_platform_assets.core.validation import (
     LandingFileError,
+    application_schema,
+    outcome_schema,
     read_table,
     reason_counts,
     validate_applications,
@@ -82,41 +83,35 @@ def _ingest_days(
     validate: Validator,
     out_key: Callable[[str, dt.date], str],
 ) -> dg.MaterializeResult:
-    """Ingest every day of the run; days are independent, so they run side by side."""
+    """Ingest every day of the run; days are independent, so they run side by side.
+
+    Each partition's materialization carries that day's own counts, reasons and URIs; a
+    preview of the rows rides on the run's last day only.
+    """
     results = parallel_map(
         lambda day: _ingest_day(store, spec, kind, validate, out_key, day),
         partition_days(context),
     )
-    reasons: dict[str, int] = {}
     for r in results:
-        if r.quarantined.num_rows:
-            context.log.warning(f"{r.delivered_from}: {r.quarantined.num_rows} row(s) quarantined")
-        for reason, n in reason_counts(r.quarantined).items():
-            reasons[reason] = reasons.get(reason, 0) + n
-    per_day = [
-        {
-            "day": r.day.isoformat(),
-            "delivered": r.delivered,
-            "valid": r.valid.num_rows,
-            "quarantined": r.quarantined.num_rows,
+        quarantined = r.quarantined.num_rows
+        if quarantined:
+            context.log.warning(f"{r.delivered_from}: {quarantined} row(s) quarantined")
+        metadata = {
+            "dagster/row_count": r.valid.num_rows,
+            "rows_delivered": r.delivered,
+            "rows_quarantined": quarantined,
+            "quarantine_reasons": dg.MetadataValue.json(reason_counts(r.quarantined)),
+            "delivered_from": dg.MetadataValue.path(r.delivered_from),
+            "uri": dg.MetadataValue.path(r.uri),
         }
-        for r in results
-    ]
-    uris, last_valid = [r.uri for r in results], results[-1].valid
-    table = pd.DataFrame(per_day)
-    metadata = {
-        "rows_delivered": int(table["delivered"].sum()),
-        "dagster/row_count": int(table["valid"].sum()),
-        "rows_quarantined": int(table["quarantined"].sum()),
-        "quarantine_reasons": dg.MetadataValue.json(reasons),
-        "days": len(per_day),
-        "uri": dg.MetadataValue.path(uris[-1]),
-        "preview": preview(last_valid),
-        "dagster/column_schema": column_schema(last_valid),
-    }
-    if len(per_day) > 1:
-        metadata["per_day"] = dg.MetadataValue.md(table.to_markdown(index=False))
-    return dg.MaterializeResult(metadata=metadata)
+        if r is results[-1]:
+            metadata["preview"] = preview(r.valid)
+        context.add_asset_metadata(metadata, partition_key=r.day.isoformat())
+    if len(results) > 1:
+        valid = sum(r.valid.num_rows for r in results)
+        quarantined = sum(r.quarantined.num_rows for r in results)
+        context.log.info(f"{len(results)} days: {valid} valid row(s), {quarantined} quarantined")
+    return dg.MaterializeResult()
 
 
 def build_raw_applications(spec: ModelSpec) -> dg.AssetsDefinition:
@@ -129,6 +124,7 @@ def build_raw_applications(spec: ModelSpec) -> dg.AssetsDefinition:
         owners=owners(spec),
         description=f"Validated loan applications of {spec.name}, one partition per day; rows "
         "that break the spec are quarantined with a reason.",
+        metadata={"dagster/column_schema": column_schema(application_schema(spec))},
     )
     def raw_applications(
         context: dg.AssetExecutionContext, object_store: ObjectStoreResource
@@ -158,6 +154,7 @@ def build_loan_outcomes(spec: ModelSpec) -> dg.AssetsDefinition:
         kinds={"parquet", "pyarrow"},
         owners=owners(spec),
         description=f"Repayment outcomes of {spec.name} that became known on each day.",
+        metadata={"dagster/column_schema": column_schema(outcome_schema(spec))},
     )
     def loan_outcomes(
         context: dg.AssetExecutionContext, object_store: ObjectStoreResource

@@ -48,6 +48,20 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return out
 
 
+def feature_schema(spec: ModelSpec) -> pa.Schema:
+    """Columns and types of stored features: keys, numeric and derived floats, text levels."""
+    numeric = [*spec.features.numeric, *spec.features.derived]
+    text = [*spec.features.categorical, *spec.protected_attributes]
+    return pa.schema(
+        [
+            (spec.entity_id_column, pa.string()),
+            (spec.event_timestamp_column, pa.timestamp("ns")),
+            *((col, pa.float64()) for col in numeric),
+            *((col, pa.string()) for col in text),
+        ]
+    )
+
+
 def build_features(rows: Rows, spec: ModelSpec) -> pa.Table:
     """Model features for validated application rows, as an Arrow table.
 
@@ -56,7 +70,9 @@ def build_features(rows: Rows, spec: ModelSpec) -> pa.Table:
     nulls, which read back as NaN in pandas and in the model matrix.
     """
     table = as_table(rows)
-    out = {col: table[col] for col in (spec.entity_id_column, spec.event_timestamp_column)}
+    schema = feature_schema(spec)
+    keys = (spec.entity_id_column, spec.event_timestamp_column)
+    out = {col: pc.cast(table[col], schema.field(col).type) for col in keys}
     numbers = {col: _floats(table[col]) for col in spec.features.numeric}
     for col, values in numbers.items():
         out[col] = pa.array(values, from_pandas=True)
@@ -65,7 +81,7 @@ def build_features(rows: Rows, spec: ModelSpec) -> pa.Table:
         out[name] = pa.array(_ratio(top, bottom), from_pandas=True)
     for col in [*spec.features.categorical, *spec.protected_attributes]:
         out[col] = pc.cast(table[col], pa.string())
-    return pa.table(out)
+    return pa.table(out, schema=schema)
 
 
 def to_model_matrix(

@@ -81,11 +81,13 @@ class _Reasons:
     def quarantine(self, table: pa.Table) -> pa.Table:
         """The rejected rows as delivered (as text), each with its reason."""
         bad = self.bad
-        rows = table.filter(pa.array(bad)) if bad.any() else table.slice(0, 0)
+        names = [*table.column_names, REASON_COLUMN]
+        if not bad.any():
+            return pa.schema([(name, pa.string()) for name in names]).empty_table()
+        rows = table.filter(pa.array(bad))
         reasons = np.asarray(self.labels, dtype=object)[self.codes[bad]]
         text = [_as_delivered_text(rows[c]) for c in rows.column_names]
-        reason = pa.array(reasons, type=pa.string())
-        return pa.table([*text, reason], names=[*rows.column_names, REASON_COLUMN])
+        return pa.table([*text, pa.array(reasons, type=pa.string())], names=names)
 
 
 def _as_delivered_text(values: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
@@ -115,7 +117,9 @@ def _is_number(type_: pa.DataType) -> bool:
 def _numeric(values: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """Parsed floats (NaN where missing) and a mask of values present but not numbers."""
     if _is_number(values.type):
-        parsed = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
+        if values.type != pa.float64():
+            values = pc.cast(values, pa.float64())
+        parsed = values.to_numpy(zero_copy_only=False)
         return parsed, np.zeros(len(parsed), dtype=bool)
     text = _text(values)
     strings = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
@@ -161,6 +165,30 @@ def _column(values: np.ndarray) -> pa.Array:
     return pa.array(values, from_pandas=True)
 
 
+def application_schema(spec: ModelSpec) -> pa.Schema:
+    """Columns and types of validated applications, the raw zone's schema."""
+    categorical = [*spec.features.categorical, *spec.protected_attributes]
+    return pa.schema(
+        [
+            (spec.entity_id_column, pa.string()),
+            (spec.event_timestamp_column, pa.timestamp("ns")),
+            *((col, pa.float64()) for col in spec.features.numeric),
+            *((col, pa.string()) for col in categorical),
+        ]
+    )
+
+
+def outcome_schema(spec: ModelSpec) -> pa.Schema:
+    """Columns and types of validated outcomes."""
+    return pa.schema(
+        [
+            (spec.entity_id_column, pa.string()),
+            ("outcome_date", pa.timestamp("ns")),
+            ("is_bad", pa.int8()),
+        ]
+    )
+
+
 def validate_applications(
     rows: Rows, spec: ModelSpec, day: dt.date, name: str
 ) -> tuple[pa.Table, pa.Table]:
@@ -196,7 +224,8 @@ def validate_applications(
         known = pc.is_in(text, value_set=pa.array(rule.values, type=pa.string()))
         reasons.add(pc.and_(pc.is_valid(text), pc.invert(known)), f"{col}: unknown value")
 
-    return _keep_good(pa.table(clean), reasons), reasons.quarantine(table)
+    valid = pa.table(clean, schema=application_schema(spec))
+    return _keep_good(valid, reasons), reasons.quarantine(table)
 
 
 def _keep_good(valid: pa.Table, reasons: _Reasons) -> pa.Table:
@@ -226,7 +255,8 @@ def validate_outcomes(
             id_col: ids,
             "outcome_date": _column(dates),
             "is_bad": pa.array(_is_bad(labels, spec.target.bad_value)),
-        }
+        },
+        schema=outcome_schema(spec),
     )
     return _keep_good(clean, reasons), reasons.quarantine(table)
 

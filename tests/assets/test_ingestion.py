@@ -1,6 +1,7 @@
 """Daily ingestion through Dagster: bad files fail by name, bad rows are quarantined, reruns
 replace partitions. Runs on the embedded and the real backends."""
 
+import dagster as dg
 import pandas as pd
 import pytest
 
@@ -25,9 +26,7 @@ def _applications(p, day: int, rows: int = 50) -> pd.DataFrame:
 
 
 def _latest_metadata(p, name: str) -> dict:
-    event = p.instance.get_latest_materialization_event(
-        __import__("dagster").AssetKey([p.spec.name, name])
-    )
+    event = p.instance.get_latest_materialization_event(dg.AssetKey([p.spec.name, name]))
     return {k: v.value for k, v in event.asset_materialization.metadata.items()}
 
 
@@ -92,3 +91,21 @@ def test_missing_delivery_names_the_expected_files(small_platform) -> None:
     p.land(1)
     with pytest.raises(LifecycleError, match=r"no applications file delivered for 2026-01-02"):
         p.ingest(1, 1)
+
+
+def test_each_partition_records_its_own_day(small_platform) -> None:
+    p = small_platform
+    p.land(2)
+    p.ingest(0, 1)
+    for name, stored_at in (
+        ("raw_applications", layout.raw_key),
+        ("features", layout.features_key),
+    ):
+        records = p.instance.fetch_materializations(dg.AssetKey([p.spec.name, name]), 10).records
+        by_day = {r.partition_key: r.asset_materialization.metadata for r in records}
+        assert sorted(by_day) == [p.day(0).isoformat(), p.day(1).isoformat()]
+        for day in (p.day(0), p.day(1)):
+            metadata, key = by_day[day.isoformat()], stored_at(p.spec.name, day)
+            assert metadata["uri"].value == p.store.uri(key)
+            assert metadata["dagster/row_count"].value == p.store.get_table(key).num_rows
+        assert "preview" in by_day[p.day(1).isoformat()]
