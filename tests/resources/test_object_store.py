@@ -61,6 +61,11 @@ def test_arrow_table_round_trip_keeps_types_and_reads_column_subsets(object_stor
 
     assert object_store.get_table(stored.key).equals(table)
     assert object_store.get_table(stored.key, columns=["income"]).column_names == ["income"]
+    # Ids and timestamps keep min/max statistics, so readers can prune on them.
+    meta = pq.ParquetFile(pa.BufferReader(object_store.get_bytes(stored.key))).metadata
+    stats = {meta.schema.column(i).name: meta.row_group(0).column(i).statistics for i in range(3)}
+    assert stats["application_id"].min == "20260101-0000001"
+    assert stats["applied_at"].has_min_max
 
 
 def test_json_is_written_with_sorted_keys(object_store: ObjectStore):
