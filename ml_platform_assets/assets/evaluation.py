@@ -97,8 +97,8 @@ def build_model_evaluation(spec: ModelSpec) -> dg.AssetsDefinition:
         evaluation = evaluate(
             spec,
             booster,
-            store.get_parquet(training_set["splits"]["train"]),
-            store.get_parquet(training_set["splits"]["oot"]),
+            store.get_table(training_set["splits"]["train"]),
+            store.get_table(training_set["splits"]["oot"]),
             champion,
             provenance={
                 "model": spec.name,

@@ -4,7 +4,7 @@ import datetime as dt
 import json
 
 import dagster as dg
-import pandas as pd
+import pyarrow as pa
 from pydantic import Field
 
 from ml_platform_assets.assets.common import (
@@ -21,6 +21,7 @@ from ml_platform_assets.core.features import features_code_version
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.training import train_model
 from ml_platform_assets.core.training_set import (
+    LABEL,
     SPLITS,
     fingerprint,
     point_in_time_join,
@@ -59,8 +60,10 @@ def _materialized(context: dg.AssetExecutionContext, spec: ModelSpec, name: str)
     return {dt.date.fromisoformat(k) for k in keys}
 
 
-def _load_days(store: ObjectStore, keys: list[str]) -> pd.DataFrame:
-    return pd.concat(parallel_map(store.get_parquet, keys), ignore_index=True)
+def _load_days(store: ObjectStore, keys: list[str], columns: list[str] | None = None) -> pa.Table:
+    tables = parallel_map(lambda key: store.get_table(key, columns), keys)
+    # Like pd.concat: a day whose text came as another string type still stacks.
+    return pa.concat_tables(tables, promote_options="permissive")
 
 
 def build_training_set(spec: ModelSpec) -> dg.AssetsDefinition:
@@ -69,7 +72,7 @@ def build_training_set(spec: ModelSpec) -> dg.AssetsDefinition:
         deps=[asset_key(spec, "features"), asset_key(spec, "loan_outcomes")],
         io_manager_key=MANIFEST_IO,
         group_name=spec.name,
-        kinds={"parquet", "pandas"},
+        kinds={"parquet", "pyarrow"},
         owners=owners(spec),
         description=f"Point-in-time-correct training, validation and out-of-time sets of "
         f"{spec.name}, labelled only with outcomes matured by the cutoff.",
@@ -105,14 +108,20 @@ def build_training_set(spec: ModelSpec) -> dg.AssetsDefinition:
             store, [layout.features_key(spec.name, d) for d in windows.feature_days]
         )
         outcomes = _load_days(
-            store, [layout.outcomes_key(spec.name, d) for d in windows.outcome_days]
+            store,
+            [layout.outcomes_key(spec.name, d) for d in windows.outcome_days],
+            [spec.entity_id_column, "outcome_date", LABEL],
         )
-        splits, dropped = point_in_time_join(features, outcomes, spec, windows)
+        try:
+            splits, dropped = point_in_time_join(features, outcomes, spec, windows)
+        except ValueError as exc:
+            raise dg.Failure(str(exc)) from exc
         fp = fingerprint(splits)
-        uris = {
-            s: store.put_parquet(layout.training_set_key(spec.name, fp, s), splits[s]).uri
-            for s in SPLITS
-        }
+        # Parquet writes release the GIL: the three splits are written side by side.
+        stored = parallel_map(
+            lambda s: store.put_table(layout.training_set_key(spec.name, fp, s), splits[s]), SPLITS
+        )
+        uris = {s: obj.uri for s, obj in zip(SPLITS, stored, strict=True)}
         summary = split_summary(splits)
         manifest = {
             "model": spec.name,
@@ -133,7 +142,8 @@ def build_training_set(spec: ModelSpec) -> dg.AssetsDefinition:
             "rows_outcome_before_application": dropped["outcome_before_application"],
             "dagster/row_count": sum(summary[s]["rows"] for s in SPLITS),
             "preview": preview(splits["oot"]),
-            "dagster/column_schema": column_schema(splits["train"]),
+            # pandas dtypes, as every reader of the splits sees them
+            "dagster/column_schema": column_schema(splits["train"].slice(0, 0).to_pandas()),
         }
         return dg.Output(manifest, metadata=metadata)
 

@@ -7,13 +7,15 @@ from dataclasses import dataclass
 
 import lightgbm as lgb
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
 from ml_platform_assets.core import metrics
+from ml_platform_assets.core.features import to_model_matrix
 from ml_platform_assets.core.gates import evaluate_gates
 from ml_platform_assets.core.spec import ModelSpec
-from ml_platform_assets.core.training import feature_importance, predict
+from ml_platform_assets.core.training import feature_importance
 from ml_platform_assets.core.training_set import LABEL
+from ml_platform_assets.core.validation import Rows
 
 # Training rows that stand for the training distribution in score PSI and CSI. Decile shares
 # from 200k rows are within about 0.001 of the full set's, far below the PSI thresholds.
@@ -29,6 +31,39 @@ class Champion:
     spec: ModelSpec
 
 
+def reference_rows(train: Rows) -> Rows:
+    """Training rows that stand for the training distribution in score PSI and CSI.
+
+    All of them up to ``SCORE_REFERENCE_ROWS``; beyond that, the random sample
+    ``DataFrame.sample(n, random_state=0)`` draws, taken alike from a DataFrame or Arrow table.
+    """
+    if len(train) <= SCORE_REFERENCE_ROWS:
+        return train
+    positions = np.random.RandomState(0).choice(len(train), SCORE_REFERENCE_ROWS, replace=False)
+    return train.take(positions) if isinstance(train, pa.Table) else train.iloc[positions]
+
+
+def _scores(
+    models: list[tuple[lgb.Booster, ModelSpec]], reference: Rows, oot: Rows
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each model's probabilities of bad on the reference and out-of-time rows.
+
+    Columns follow each booster's own feature names, as ``core.training.predict`` does; models
+    that read the same inputs with the same categorical levels share one pair of matrices.
+    """
+    matrices: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+    scores = []
+    for booster, spec in models:
+        columns = booster.feature_name()
+        levels = spec.features.categorical
+        key = (tuple(columns), tuple(tuple(levels[c].values) for c in columns if c in levels))
+        if key not in matrices:
+            matrices[key] = tuple(to_model_matrix(rows, spec, columns) for rows in (reference, oot))
+        on_reference, on_oot = matrices[key]
+        scores.append((booster.predict(on_reference), booster.predict(on_oot)))
+    return scores
+
+
 def _scored(y: np.ndarray, score: np.ndarray, reference_score: np.ndarray) -> dict:
     calibration = metrics.calibration_by_decile(y, score)
     return {
@@ -41,25 +76,29 @@ def _scored(y: np.ndarray, score: np.ndarray, reference_score: np.ndarray) -> di
 def evaluate(
     spec: ModelSpec,
     booster: lgb.Booster,
-    train: pd.DataFrame,
-    oot: pd.DataFrame,
+    train: Rows,
+    oot: Rows,
     champion: Champion | None,
     provenance: dict,
 ) -> dict:
     """The evaluation record of one challenger (see ``core.report`` for its shape).
 
-    ``provenance`` carries model, version, windows and fingerprints into the record unchanged.
+    ``train`` and ``oot`` are feature rows with the label, as DataFrames or Arrow tables; of
+    ``train``, only ``reference_rows`` are used. ``provenance`` carries model, version, windows
+    and fingerprints into the record unchanged.
     """
     y = oot[LABEL].to_numpy()
-    if len(train) > SCORE_REFERENCE_ROWS:
-        train = train.sample(n=SCORE_REFERENCE_ROWS, random_state=0)
-    train_score = predict(booster, train, spec)
-    challenger = _scored(y, predict(booster, oot, spec), train_score)
-    champion_block = None
-    if champion is not None:
-        champion_train = predict(champion.booster, train, champion.spec)
-        champion_block = _scored(y, predict(champion.booster, oot, champion.spec), champion_train)
+    models = [(booster, spec)] + ([(champion.booster, champion.spec)] if champion else [])
     numeric = [*spec.features.numeric, *spec.features.derived]
+    categorical = list(spec.features.categorical)
+    if isinstance(train, pa.Table):
+        # Sampling copies rows: only the columns the models and CSI read are worth copying.
+        used = {*numeric, *categorical, *(c for b, _ in models for c in b.feature_name())}
+        train = train.select([c for c in train.column_names if c in used])
+    train = reference_rows(train)
+    scores = _scores(models, train, oot)
+    challenger = _scored(y, scores[0][1], scores[0][0])
+    champion_block = _scored(y, scores[1][1], scores[1][0]) if champion else None
     gate_results = evaluate_gates(
         spec.gates,
         auc=challenger["metrics"]["auc"],
@@ -72,7 +111,7 @@ def evaluate(
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "challenger": challenger,
         "champion": champion_block,
-        "csi": metrics.csi(train, oot, numeric, list(spec.features.categorical)),
+        "csi": metrics.csi(train, oot, numeric, categorical),
         "feature_importance": feature_importance(booster),
         "gates": [g.as_dict() for g in gate_results],
         "passed": all(g.passed for g in gate_results),

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from scipy.stats import ks_2samp
 from sklearn.metrics import brier_score_loss, roc_auc_score
@@ -185,6 +186,64 @@ def test_csi_one_value_per_feature() -> None:
     assert result["channel"] == pytest.approx(0.0)
     with pytest.raises(ValueError, match="missing"):
         metrics.csi(reference, current, numeric=["nope"], categorical=[])
+
+
+def _psi_by_binary_search(expected: np.ndarray, actual: np.ndarray) -> float:
+    """PSI with each value's bin found by a binary search: what psi must equal exactly."""
+    finite = expected[np.isfinite(expected)]
+    interior = np.unique(np.quantile(finite, np.linspace(0.0, 1.0, 11)[1:-1]))
+
+    def shares(values: np.ndarray) -> np.ndarray:
+        missing = np.isnan(values)
+        bins = np.searchsorted(interior, values[~missing], side="left")
+        counts = np.bincount(bins, minlength=interior.size + 1)
+        return np.append(counts, missing.sum()) / values.size
+
+    e, a = np.maximum(shares(expected), 1e-4), np.maximum(shares(actual), 1e-4)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_psi_bins_are_exactly_those_of_a_binary_search(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    # Ties at the edges, a spike at zero, missing values and infinities on both sides.
+    expected = np.round(rng.exponential(3.0, 5_000), 1)
+    expected[:500] = 0.0
+    actual = np.round(rng.exponential(3.5, 3_000), 1)
+    actual[:50], actual[50:60], actual[60:70] = np.nan, np.inf, -np.inf
+    expected[-40:] = np.nan
+    assert metrics.psi(expected, actual) == _psi_by_binary_search(expected, actual)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_psi_categorical_is_the_same_for_arrow_strings_and_objects(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    levels = np.array(["web", "app", "partner", "checkout", None], dtype=object)
+    expected = rng.choice(levels[:4], 1_000, p=[0.5, 0.3, 0.15, 0.05]).astype(object)
+    actual = rng.choice(levels, 800, p=[0.2, 0.2, 0.2, 0.2, 0.2])
+    expected[rng.integers(0, 1_000, 30)] = None
+    actual[:3] = ["new", None, "web"]
+    objects = metrics.psi_categorical(expected.tolist(), actual.tolist())
+    strings = [pa.array(expected.tolist()), pa.chunked_array([actual[:400], actual[400:]])]
+    assert metrics.psi_categorical(*strings) == objects
+    as_series = [pd.Series(v.tolist(), dtype="string[pyarrow]") for v in (expected, actual)]
+    assert metrics.psi_categorical(*as_series) == objects
+
+
+def test_csi_of_arrow_tables_equals_csi_of_dataframes() -> None:
+    rng = np.random.default_rng(5)
+    frames = [
+        pd.DataFrame(
+            {"income": rng.normal(50 + shift, 10, n), "channel": rng.choice(["web", "app"], n)}
+        )
+        for shift, n in ((0, 2_000), (5, 1_500))
+    ]
+    frames[1].loc[:9, "income"] = np.nan
+    tables = [pa.Table.from_pandas(frame) for frame in frames]
+    from_frames = metrics.csi(*frames, numeric=["income"], categorical=["channel"])
+    assert metrics.csi(*tables, numeric=["income"], categorical=["channel"]) == from_frames
+    with pytest.raises(ValueError, match=r"missing from reference or current data: \['nope'\]"):
+        metrics.csi(*tables, numeric=["nope"], categorical=[])
 
 
 def test_one_class_y_is_rejected_with_a_clear_message() -> None:

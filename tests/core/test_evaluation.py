@@ -1,0 +1,73 @@
+"""Out-of-time evaluation: the reference sample, Arrow and pandas inputs, champion scoring."""
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from ml_platform_assets.core import evaluation, metrics
+from ml_platform_assets.core.evaluation import Champion, evaluate, reference_rows
+from ml_platform_assets.core.features import build_features
+from ml_platform_assets.core.report import evaluation_to_json
+from ml_platform_assets.core.simulate import simulate_day
+from ml_platform_assets.core.spec import CategoricalFeature, load_specs
+from ml_platform_assets.core.training import predict, train_model
+
+BASE = load_specs()["credit_default"]
+SPEC = BASE.model_copy(update={"lightgbm": {**BASE.lightgbm, "num_boost_round": 30}})
+PROVENANCE = {"model": "credit_default", "version": 2}
+
+
+def _days(first: int, count: int, rows: int = 2_000) -> pd.DataFrame:
+    frames = []
+    for i in range(first, first + count):
+        raw = simulate_day(SPEC, SPEC.start_date + dt.timedelta(days=i), rows, seed=5)
+        frames.append(build_features(raw, SPEC).to_pandas().assign(is_bad=raw["is_bad"].to_numpy()))
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    train, valid, oot = _days(0, 3), _days(3, 1), _days(6, 1)
+    return train_model(train, valid, SPEC).booster, train, oot
+
+
+def test_reference_rows_are_the_sample_pandas_draws(monkeypatch) -> None:
+    frame = pd.DataFrame({"x": np.arange(300.0), "level": [f"l{i % 7}" for i in range(300)]})
+    assert reference_rows(frame) is frame
+    monkeypatch.setattr(evaluation, "SCORE_REFERENCE_ROWS", 120)
+    expected = frame.sample(n=120, random_state=0)
+    pd.testing.assert_frame_equal(reference_rows(frame), expected)
+    from_arrow = reference_rows(pa.Table.from_pandas(frame, preserve_index=False))
+    pd.testing.assert_frame_equal(from_arrow.to_pandas(), expected.reset_index(drop=True))
+
+
+def _record(spec, booster, train, oot, champion) -> str:
+    record = evaluate(spec, booster, train, oot, champion, PROVENANCE)
+    return evaluation_to_json(record | {"created_at": "fixed"})
+
+
+def test_arrow_tables_evaluate_exactly_like_dataframes(trained, monkeypatch) -> None:
+    booster, train, oot = trained
+    monkeypatch.setattr(evaluation, "SCORE_REFERENCE_ROWS", 4_000)  # sample from 6,000 rows
+    champion = Champion(version=1, booster=booster, spec=SPEC)
+    tables = [pa.Table.from_pandas(rows, preserve_index=False) for rows in (train, oot)]
+    assert _record(SPEC, booster, *tables, champion) == _record(SPEC, booster, train, oot, champion)
+
+
+def test_a_champion_is_scored_with_its_own_spec(trained) -> None:
+    booster, train, oot = trained
+    # The champion's spec lists a level in another order, so it reads other category codes.
+    state = SPEC.features.categorical["state"]
+    reordered = CategoricalFeature(values=state.values[::-1], description=state.description)
+    features = SPEC.features.model_copy(
+        update={"categorical": {**SPEC.features.categorical, "state": reordered}}
+    )
+    champion_spec = SPEC.model_copy(update={"features": features})
+    record = evaluate(SPEC, booster, train, oot, Champion(1, booster, champion_spec), PROVENANCE)
+    y = oot["is_bad"].to_numpy()
+    own = metrics.discrimination_summary(y, predict(booster, oot, champion_spec))
+    assert record["champion"]["metrics"] == own
+    assert record["champion"]["metrics"] != record["challenger"]["metrics"]
