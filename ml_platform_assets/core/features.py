@@ -98,7 +98,8 @@ def to_model_matrix(
     missing = [c for c in columns if c not in present]
     if missing:
         raise ValueError(f"feature rows lack the model's input(s) {', '.join(missing)}")
-    matrix = np.empty((len(features), len(columns)), dtype="float64")
+    # Column-major: each feature fills one contiguous block, and LightGBM reads either order.
+    matrix = np.empty((len(features), len(columns)), dtype="float64", order="F")
     for j, col in enumerate(columns):
         levels = spec.features.categorical.get(col)
         if levels is None:

@@ -36,7 +36,7 @@ def read_table(data: bytes, name: str) -> pa.Table:
     """
     try:
         if name.endswith(".parquet"):
-            return pq.read_table(pa.BufferReader(data))
+            return pq.ParquetFile(pa.BufferReader(data)).read()
         if name.endswith(".csv"):
             frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
             return pa.Table.from_pandas(frame, preserve_index=False)
