@@ -25,6 +25,7 @@ from ml_platform_assets.core.training_set import (
     SPLITS,
     fingerprint,
     point_in_time_join,
+    sample_rows,
     split_summary,
     training_windows,
 )
@@ -168,10 +169,10 @@ def build_challenger_model(spec: ModelSpec) -> dg.AssetsDefinition:
         database: DatabaseResource,
     ) -> dg.Output[dict]:
         store = object_store.get_store()
-        train = store.get_parquet(training_set["splits"]["train"])
-        valid = store.get_parquet(training_set["splits"]["valid"])
+        train = store.get_table(training_set["splits"]["train"])
+        valid = store.get_table(training_set["splits"]["valid"])
         trained = train_model(train, valid, spec)
-        reference = train.sample(n=min(DRIFT_REFERENCE_ROWS, len(train)), random_state=0)
+        reference = sample_rows(train, DRIFT_REFERENCE_ROWS)
         card = {
             "model": spec.name,
             "features": trained.features,
@@ -187,7 +188,7 @@ def build_challenger_model(spec: ModelSpec) -> dg.AssetsDefinition:
         def publish(version: int) -> str:
             # Runs inside the registration transaction: a failed upload registers nothing.
             key = layout.model_artifact_key
-            store.put_parquet(key(spec.name, version, "reference.parquet"), reference)
+            store.put_table(key(spec.name, version, "reference.parquet"), reference)
             store.put_json(key(spec.name, version, "card.json"), {**card, "version": version})
             return store.put_bytes(key(spec.name, version, "model.txt"), trained.text.encode()).uri
 

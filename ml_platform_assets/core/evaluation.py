@@ -14,7 +14,7 @@ from ml_platform_assets.core.features import to_model_matrix
 from ml_platform_assets.core.gates import evaluate_gates
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.training import feature_importance
-from ml_platform_assets.core.training_set import LABEL
+from ml_platform_assets.core.training_set import LABEL, sample_rows
 from ml_platform_assets.core.validation import Rows
 
 # Training rows that stand for the training distribution in score PSI and CSI. Decile shares
@@ -32,15 +32,9 @@ class Champion:
 
 
 def reference_rows(train: Rows) -> Rows:
-    """Training rows that stand for the training distribution in score PSI and CSI.
-
-    All of them up to ``SCORE_REFERENCE_ROWS``; beyond that, the random sample
-    ``DataFrame.sample(n, random_state=0)`` draws, taken alike from a DataFrame or Arrow table.
-    """
-    if len(train) <= SCORE_REFERENCE_ROWS:
-        return train
-    positions = np.random.RandomState(0).choice(len(train), SCORE_REFERENCE_ROWS, replace=False)
-    return train.take(positions) if isinstance(train, pa.Table) else train.iloc[positions]
+    """Training rows that stand for the training distribution in score PSI and CSI: all of
+    them up to ``SCORE_REFERENCE_ROWS``, else a seeded sample of that many."""
+    return sample_rows(train, SCORE_REFERENCE_ROWS)
 
 
 def _scores(

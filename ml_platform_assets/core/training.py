@@ -12,6 +12,7 @@ import pandas as pd
 from ml_platform_assets.core.features import categorical_indices, to_model_matrix
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.training_set import LABEL
+from ml_platform_assets.core.validation import Rows
 
 SEED = 20260101
 # Keys the platform controls; a spec setting them would break reproducibility or the contract.
@@ -50,8 +51,8 @@ def lightgbm_params(spec: ModelSpec) -> tuple[dict, int, int]:
     return params, rounds, patience
 
 
-def train_model(train: pd.DataFrame, valid: pd.DataFrame, spec: ModelSpec) -> TrainedModel:
-    """Fit LightGBM with early stopping on the validation slice."""
+def train_model(train: Rows, valid: Rows, spec: ModelSpec) -> TrainedModel:
+    """Fit LightGBM with early stopping on the validation slice (Arrow tables or DataFrames)."""
     params, rounds, patience = lightgbm_params(spec)
     names = spec.model_features
     cats = categorical_indices(spec)

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.core.validation import Rows
 
 LABEL = "is_bad"
 SPLITS = ("train", "valid", "oot")
@@ -239,6 +240,18 @@ def _value_bytes(chunks: list[pa.Array], kind: pa.DataType) -> Iterator[np.ndarr
 
 def _raw(values: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(values).view(np.uint8)
+
+
+def sample_rows(rows: Rows, n: int, seed: int = 0) -> Rows:
+    """``n`` rows drawn without replacement, or all rows when there are no more than ``n``.
+
+    The draw is the one ``DataFrame.sample(n, random_state=seed)`` makes, taken alike from a
+    DataFrame or an Arrow table, so a sample is reproducible whichever form the rows are in.
+    """
+    if len(rows) <= n:
+        return rows
+    positions = np.random.RandomState(seed).choice(len(rows), n, replace=False)
+    return rows.take(positions) if isinstance(rows, pa.Table) else rows.iloc[positions]
 
 
 def split_summary(splits: Mapping[str, pa.Table]) -> dict[str, dict[str, float]]:
