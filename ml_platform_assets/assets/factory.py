@@ -6,8 +6,7 @@ from ml_platform_assets.assets.common import asset_key
 from ml_platform_assets.assets.deployment import build_deployed_model
 from ml_platform_assets.assets.drift import build_drift_report
 from ml_platform_assets.assets.evaluation import build_model_evaluation
-from ml_platform_assets.assets.features import build_features_asset
-from ml_platform_assets.assets.ingestion import build_loan_outcomes, build_raw_applications
+from ml_platform_assets.assets.ingestion import build_applications, build_loan_outcomes
 from ml_platform_assets.assets.training import build_challenger_model, build_training_set
 from ml_platform_assets.core.spec import ModelSpec
 
@@ -30,9 +29,8 @@ def drift_job_name(spec: ModelSpec) -> str:
 def build_model_assets(spec: ModelSpec) -> list[dg.AssetsDefinition]:
     """raw_applications → features → training_set → … → deployed_model under ``<model>/``."""
     return [
-        build_raw_applications(spec),
+        build_applications(spec),  # raw_applications and features
         build_loan_outcomes(spec),
-        build_features_asset(spec),
         build_training_set(spec),
         build_challenger_model(spec),
         build_model_evaluation(spec),

@@ -1,19 +1,16 @@
-"""Daily feature partitions, computed by the same functions the online scorer uses."""
+"""Daily feature partitions, computed by the same functions the online scorer uses.
+
+The features asset is materialized with raw_applications in one step (see ``ingestion``), so a
+day's validated rows are featurized without a round trip through storage.
+"""
 
 import datetime as dt
+from dataclasses import dataclass
 
 import dagster as dg
 import pyarrow as pa
 
-from ml_platform_assets.assets.common import (
-    asset_key,
-    column_schema,
-    daily_partitions,
-    owners,
-    parallel_map,
-    partition_days,
-    preview,
-)
+from ml_platform_assets.assets.common import asset_key, column_schema, owners, preview
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.features import (
     build_features,
@@ -21,15 +18,13 @@ from ml_platform_assets.core.features import (
     features_code_version,
 )
 from ml_platform_assets.core.spec import ModelSpec
-from resources.object_store import ObjectStoreResource
+from resources.object_store import ObjectStore
 
 
-def build_features_asset(spec: ModelSpec) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=asset_key(spec, "features"),
-        deps=[asset_key(spec, "raw_applications")],
-        partitions_def=daily_partitions(spec),
-        backfill_policy=dg.BackfillPolicy.single_run(),
+def features_spec(spec: ModelSpec, raw: dg.AssetKey) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        asset_key(spec, "features"),
+        deps=[raw],
         code_version=features_code_version(spec),
         group_name=spec.name,
         kinds={"parquet", "pyarrow"},
@@ -41,29 +36,34 @@ def build_features_asset(spec: ModelSpec) -> dg.AssetsDefinition:
             "features": len(spec.model_features),
         },
     )
-    def features(
-        context: dg.AssetExecutionContext, object_store: ObjectStoreResource
-    ) -> dg.MaterializeResult:
-        store = object_store.get_store()
 
-        def featurize(day: dt.date) -> tuple[pa.Table, str]:
-            table = build_features(store.get_table(layout.raw_key(spec.name, day)), spec)
-            return table, store.put_table(layout.features_key(spec.name, day), table).uri
 
-        days = partition_days(context)
-        results = parallel_map(featurize, days)
-        for day, (table, uri) in zip(days, results, strict=True):
-            metadata = {
-                "dagster/row_count": table.num_rows,
-                "uri": dg.MetadataValue.path(uri),
-                "missing_share_top": dg.MetadataValue.json(_missing_shares(table, spec)),
-            }
-            if day == days[-1]:
-                metadata["preview"] = preview(table)
-            context.add_asset_metadata(metadata, partition_key=day.isoformat())
-        return dg.MaterializeResult()
+@dataclass
+class FeatureDay:
+    day: dt.date
+    uri: str
+    table: pa.Table
 
-    return features
+
+def featurize_day(store: ObjectStore, spec: ModelSpec, day: dt.date, rows: pa.Table) -> FeatureDay:
+    """Features of one day's validated applications, replacing that day's partition."""
+    table = build_features(rows, spec)
+    return FeatureDay(day, store.put_table(layout.features_key(spec.name, day), table).uri, table)
+
+
+def record_feature_days(
+    context: dg.AssetExecutionContext, key: dg.AssetKey, spec: ModelSpec, days: list[FeatureDay]
+) -> None:
+    """Each partition's rows, URI and most-missing features; a preview on the last day only."""
+    for f in days:
+        metadata = {
+            "dagster/row_count": f.table.num_rows,
+            "uri": dg.MetadataValue.path(f.uri),
+            "missing_share_top": dg.MetadataValue.json(_missing_shares(f.table, spec)),
+        }
+        if f is days[-1]:
+            metadata["preview"] = preview(f.table)
+        context.add_asset_metadata(metadata, asset_key=key, partition_key=f.day.isoformat())
 
 
 def _missing_shares(table: pa.Table, spec: ModelSpec, top: int = 5) -> dict[str, float]:

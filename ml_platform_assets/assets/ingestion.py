@@ -1,7 +1,8 @@
-"""Daily ingestion: delivered application and outcome files become validated raw partitions."""
+"""Daily ingestion: delivered application and outcome files become validated raw partitions,
+and applications become features."""
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import dagster as dg
@@ -15,6 +16,12 @@ from ml_platform_assets.assets.common import (
     parallel_map,
     partition_days,
     preview,
+)
+from ml_platform_assets.assets.features import (
+    FeatureDay,
+    features_spec,
+    featurize_day,
+    record_feature_days,
 )
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.spec import FilesSource, ModelSpec
@@ -75,23 +82,11 @@ def _ingest_day(
     return _DayResult(day, stored.uri, source, valid, bad, frame.num_rows)
 
 
-def _ingest_days(
-    context: dg.AssetExecutionContext,
-    store: ObjectStore,
-    spec: ModelSpec,
-    kind: str,
-    validate: Validator,
-    out_key: Callable[[str, dt.date], str],
-) -> dg.MaterializeResult:
-    """Ingest every day of the run; days are independent, so they run side by side.
-
-    Each partition's materialization carries that day's own counts, reasons and URIs; a
-    preview of the rows rides on the run's last day only.
-    """
-    results = parallel_map(
-        lambda day: _ingest_day(store, spec, kind, validate, out_key, day),
-        partition_days(context),
-    )
+def _record_days(
+    context: dg.AssetExecutionContext, key: dg.AssetKey, results: list[_DayResult]
+) -> None:
+    """Give each partition its own day's counts, reasons and URIs; a preview rides on the
+    run's last day only."""
     for r in results:
         quarantined = r.quarantined.num_rows
         if quarantined:
@@ -106,19 +101,25 @@ def _ingest_days(
         }
         if r is results[-1]:
             metadata["preview"] = preview(r.valid)
-        context.add_asset_metadata(metadata, partition_key=r.day.isoformat())
+        context.add_asset_metadata(metadata, asset_key=key, partition_key=r.day.isoformat())
     if len(results) > 1:
         valid = sum(r.valid.num_rows for r in results)
         quarantined = sum(r.quarantined.num_rows for r in results)
-        context.log.info(f"{len(results)} days: {valid} valid row(s), {quarantined} quarantined")
-    return dg.MaterializeResult()
+        context.log.info(
+            f"{key.to_user_string()}: {len(results)} days, {valid} valid row(s), "
+            f"{quarantined} quarantined"
+        )
 
 
-def build_raw_applications(spec: ModelSpec) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=asset_key(spec, "raw_applications"),
-        partitions_def=daily_partitions(spec),
-        backfill_policy=dg.BackfillPolicy.single_run(),
+def build_applications(spec: ModelSpec) -> dg.AssetsDefinition:
+    """raw_applications and features in one step per run, each a partitioned asset of its own.
+
+    A day's validated rows are featurized while still in memory rather than read back from the
+    raw zone. Either asset can be materialized alone: features alone read the stored raw days.
+    """
+    raw, features = asset_key(spec, "raw_applications"), asset_key(spec, "features")
+    raw_spec = dg.AssetSpec(
+        raw,
         group_name=spec.name,
         kinds={"parquet", "pyarrow"},
         owners=owners(spec),
@@ -126,17 +127,40 @@ def build_raw_applications(spec: ModelSpec) -> dg.AssetsDefinition:
         "that break the spec are quarantined with a reason.",
         metadata={"dagster/column_schema": column_schema(application_schema(spec))},
     )
-    def raw_applications(
+
+    @dg.multi_asset(
+        name=f"{spec.name}__applications",
+        specs=[raw_spec, features_spec(spec, raw)],
+        partitions_def=daily_partitions(spec),
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        can_subset=True,
+    )
+    def applications(
         context: dg.AssetExecutionContext, object_store: ObjectStoreResource
-    ) -> dg.MaterializeResult:
+    ) -> Iterator[dg.MaterializeResult]:
+        store, selected = object_store.get_store(), context.selected_asset_keys
+
         def validate(frame, day, uri):
             return validate_applications(frame, spec, day, uri)
 
-        return _ingest_days(
-            context, object_store.get_store(), spec, "applications", validate, layout.raw_key
-        )
+        def one_day(day: dt.date) -> tuple[_DayResult | None, FeatureDay | None]:
+            ingested = None
+            if raw in selected:
+                ingested = _ingest_day(store, spec, "applications", validate, layout.raw_key, day)
+            if features not in selected:
+                return ingested, None
+            rows = ingested.valid if ingested else store.get_table(layout.raw_key(spec.name, day))
+            return ingested, featurize_day(store, spec, day, rows)
 
-    return raw_applications
+        results = parallel_map(one_day, partition_days(context))
+        if raw in selected:
+            _record_days(context, raw, [r for r, _ in results])
+            yield dg.MaterializeResult(asset_key=raw)
+        if features in selected:
+            record_feature_days(context, features, spec, [f for _, f in results])
+            yield dg.MaterializeResult(asset_key=features)
+
+    return applications
 
 
 def build_loan_outcomes(spec: ModelSpec) -> dg.AssetsDefinition:
@@ -162,8 +186,12 @@ def build_loan_outcomes(spec: ModelSpec) -> dg.AssetsDefinition:
         def validate(frame, day, uri):
             return validate_outcomes(frame, spec, day, uri, date_column)
 
-        return _ingest_days(
-            context, object_store.get_store(), spec, "outcomes", validate, layout.outcomes_key
+        store = object_store.get_store()
+        results = parallel_map(
+            lambda day: _ingest_day(store, spec, "outcomes", validate, layout.outcomes_key, day),
+            partition_days(context),
         )
+        _record_days(context, context.asset_key, results)
+        return dg.MaterializeResult()
 
     return loan_outcomes

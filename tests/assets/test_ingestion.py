@@ -109,3 +109,24 @@ def test_each_partition_records_its_own_day(small_platform) -> None:
             assert metadata["uri"].value == p.store.uri(key)
             assert metadata["dagster/row_count"].value == p.store.get_table(key).num_rows
         assert "preview" in by_day[p.day(1).isoformat()]
+
+
+def test_features_alone_are_rebuilt_from_the_stored_raw_day(small_platform) -> None:
+    p = small_platform
+    p.land(1)
+    p.ingest(0, 0)
+    day, features = p.day(0).isoformat(), dg.AssetKey([p.spec.name, "features"])
+    raw = dg.AssetKey([p.spec.name, "raw_applications"])
+    expected = p.store.get_table(layout.features_key(p.spec.name, p.day(0)))
+    p.store.delete(layout.features_key(p.spec.name, p.day(0)))
+    raw_before = p.instance.fetch_materializations(raw, 10).records
+
+    job = p.defs.resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(
+        asset_selection=[features], partition_key=day, instance=p.instance
+    )
+
+    assert result.success
+    assert p.store.get_table(layout.features_key(p.spec.name, p.day(0))).equals(expected)
+    assert p.instance.fetch_materializations(raw, 10).records == raw_before
+    assert len(p.instance.fetch_materializations(features, 10).records) == 2
