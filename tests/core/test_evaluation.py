@@ -1,7 +1,5 @@
 """Out-of-time evaluation: the reference sample, Arrow and pandas inputs, champion scoring."""
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -9,9 +7,7 @@ import pytest
 
 from ml_platform_assets.core import evaluation, metrics
 from ml_platform_assets.core.evaluation import Champion, evaluate, reference_rows
-from ml_platform_assets.core.features import build_features
 from ml_platform_assets.core.report import evaluation_to_json
-from ml_platform_assets.core.simulate import simulate_day
 from ml_platform_assets.core.spec import CategoricalFeature, load_specs
 from ml_platform_assets.core.training import predict, train_model
 
@@ -20,16 +16,11 @@ SPEC = BASE.model_copy(update={"lightgbm": {**BASE.lightgbm, "num_boost_round": 
 PROVENANCE = {"model": "credit_default", "version": 2}
 
 
-def _days(first: int, count: int, rows: int = 2_000) -> pd.DataFrame:
-    frames = []
-    for i in range(first, first + count):
-        raw = simulate_day(SPEC, SPEC.start_date + dt.timedelta(days=i), rows, seed=5)
-        frames.append(build_features(raw, SPEC).to_pandas().assign(is_bad=raw["is_bad"].to_numpy()))
-    return pd.concat(frames, ignore_index=True)
-
-
 @pytest.fixture(scope="module")
-def trained():
+def trained(labelled_days):
+    def _days(first: int, count: int) -> pd.DataFrame:
+        return labelled_days(SPEC, first, count, rows=2_000, seed=5)
+
     train, valid, oot = _days(0, 3), _days(3, 1), _days(6, 1)
     return train_model(train, valid, SPEC).booster, train, oot
 

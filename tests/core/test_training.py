@@ -1,7 +1,6 @@
 """Training and evaluation on simulated days: monotone constraints hold, stored text reloads
 only with its checksum, champion and challenger are scored on the same rows."""
 
-import datetime as dt
 import json
 
 import numpy as np
@@ -9,8 +8,6 @@ import pandas as pd
 import pytest
 
 from ml_platform_assets.core.evaluation import Champion, evaluate
-from ml_platform_assets.core.features import build_features
-from ml_platform_assets.core.simulate import simulate_day
 from ml_platform_assets.core.spec import ModelSpec, load_specs
 from ml_platform_assets.core.training import (
     ArtifactIntegrityError,
@@ -24,16 +21,11 @@ SPEC = load_specs()["credit_default"].model_copy(
 )
 
 
-def _days(first: int, count: int, rows: int = 4000) -> pd.DataFrame:
-    frames = []
-    for i in range(first, first + count):
-        raw = simulate_day(SPEC, SPEC.start_date + dt.timedelta(days=i), rows, seed=3)
-        frames.append(build_features(raw, SPEC).to_pandas().assign(is_bad=raw["is_bad"].to_numpy()))
-    return pd.concat(frames, ignore_index=True)
-
-
 @pytest.fixture(scope="module")
-def trained():
+def trained(labelled_days):
+    def _days(first: int, count: int) -> pd.DataFrame:
+        return labelled_days(SPEC, first, count, rows=4000, seed=3)
+
     train, valid, oot = _days(0, 4), _days(4, 1), _days(8, 2)
     return train_model(train, valid, SPEC), train, oot
 
