@@ -34,7 +34,7 @@ from ml_platform_assets.core.validation import (
     validate_applications,
     validate_outcomes,
 )
-from resources.object_store import ObjectStore, ObjectStoreResource
+from resources.object_store import ObjectNotFound, ObjectStore, ObjectStoreResource
 
 Validator = Callable[[pa.Table, dt.date, str], tuple[pa.Table, pa.Table]]
 
@@ -111,6 +111,17 @@ def _record_days(
         )
 
 
+def _stored_raw(store: ObjectStore, spec: ModelSpec, day: dt.date) -> pa.Table:
+    try:
+        return store.get_table(layout.raw_key(spec.name, day))
+    except ObjectNotFound as exc:
+        raise dg.Failure(
+            description=f"features of {day} need raw_applications of {day}, which is not "
+            f"materialized ({exc})",
+            allow_retries=False,
+        ) from exc
+
+
 def build_applications(spec: ModelSpec) -> dg.AssetsDefinition:
     """raw_applications and features in one step per run, each a partitioned asset of its own.
 
@@ -149,7 +160,7 @@ def build_applications(spec: ModelSpec) -> dg.AssetsDefinition:
                 ingested = _ingest_day(store, spec, "applications", validate, layout.raw_key, day)
             if features not in selected:
                 return ingested, None
-            rows = ingested.valid if ingested else store.get_table(layout.raw_key(spec.name, day))
+            rows = ingested.valid if ingested else _stored_raw(store, spec, day)
             return ingested, featurize_day(store, spec, day, rows)
 
         results = parallel_map(one_day, partition_days(context))

@@ -8,7 +8,7 @@ import pytest
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.simulate import simulate_day, split_outcomes
 from ml_platform_assets.core.validation import REASON_COLUMN
-from ml_platform_assets.lifecycle import LifecycleError
+from ml_platform_assets.lifecycle import LifecycleError, failure_message
 
 
 def _deliver_csv(p, day: int, frame: pd.DataFrame) -> str:
@@ -130,3 +130,17 @@ def test_features_alone_are_rebuilt_from_the_stored_raw_day(small_platform) -> N
     assert p.store.get_table(layout.features_key(p.spec.name, p.day(0))).equals(expected)
     assert p.instance.fetch_materializations(raw, 10).records == raw_before
     assert len(p.instance.fetch_materializations(features, 10).records) == 2
+
+
+def test_features_alone_without_a_raw_day_name_the_missing_partition(small_platform) -> None:
+    p = small_platform
+    p.land(1)
+    job = p.defs.resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(
+        asset_selection=[dg.AssetKey([p.spec.name, "features"])],
+        partition_key=p.day(0).isoformat(),
+        instance=p.instance,
+        raise_on_error=False,
+    )
+    assert not result.success
+    assert "need raw_applications of 2026-01-01" in failure_message(result, "features")
