@@ -111,7 +111,13 @@ def _text(values: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def _is_number(type_: pa.DataType) -> bool:
-    return pa.types.is_integer(type_) or pa.types.is_floating(type_) or pa.types.is_decimal(type_)
+    """Types read as numbers without parsing; a boolean flag counts as 0/1."""
+    return (
+        pa.types.is_integer(type_)
+        or pa.types.is_floating(type_)
+        or pa.types.is_decimal(type_)
+        or pa.types.is_boolean(type_)
+    )
 
 
 def _numeric(values: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:

@@ -105,11 +105,14 @@ def test_missing_feature_values_are_allowed() -> None:
 def test_parquet_numeric_columns_pass_through() -> None:
     frame = _rows()
     frame["annual_income"] = 50_000.0
+    frame["phone_verified"] = [True, False, None, True]  # a flag delivered as a boolean
     buffer = io.BytesIO()
     frame.to_parquet(buffer)
     parsed = read_table(buffer.getvalue(), "x.parquet")
     valid, bad = _applications(parsed, "x.parquet")
     assert bad.empty and (valid["annual_income"] == 50_000.0).all()
+    assert valid["phone_verified"].tolist()[:2] == [1.0, 0.0]
+    assert valid["phone_verified"].isna().tolist() == [False, False, True, False]
 
 
 def test_outcomes_validated_and_mapped_to_bad_flag() -> None:
