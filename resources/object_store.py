@@ -111,6 +111,13 @@ class ObjectStore(ABC):
         """Returns the object's content; raises ``ObjectNotFound`` when it does not exist."""
 
     @abstractmethod
+    def etag(self, key: str) -> str:
+        """A short tag that changes when the object is replaced, read without its content.
+
+        Raises ``ObjectNotFound`` when no object is published under ``key``.
+        """
+
+    @abstractmethod
     def exists(self, key: str) -> bool:
         """Tells whether an object is published under ``key``."""
 
@@ -221,6 +228,14 @@ class LocalObjectStore(ObjectStore):
             return self._path(key).read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise ObjectNotFound(f"No object at {self.uri(key)}.") from None
+
+    def etag(self, key: str) -> str:
+        try:
+            st = self._path(key).stat()
+        except (FileNotFoundError, NotADirectoryError):
+            raise ObjectNotFound(f"No object at {self.uri(key)}.") from None
+        # Every write renames a new file into place: a new inode, size or time is a new object.
+        return f"{st.st_ino:x}-{st.st_size:x}-{st.st_mtime_ns:x}"
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()

@@ -146,6 +146,15 @@ class S3ObjectStore(ObjectStore):
                 raise ObjectNotFound(f"No object at {self.uri(key)}.") from None
             return response["Body"].read()
 
+    def etag(self, key: str) -> str:
+        full_key = self._full_key(key)
+        with self._errors(f"lookup of {self.uri(key)}"):
+            response = self.client.list_objects_v2(Bucket=self.bucket, Prefix=full_key, MaxKeys=1)
+        found = response.get("Contents", [])
+        if not found or found[0]["Key"] != full_key:
+            raise ObjectNotFound(f"No object at {self.uri(key)}.")
+        return found[0]["ETag"].strip('"')
+
     def exists(self, key: str) -> bool:
         # LIST rather than HEAD: a HEAD error has no body, so a missing bucket or a bad
         # signature would look like a plain 404 or 403.

@@ -2,11 +2,11 @@
 
 An application file requests that day's ``raw_applications`` and ``features`` partitions; an
 outcome file that day's ``loan_outcomes`` partition. The cursor holds every handled key with its
-etag; landing files are never modified (the design's rule), so a known key is not read again.
+etag, which the store reports without reading the file; landing files are never modified (the
+design's rule), so a known key is not looked at again.
 """
 
 import datetime as dt
-import hashlib
 import json
 import re
 
@@ -16,7 +16,7 @@ from ml_platform_assets.assets.common import asset_key, daily_partitions
 from ml_platform_assets.assets.factory import ingestion_job_name
 from ml_platform_assets.core.layout import LANDING_FORMATS
 from ml_platform_assets.core.spec import ModelSpec
-from resources.object_store import ObjectStore, ObjectStoreResource
+from resources.object_store import ObjectStoreResource
 
 TICK_SECONDS = 60
 MAX_REQUESTS_PER_TICK = 100  # a backlog drains over several ticks, each well under the timeout
@@ -41,14 +41,6 @@ def parse_landing_key(spec: ModelSpec, key: str) -> tuple[str, dt.date] | None:
         return match[1], dt.date.fromisoformat(match[2])
     except ValueError:
         return None
-
-
-def etag(store: ObjectStore, key: str) -> str:
-    """The store's etag when it offers one, else a content hash (read once per new key)."""
-    offered = getattr(store, "etag", None)
-    if callable(offered):
-        return str(offered(key))
-    return hashlib.sha256(store.get_bytes(key)).hexdigest()[:16]
 
 
 def _request(spec: ModelSpec, key: str, kind: str, day: dt.date, tag: str) -> dg.RunRequest:
@@ -93,7 +85,7 @@ def build_landing_sensor(spec: ModelSpec) -> dg.SensorDefinition:
             if not partitions.has_partition_key(day.isoformat()):
                 waiting += 1  # its day's partition does not exist yet: ask on a later tick
                 continue
-            seen[key] = etag(store, key)
+            seen[key] = store.etag(key)
             requests.append(_request(spec, key, kind, day, seen[key]))
         cursor = json.dumps(seen, sort_keys=True)
         if requests:

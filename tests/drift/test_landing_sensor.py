@@ -50,3 +50,20 @@ def test_new_files_request_their_day_once_and_the_run_ingests_it(small_platform)
     later = _tick(p, again.cursor)
     assert {r.partition_key for r in later.run_requests} == {p.day(2).isoformat()}
     assert len(later.run_requests) == 2
+
+
+def test_the_sensor_never_downloads_a_delivery(small_platform, monkeypatch) -> None:
+    p = small_platform
+    p.land(1)
+    store_class = type(p.store)
+
+    def refuse(self, key):
+        raise AssertionError(f"the sensor read {key}")
+
+    monkeypatch.setattr(store_class, "get_bytes", refuse)
+    tick = _tick(p)
+    assert len(tick.run_requests) == 2
+    etags = {r.run_key.rsplit("@", 1)[1] for r in tick.run_requests}
+    monkeypatch.undo()
+    keys = [r.tags["ml_platform/landing_key"] for r in tick.run_requests]
+    assert etags == {p.store.etag(k) for k in keys}

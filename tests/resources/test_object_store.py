@@ -68,6 +68,18 @@ def test_arrow_table_round_trip_keeps_types_and_reads_column_subsets(object_stor
     assert stats["applied_at"].has_min_max
 
 
+def test_etag_changes_only_when_the_object_is_replaced(object_store: ObjectStore):
+    key = "credit_default/landing/applications/2026-01-01.csv"
+    object_store.put_bytes(key, b"id,income\n1,52000\n")
+    first = object_store.etag(key)
+
+    assert object_store.etag(key) == first
+    object_store.put_bytes(key, b"id,income\n1,52000\n2,31000\n")
+    assert object_store.etag(key) != first
+    with pytest.raises(ObjectNotFound, match="2026-01-02.csv"):
+        object_store.etag("credit_default/landing/applications/2026-01-02.csv")
+
+
 def test_json_is_written_with_sorted_keys(object_store: ObjectStore):
     card = {"version": 3, "auc": 0.81, "features": ["income", "age"]}
 
