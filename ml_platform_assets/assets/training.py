@@ -143,8 +143,7 @@ def build_training_set(spec: ModelSpec) -> dg.AssetsDefinition:
             "rows_outcome_before_application": dropped["outcome_before_application"],
             "dagster/row_count": sum(summary[s]["rows"] for s in SPLITS),
             "preview": preview(splits["oot"]),
-            # pandas dtypes, as every reader of the splits sees them
-            "dagster/column_schema": column_schema(splits["train"].slice(0, 0).to_pandas()),
+            "dagster/column_schema": column_schema(splits["train"]),
         }
         return dg.Output(manifest, metadata=metadata)
 
