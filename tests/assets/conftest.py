@@ -67,6 +67,14 @@ class SmallPlatform:
         cutoff = self.day(as_of) if as_of is not None else None
         return train(self.defs, self.spec, self.instance, cutoff)
 
+    def evaluate_sensor(self, name: str, cursor: str | None = None):
+        """One evaluation of the named sensor, as the daemon would run it."""
+        defs = self.defs
+        with dg.build_sensor_context(
+            instance=self.instance, definitions=defs, resources=defs.resources, cursor=cursor
+        ) as context:
+            return defs.resolve_sensor_def(name).evaluate_tick(context)
+
     def with_spec(self, spec: ModelSpec) -> "SmallPlatform":
         """The same storage and instance under another spec of the same model."""
         return SmallPlatform(spec, self.resources, self.instance)

@@ -70,13 +70,8 @@ class DriftPlatform(SmallPlatform):
             assert self.report_run(day, html_rows).success
 
     def tick(self, cursor: str | None = None):
-        """One evaluation of the drift retrain sensor, as the daemon would run it."""
-        defs = self.defs
-        sensor = defs.resolve_sensor_def(drift_sensor_name(self.spec))
-        with dg.build_sensor_context(
-            instance=self.instance, definitions=defs, resources=defs.resources, cursor=cursor
-        ) as context:
-            return sensor.evaluate_tick(context)
+        """One evaluation of the drift retrain sensor."""
+        return self.evaluate_sensor(drift_sensor_name(self.spec), cursor)
 
     @property
     def drift_store(self) -> DriftStore:

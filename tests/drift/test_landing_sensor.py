@@ -8,12 +8,7 @@ from sensors.landing import landing_sensor_name
 
 
 def _tick(p, cursor: str | None = None):
-    defs = p.defs
-    sensor = defs.resolve_sensor_def(landing_sensor_name(p.spec))
-    with dg.build_sensor_context(
-        instance=p.instance, definitions=defs, resources=defs.resources, cursor=cursor
-    ) as context:
-        return sensor.evaluate_tick(context)
+    return p.evaluate_sensor(landing_sensor_name(p.spec), cursor)
 
 
 def test_new_files_request_their_day_once_and_the_run_ingests_it(small_platform) -> None:
