@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ml_platform_assets.core.spec import ModelSpec
-from ml_platform_assets.core.validation import Rows, as_table
+from ml_platform_assets.core.validation import Rows, as_table, column_names
 
 # Bump when the meaning of a computed feature changes; Dagster then marks features stale.
 FEATURES_LOGIC_VERSION = "2"
@@ -28,10 +28,6 @@ def features_code_version(spec: ModelSpec) -> str:
     declared = json.dumps(spec.features.model_dump(mode="json"), sort_keys=True)
     digest = hashlib.sha256(declared.encode()).hexdigest()[:12]
     return f"features-v{FEATURES_LOGIC_VERSION}-{digest}"
-
-
-def _names(rows: Rows) -> list[str]:
-    return rows.column_names if isinstance(rows, pa.Table) else [str(c) for c in rows.columns]
 
 
 def _floats(values: pa.ChunkedArray | pd.Series) -> np.ndarray:
@@ -94,7 +90,7 @@ def to_model_matrix(
     missing rather than as a new category.
     """
     columns = columns or spec.model_features
-    present = set(_names(features))
+    present = column_names(features)
     missing = [c for c in columns if c not in present]
     if missing:
         raise ValueError(f"feature rows lack the model's input(s) {', '.join(missing)}")

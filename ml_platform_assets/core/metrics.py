@@ -19,6 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ml_platform_assets.core.validation import column_names
+
 ArrayLike = Any  # numpy array, pandas Series, Arrow array or a plain sequence
 
 
@@ -275,7 +277,7 @@ def csi(
     categorical: list[str],
 ) -> dict[str, float]:
     """Characteristic stability index: PSI of each input feature, reference deciles as bins."""
-    present = [_column_names(reference), _column_names(current)]
+    present = [column_names(reference), column_names(current)]
     missing = [c for c in [*numeric, *categorical] if any(c not in names for names in present)]
     if missing:
         raise ValueError(f"CSI features missing from reference or current data: {missing}.")
@@ -284,10 +286,6 @@ def csi(
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         values = list(pool.map(lambda job: job[0](reference[job[1]], current[job[1]]), jobs))
     return {name: value for (_, name), value in zip(jobs, values, strict=True)}
-
-
-def _column_names(rows: pd.DataFrame | pa.Table) -> set[str]:
-    return set(rows.column_names if isinstance(rows, pa.Table) else rows.columns)
 
 
 def discrimination_summary(y: ArrayLike, score: ArrayLike) -> dict[str, float]:

@@ -52,8 +52,13 @@ def as_table(rows: Rows) -> pa.Table:
     return pa.Table.from_pandas(rows, preserve_index=False)
 
 
+def column_names(rows: Rows) -> set[str]:
+    """The columns of an Arrow table or a DataFrame."""
+    return set(rows.column_names if isinstance(rows, pa.Table) else map(str, rows.columns))
+
+
 def require_columns(rows: Rows, required: list[str], name: str) -> None:
-    present = set(rows.column_names if isinstance(rows, pa.Table) else rows.columns)
+    present = column_names(rows)
     missing = [c for c in required if c not in present]
     if missing:
         raise LandingFileError(f"{name}: missing required column(s) {', '.join(missing)}")
