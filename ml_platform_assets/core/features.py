@@ -20,7 +20,7 @@ from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.validation import Rows, as_table, column_names
 
 # Bump when the meaning of a computed feature changes; Dagster then marks features stale.
-FEATURES_LOGIC_VERSION = "2"
+FEATURES_LOGIC_VERSION = "3"
 
 
 def features_code_version(spec: ModelSpec) -> str:
@@ -38,9 +38,13 @@ def _floats(values: pa.ChunkedArray | pd.Series) -> np.ndarray:
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """Numerator over denominator, missing where the denominator is zero or missing."""
+    """Numerator over denominator, missing where either is missing or not finite, where the
+    denominator is zero, or where the quotient overflows: never a made-up finite value."""
     out = np.full(len(numerator), np.nan)
-    np.divide(numerator, denominator, out=out, where=(denominator != 0) & ~np.isnan(denominator))
+    usable = np.isfinite(numerator) & np.isfinite(denominator) & (denominator != 0)
+    with np.errstate(over="ignore"):
+        np.divide(numerator, denominator, out=out, where=usable)
+    out[~np.isfinite(out)] = np.nan
     return out
 
 

@@ -7,11 +7,21 @@ Built-in specs ship in ``ml_platform_assets/core/specs``; more are read from the
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
 
 BUILTIN_SPECS_DIR = Path(__file__).parent / "specs"
 
@@ -31,6 +41,30 @@ class SimulatorSource(_Strict):
     seed: int = Field(7, description="Seed of the synthetic data generator.")
 
 
+class CsvDialect(_Strict):
+    """How a lender's CSV export is written; each field left unset is sniffed once per file."""
+
+    delimiter: str | None = Field(
+        None, min_length=1, max_length=1, description="Field separator; sniffed when unset."
+    )
+    decimal: Literal[".", ","] | None = Field(
+        None, description="Decimal separator of numbers; sniffed from the numeric columns."
+    )
+    thousands: Literal[".", ",", " ", "'"] | None = Field(
+        None, description="Thousands separator inside numbers (e.g. '.' in 1.234,56), if any."
+    )
+    quotechar: str = Field('"', min_length=1, max_length=1, description="Quote character.")
+    encoding: str = Field(
+        "utf-8", description="Text encoding; a UTF-8 byte-order mark is removed either way."
+    )
+
+    @model_validator(mode="after")
+    def _separators_differ(self) -> CsvDialect:
+        if self.decimal and self.decimal in (self.delimiter, self.thousands):
+            raise ValueError("decimal must differ from delimiter and thousands")
+        return self
+
+
 class FilesSource(_Strict):
     """Applications delivered as CSV or parquet files.
 
@@ -43,9 +77,35 @@ class FilesSource(_Strict):
     kind: Literal["files"] = "files"
     applications: str = Field(description="Path or URI of the application file(s).")
     outcomes: str | None = Field(None, description="Path or URI of the outcome file(s).")
-    outcome_date_column: str = Field(
+    outcome_date_column: Identifier = Field(
         "outcome_date", description="Column of the outcome files holding when it became known."
     )
+    columns: dict[str, Identifier] = Field(
+        default_factory=dict,
+        description="Source header (any text, as in the files) -> the spec's column name. "
+        "Headers are stripped of surrounding whitespace before they are looked up.",
+    )
+    csv: CsvDialect = Field(default_factory=CsvDialect, description="CSV dialect of the files.")
+    timestamp_formats: dict[Identifier, str] = Field(
+        default_factory=dict,
+        description="strftime format per timestamp column (e.g. '%d.%m.%Y %H:%M'); a column "
+        "left out has its format inferred once per file and applied to every row.",
+    )
+    missing_days: Literal["empty", "fail"] = Field(
+        "empty",
+        description="A day with no file, before the source's last delivered day: 'empty' "
+        "ingests it as a day without applications (weekends, holidays); 'fail' stops.",
+    )
+
+    @model_validator(mode="after")
+    def _one_name_per_column(self) -> FilesSource:
+        stripped = [header.strip() for header in self.columns]
+        if len(set(stripped)) < len(stripped):
+            raise ValueError("columns: two source headers are the same once stripped")
+        targets = list(self.columns.values())
+        if len(set(targets)) < len(targets):
+            raise ValueError("columns: two source headers map to the same column")
+        return self
 
 
 class NumericFeature(_Strict):
@@ -55,11 +115,22 @@ class NumericFeature(_Strict):
     max: float | None = Field(
         None, description="Largest valid value; above it a row is quarantined."
     )
+    non_finite: Literal["quarantine", "missing"] = Field(
+        "quarantine",
+        description="What an infinite value (inf, Infinity, 1e309) does: quarantine the row, "
+        "or count it and keep the value as missing. It is never a valid number.",
+    )
     description: str = ""
 
 
 class CategoricalFeature(_Strict):
-    values: list[str] = Field(min_length=1, description="Known levels; others are quarantined.")
+    values: list[str] = Field(min_length=1, description="Known levels.")
+    unknown: Literal["quarantine", "missing"] = Field(
+        "quarantine",
+        description="What a level not in ``values`` does: quarantine the row, or keep the row "
+        "with the level as delivered, which the model sees as missing (LightGBM's treatment of "
+        "an unseen category). Counted per day either way.",
+    )
     description: str = ""
 
 
@@ -74,9 +145,84 @@ class Features(_Strict):
     derived: dict[Identifier, DerivedFeature] = Field(default_factory=dict)
 
 
+Label = StrictInt | StrictStr
+
+
+def _labels(value: Label | list[Label] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return tuple(str(v) for v in (value if isinstance(value, list) else [value]))
+
+
 class Target(_Strict):
+    """The outcome column and what its values mean.
+
+    Labels are compared as delivered text, stripped of surrounding spaces; a number also matches
+    its other spellings (``1`` matches ``1.0``). A label that is neither bad, good nor
+    indeterminate is quarantined; indeterminate and blank labels are excluded and counted.
+    """
+
     column: Identifier
-    bad_value: int | str = Field(description="The target value that means the loan went bad.")
+    bad_value: Label | list[Label] = Field(description="Label(s) that mean the loan went bad.")
+    good_value: Label | list[Label] | None = Field(
+        None,
+        description="Label(s) that mean the loan performed. Required unless bad_value is 1 or 0, "
+        "where the other number is the default.",
+    )
+    indeterminate_values: list[Label] = Field(
+        default_factory=list,
+        description="Labels that are neither (e.g. 30-59 days past due): excluded from "
+        "training and evaluation, counted.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_yaml_booleans(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        for field in ("bad_value", "good_value", "indeterminate_values"):
+            values = data.get(field)
+            values = values if isinstance(values, list) else [values]
+            if any(isinstance(v, bool) for v in values):
+                raise ValueError(
+                    f"{field}: YAML read an unquoted yes/no/true/false/on/off as a boolean; "
+                    f'quote the label exactly as the files write it (e.g. {field}: "yes")'
+                )
+        return data
+
+    @model_validator(mode="after")
+    def _declared_classes(self) -> Target:
+        if self.good_value is None and self.bad_values not in (("1",), ("0",)):
+            raise ValueError(
+                f"good_value: declare the good label(s) too (bad_value is "
+                f"{', '.join(map(repr, self.bad_values))}), so that a label that is neither is "
+                "excluded rather than read as good"
+            )
+        groups = {"bad_value": self.bad_values, "good_value": self.good_values}
+        groups["indeterminate_values"] = _labels(self.indeterminate_values)
+        seen: dict[str, str] = {}
+        for field, labels in groups.items():
+            for label in labels:
+                if label.strip() == "":
+                    raise ValueError(f"{field}: a blank label is always excluded, not declared")
+                if label in seen:
+                    raise ValueError(f"{field}: {label!r} is also declared in {seen[label]}")
+                seen[label] = field
+        return self
+
+    @property
+    def bad_values(self) -> tuple[str, ...]:
+        return _labels(self.bad_value)
+
+    @property
+    def good_values(self) -> tuple[str, ...]:
+        if self.good_value is None:
+            return ("0",) if self.bad_values == ("1",) else ("1",)
+        return _labels(self.good_value)
+
+    @property
+    def indeterminate(self) -> tuple[str, ...]:
+        return _labels(self.indeterminate_values)
 
 
 class Windows(_Strict):
@@ -86,6 +232,18 @@ class Windows(_Strict):
     )
     oot_days: int = Field(gt=0, description="Out-of-time days after the training window.")
     label_maturity_days: int = Field(ge=0, description="Days until an outcome is known.")
+    min_rows: int = Field(
+        100,
+        ge=1,
+        description="Fewest labelled rows each window (training, validation, out-of-time) "
+        "needs; a thinner window stops training with its counts.",
+    )
+    min_bads: int = Field(
+        1,
+        ge=1,
+        description="Fewest bad and fewest good rows each window needs: a window without both "
+        "classes cannot stop early or be evaluated.",
+    )
 
     @model_validator(mode="after")
     def _validation_inside_training(self) -> Windows:
@@ -114,6 +272,16 @@ class Drift(_Strict):
     )
 
 
+class DataQuality(_Strict):
+    max_quarantine_share: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="Share of a day's delivered rows quarantined above which ingestion warns "
+        "(terminal and the raw_applications asset check).",
+    )
+
+
 class Decision(_Strict):
     cutoff: float = Field(gt=0, lt=1, description="Decline when the predicted PD is above this.")
 
@@ -123,6 +291,11 @@ class ModelSpec(_Strict):
     description: str
     owner: str = Field(description="Owner shown in the Dagster UI (email or team:name).")
     start_date: dt.date = Field(description="First day of data; the first daily partition.")
+    timezone: str = Field(
+        "UTC",
+        description="Business timezone (IANA name, e.g. America/New_York): an application's "
+        "day is its date there, and timestamps are stored as its wall-clock time.",
+    )
     data_source: SimulatorSource | FilesSource = Field(discriminator="kind")
     entity_id_column: Identifier
     event_timestamp_column: Identifier
@@ -136,7 +309,16 @@ class ModelSpec(_Strict):
     windows: Windows
     gates: Gates
     drift: Drift
+    data_quality: DataQuality = Field(default_factory=DataQuality)
     decision: Decision
+
+    @model_validator(mode="after")
+    def _known_timezone(self) -> ModelSpec:
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"timezone: {self.timezone!r} is not an IANA timezone name") from None
+        return self
 
     @model_validator(mode="after")
     def _columns_consistent(self) -> ModelSpec:
@@ -162,7 +344,26 @@ class ModelSpec(_Strict):
         clash = reserved & (all_inputs | set(self.protected_attributes))
         if clash:
             raise ValueError(f"{sorted(clash)} are id, timestamp or target, not features")
+        if isinstance(self.data_source, FilesSource):
+            self._source_columns_known(reserved | all_inputs | set(self.protected_attributes))
         return self
+
+    def _source_columns_known(self, known: set[str]) -> None:
+        source = self.data_source
+        known = known | {source.outcome_date_column}
+        for header, name in source.columns.items():
+            if name not in known:
+                raise ValueError(
+                    f"data_source.columns: {header!r} maps to {name!r}, which the spec does not "
+                    "declare as id, timestamp, target or feature"
+                )
+        stamps = {self.event_timestamp_column, source.outcome_date_column}
+        for name in source.timestamp_formats:
+            if name not in stamps:
+                raise ValueError(
+                    f"data_source.timestamp_formats: {name!r} is not a timestamp column "
+                    f"({', '.join(sorted(stamps))})"
+                )
 
     @property
     def raw_feature_columns(self) -> list[str]:
@@ -190,9 +391,27 @@ class ModelSpec(_Strict):
 
 def _format_error(path: Path, err: ValidationError) -> str:
     first = err.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    # Union members add their type names to the location; the reader wants the field.
+    loc = [
+        str(p) for p in first["loc"] if not str(p).startswith(("function-", "list[", "str", "int"))
+    ]
+    field = ".".join(loc) or "(top level)"
     more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
-    return f"{path}: field '{field}': {first['msg']}{more}"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "string_pattern_mismatch" and isinstance(first.get("input"), str):
+        message = (
+            f"{first['input']!r} is not a column name the platform can use (lowercase letters, "
+            "digits and _); name it in snake_case here and map the file's header to it with "
+            f"data_source.columns, e.g. {{{first['input']}: {_snake(first['input'])}}}"
+        )
+    return f"{path}: field '{field}': {message}{more}"
+
+
+def _snake(header: str) -> str:
+    """A suggested identifier for a header: 'AnnualIncome ' -> 'annual_income'."""
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", header.strip())
+    name = re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_")
+    return name if re.match(r"^[a-z]", name) else f"col_{name}"
 
 
 def load_spec(path: str | Path) -> ModelSpec:

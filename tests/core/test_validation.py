@@ -38,7 +38,8 @@ def _csv(frame: pd.DataFrame) -> bytes:
 
 
 def _applications(rows, name: str = "day.csv") -> tuple[pd.DataFrame, pd.DataFrame]:
-    valid, bad = validate_applications(rows, SPEC, DAY, name)
+    checked = validate_applications(rows, SPEC, DAY, name)
+    valid, bad = checked.valid, checked.quarantined
     return valid.to_pandas(), bad.to_pandas()
 
 
@@ -73,8 +74,11 @@ def test_missing_column_names_file_and_column() -> None:
         ("loan_amount", "-5", "loan_amount: below minimum 10"),
         ("merchant_category", "casino", "merchant_category: unknown value"),
         ("age_band", "12-17", "age_band: unknown value"),
-        ("applied_at", "2026-01-06T01:00:00", "applied_at: not on 2026-01-05"),
-        ("applied_at", "yesterday", "applied_at: missing or not a timestamp"),
+        ("applied_at", "2026-01-06T01:00:00", "applied_at: not on 2026-01-05 in UTC"),
+        ("applied_at", "yesterday", "applied_at: missing or not a timestamp in format ISO 8601"),
+        ("annual_income", "inf", "annual_income: not a finite number"),
+        ("annual_income", "-Infinity", "annual_income: not a finite number"),
+        ("annual_income", "1e309", "annual_income: not a finite number"),
         ("application_id", "", "application_id: missing"),
     ],
 )
@@ -87,12 +91,22 @@ def test_bad_rows_are_quarantined_with_their_reason(column: str, value: str, rea
     assert bad["application_id"].tolist() == [frame.loc[1, "application_id"]]
 
 
-def test_duplicate_ids_quarantine_every_copy() -> None:
+def test_an_id_repeated_with_other_content_quarantines_every_copy() -> None:
     frame = _rows()
-    frame.loc[2, "application_id"] = "a0"
-    valid, bad = validate_applications(frame, SPEC, DAY, "day.csv")
-    assert sorted(valid["application_id"].to_pylist()) == ["a1", "a3"]
-    assert reason_counts(bad) == {"application_id: duplicate id": 2}
+    frame.loc[2, "application_id"] = "a0"  # another application under the same id
+    checked = validate_applications(frame, SPEC, DAY, "day.csv")
+    assert sorted(checked.valid["application_id"].to_pylist()) == ["a1", "a3"]
+    [(reason, count)] = reason_counts(checked.quarantined).items()
+    assert count == 2 and reason.startswith("application_id: duplicate id with different content")
+    assert "--redeliver" in reason
+
+
+def test_byte_identical_duplicate_rows_keep_one_copy_and_are_counted() -> None:
+    frame = pd.concat([_rows(), _rows().iloc[[1, 1, 3]]], ignore_index=True)
+    checked = validate_applications(frame, SPEC, DAY, "day.csv")
+    assert sorted(checked.valid["application_id"].to_pylist()) == ["a0", "a1", "a2", "a3"]
+    assert checked.quarantined.num_rows == 0
+    assert checked.notes == {"duplicate row dropped (a byte-identical copy of another row)": 3}
 
 
 def test_missing_feature_values_are_allowed() -> None:
@@ -123,12 +137,14 @@ def test_outcomes_validated_and_mapped_to_bad_flag() -> None:
             "is_bad": ["1", "0", "1.0", "0"],
         }
     )
-    valid, bad = validate_outcomes(frame, SPEC, DAY, "o.csv", "outcome_date")
+    checked = validate_outcomes(frame, SPEC, DAY, "o.csv", "outcome_date")
+    valid, bad = checked.valid, checked.quarantined
     assert valid["is_bad"].to_pylist() == [1, 0]
-    assert reason_counts(bad) == {"application_id: duplicate id": 2}
+    assert bad["application_id"].to_pylist() == ["c", "c"]
+    assert valid["label"].to_pylist() == ["1", "0"]
 
 
-def test_zoned_parquet_timestamps_are_checked_as_utc() -> None:
+def test_zoned_parquet_timestamps_fall_on_their_utc_day_by_default() -> None:
     frame = _rows(2)
     frame["applied_at"] = pd.to_datetime(
         ["2026-01-05T03:00:00-05:00", "2026-01-05T20:00:00-05:00"], utc=True
@@ -137,7 +153,9 @@ def test_zoned_parquet_timestamps_are_checked_as_utc() -> None:
     frame.to_parquet(buffer)
     valid, bad = _applications(read_table(buffer.getvalue(), "x.parquet"), "x.parquet")
     assert valid["applied_at"].tolist() == [pd.Timestamp("2026-01-05T08:00:00")]
-    assert bad[REASON_COLUMN].tolist() == ["applied_at: not on 2026-01-05"]
+    [reason] = bad[REASON_COLUMN].tolist()
+    assert reason.startswith("applied_at: not on 2026-01-05 in UTC")
+    assert "set the spec's timezone" in reason
 
 
 def test_outcome_dates_typed_as_dates_are_accepted() -> None:
@@ -147,7 +165,8 @@ def test_outcome_dates_typed_as_dates_are_accepted() -> None:
     buffer = io.BytesIO()
     frame.to_parquet(buffer)
     parsed = read_table(buffer.getvalue(), "o.parquet")
-    valid, bad = validate_outcomes(parsed, SPEC, DAY, "o.parquet", "outcome_date")
+    checked = validate_outcomes(parsed, SPEC, DAY, "o.parquet", "outcome_date")
+    valid, bad = checked.valid, checked.quarantined
     assert bad.num_rows == 0
     assert valid["outcome_date"].to_pylist() == [dt.datetime(2026, 1, 5)] * 2
     assert valid["is_bad"].to_pylist() == [1, 0]

@@ -1,0 +1,226 @@
+"""Reading delivered files the way lenders' systems export them.
+
+A CSV's dialect (delimiter, decimal and thousands separators, quoting, encoding, a byte-order
+mark) is taken from the spec where declared and otherwise sniffed once per file, never per row.
+Headers are stripped of surrounding whitespace and mapped to the spec's column names through
+``data_source.columns``. Values stay text here: validation types them and quarantines what does
+not parse, so one malformed value never turns a whole column into something else.
+
+The file's headers as found and the dialect used travel in the table's schema metadata, so an
+error about a missing column can show what the file actually held.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from ml_platform_assets.core.spec import CsvDialect, FilesSource, ModelSpec
+
+DELIMITERS = (",", ";", "\t", "|")
+HEADERS_KEY = b"ml_platform.headers"
+DIALECT_KEY = b"ml_platform.dialect"
+_SNIFF_LINES = 50
+_SNIFF_VALUES = 2_000
+# A number written with a decimal comma (optionally with '.' or ' ' thousands groups), or with a
+# decimal point (optionally with ',' groups): the two spellings a numeric column can betray.
+_DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}([. ']\d{3})+|\d*),\d+([eE][+-]?\d+)?$")
+_DECIMAL_POINT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d*)\.\d+([eE][+-]?\d+)?$")
+_GROUPED = r"^[+-]?\d{1,3}([. ']\d{3})+(,\d+)?$"
+
+
+class LandingFileError(ValueError):
+    """A delivered file that cannot be ingested at all; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The CSV dialect a file was read with."""
+
+    delimiter: str
+    decimal: str
+    thousands: str | None
+    quotechar: str
+    encoding: str
+
+    def describe(self) -> str:
+        names = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", ".": "point"}
+        parts = [
+            f"delimiter {names.get(self.delimiter, repr(self.delimiter))}",
+            f"decimal {names.get(self.decimal, repr(self.decimal))}",
+        ]
+        if self.thousands:
+            parts.append(f"thousands {self.thousands!r}")
+        return ", ".join(parts)
+
+
+def _source(spec: ModelSpec) -> FilesSource | None:
+    return spec.data_source if isinstance(spec.data_source, FilesSource) else None
+
+
+def read_delivery(
+    data: bytes, name: str, spec: ModelSpec | None = None, file_format: str | None = None
+) -> pa.Table:
+    """A delivered CSV or parquet file as an Arrow table with the spec's column names.
+
+    Args:
+        data: The file's bytes, as delivered.
+        name: The user's name for the file (its source path), quoted in every error.
+        spec: Declares the column mapping and CSV dialect; None reads the file as it is.
+        file_format: ``csv`` or ``parquet``; by default the extension of ``name``.
+
+    Raises:
+        LandingFileError: the file cannot be decoded or parsed, or two headers collide.
+    """
+    source = _source(spec) if spec is not None else None
+    file_format = file_format or name.rsplit(".", 1)[-1]
+    if file_format == "parquet":
+        try:
+            table = pq.ParquetFile(pa.BufferReader(data)).read()
+        except Exception as exc:  # noqa: BLE001 - every parser failure means the same to the user
+            raise LandingFileError(f"{name}: cannot be parsed as parquet ({exc})") from exc
+        return _rename(table, name, source, None)
+    if file_format == "csv":
+        dialect_spec = source.csv if source else CsvDialect()
+        text = _decode(data, name, dialect_spec.encoding)
+        delimiter = dialect_spec.delimiter or sniff_delimiter(text, dialect_spec.quotechar, name)
+        try:
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                quotechar=dialect_spec.quotechar,
+                dtype=str,
+                keep_default_na=False,
+                engine="c",
+            )
+        except Exception as exc:  # noqa: BLE001
+            raise LandingFileError(f"{name}: cannot be parsed as CSV ({exc})") from exc
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        dialect = Dialect(delimiter, ".", None, dialect_spec.quotechar, dialect_spec.encoding)
+        table = _rename(table, name, source, dialect)
+        if spec is not None:
+            table, dialect = _normalize_numbers(table, spec, dialect_spec, dialect)
+        return _with_metadata(table, {DIALECT_KEY: dialect.describe()})
+    raise LandingFileError(f"{name}: unsupported file type (expected .csv or .parquet)")
+
+
+def _decode(data: bytes, name: str, encoding: str) -> str:
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise LandingFileError(
+            f"{name}: not {encoding} text (byte {exc.start}); declare the file's encoding in "
+            "data_source.csv.encoding (e.g. cp1252)"
+        ) from exc
+    except LookupError as exc:
+        raise LandingFileError(f"{name}: unknown encoding {encoding!r}") from exc
+    return text.removeprefix("\ufeff")
+
+
+def sniff_delimiter(text: str, quotechar: str = '"', name: str = "file") -> str:
+    """The delimiter that splits the first lines into the most, equally many, fields.
+
+    Raises:
+        LandingFileError: no candidate gives the header more than one field.
+    """
+    lines = text.splitlines()[:_SNIFF_LINES]
+    best, best_fields = None, 1
+    for candidate in DELIMITERS:
+        rows = [r for r in csv.reader(lines, delimiter=candidate, quotechar=quotechar) if r]
+        if not rows:
+            continue
+        fields = len(rows[0])
+        if fields > best_fields and all(len(r) == fields for r in rows):
+            best, best_fields = candidate, fields
+    if best is None:
+        if lines and len(lines) <= 1 and lines[0].strip():
+            return ","  # a header-only file with one column: nothing to tell apart
+        raise LandingFileError(
+            f"{name}: cannot tell the delimiter (tried {', '.join(map(repr, DELIMITERS))}: none "
+            "splits every line into the same number of fields); declare it in "
+            "data_source.csv.delimiter"
+        )
+    return best
+
+
+def _rename(
+    table: pa.Table, name: str, source: FilesSource | None, dialect: Dialect | None
+) -> pa.Table:
+    """Headers stripped and mapped to the spec's names; the originals kept in metadata."""
+    found = [str(c) for c in table.column_names]
+    mapping = {k.strip(): v for k, v in (source.columns if source else {}).items()}
+    names = [mapping.get(h.strip(), h.strip()) for h in found]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise LandingFileError(
+            f"{name}: more than one header reads as {', '.join(map(repr, repeated))} once "
+            f"stripped and mapped (headers found: {', '.join(map(repr, found))})"
+        )
+    table = table.rename_columns(names)
+    return _with_metadata(table, {HEADERS_KEY: json.dumps(found)})
+
+
+def _with_metadata(table: pa.Table, extra: dict[bytes, str]) -> pa.Table:
+    metadata = dict(table.schema.metadata or {})
+    metadata.update({k: v.encode() for k, v in extra.items()})
+    return table.replace_schema_metadata(metadata)
+
+
+def headers_found(table: pa.Table) -> list[str] | None:
+    """The file's headers exactly as delivered, when the table came from ``read_delivery``."""
+    raw = (table.schema.metadata or {}).get(HEADERS_KEY)
+    return json.loads(raw) if raw else None
+
+
+def dialect_used(table: pa.Table) -> str | None:
+    raw = (table.schema.metadata or {}).get(DIALECT_KEY)
+    return raw.decode() if raw else None
+
+
+def _numeric_text(table: pa.Table, spec: ModelSpec) -> list[str]:
+    return [c for c in spec.features.numeric if c in table.column_names]
+
+
+def sniff_decimal(values: list[str]) -> str:
+    """',' when numbers are written with a decimal comma and none with a decimal point."""
+    comma = sum(1 for v in values if _DECIMAL_COMMA.match(v))
+    point = sum(1 for v in values if _DECIMAL_POINT.match(v))
+    return "," if comma and not point else "."
+
+
+def _normalize_numbers(
+    table: pa.Table, spec: ModelSpec, declared: CsvDialect, dialect: Dialect
+) -> tuple[pa.Table, Dialect]:
+    """Numeric columns rewritten with a decimal point and no thousands separator."""
+    columns = _numeric_text(table, spec)
+    decimal = declared.decimal
+    if decimal is None:
+        sample: list[str] = []
+        for col in columns:
+            values = pc.drop_null(pc.utf8_trim_whitespace(table[col]))
+            sample += [v for v in values[:_SNIFF_VALUES].to_pylist() if v]
+        decimal = sniff_decimal(sample)
+    thousands = declared.thousands
+    dialect = Dialect(dialect.delimiter, decimal, thousands, dialect.quotechar, dialect.encoding)
+    if decimal == "." and thousands is None:
+        return table, dialect
+    for col in columns:
+        text = pc.utf8_trim_whitespace(table[col])
+        if thousands:
+            text = pc.replace_substring(text, thousands, "")
+        elif decimal == ",":
+            # 1.234,56: separators between groups of three digits before the comma group them.
+            grouped = pc.match_substring_regex(text, _GROUPED)
+            text = pc.if_else(grouped, pc.replace_substring_regex(text, "[. ']", ""), text)
+        if decimal == ",":
+            text = pc.replace_substring(text, ",", ".")
+        table = table.set_column(table.schema.get_field_index(col), col, text)
+    return table, dialect
