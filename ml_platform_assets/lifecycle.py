@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import dagster as dg
 from dagster._core.storage.tags import (
@@ -21,11 +22,49 @@ from ml_platform_assets.core.spec import ModelSpec
 
 CHUNK_DAYS = 30
 # Run logs belong in the instance's event log (the UI); the terminal gets a summary instead.
-QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+# Even a failed step stays off the terminal: its error reaches the user as one sentence.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 class LifecycleError(RuntimeError):
     """A run that failed for a reason other than a challenger failing its gates."""
+
+
+@dataclass
+class StageSummary:
+    """One ingestion asset's rows over a range of days, added up from its partitions."""
+
+    asset: str
+    days: int = 0
+    delivered: int = 0
+    kept: int = 0
+    quarantined: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    notes: Counter = field(default_factory=Counter)
+    quarantine_shares: dict[str, float] = field(default_factory=dict)  # by day
+
+    def add(self, day: str, metadata: dict) -> None:
+        value = {k: getattr(v, "value", v) for k, v in metadata.items()}
+        self.quarantine_shares[day] = float(value.get("quarantine_share", 0.0))
+        self.days += 1
+        self.kept += int(value.get("dagster/row_count", 0))
+        self.delivered += int(value.get("rows_delivered", value.get("dagster/row_count", 0)))
+        self.quarantined += int(value.get("rows_quarantined", 0))
+        self.reasons.update(value.get("quarantine_reasons") or {})
+        self.notes.update(value.get("notes") or {})
+
+    def over(self, limit: float) -> dict[str, float]:
+        """Days whose quarantined share exceeds ``limit``, worst first."""
+        days = [(d, s) for d, s in self.quarantine_shares.items() if s > limit]
+        return dict(sorted(days, key=lambda kv: -kv[1]))
+
+
+def _summaries(result: dg.ExecuteInProcessResult, into: dict[str, StageSummary]) -> None:
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        name = materialization.asset_key.path[-1]
+        summary = into.setdefault(name, StageSummary(name))
+        summary.add(materialization.partition, materialization.metadata)
 
 
 @dataclass(frozen=True)
@@ -43,12 +82,14 @@ def ingest(
     first: dt.date,
     last: dt.date,
     progress: Callable[[dt.date, dt.date], None] | None = None,
-) -> None:
+) -> dict[str, StageSummary]:
     """Materialize raw_applications, loan_outcomes and features for ``first``..``last``.
 
     Runs in chunks of days (one run each) so progress shows and a failure costs one chunk.
+    Returns each asset's rows kept and quarantined, with reasons and warnings.
     """
     job = defs.resolve_job_def(ingestion_job_name(spec))
+    summaries: dict[str, StageSummary] = {}
     start = first
     while start <= last:
         end = min(start + dt.timedelta(days=CHUNK_DAYS - 1), last)
@@ -61,9 +102,11 @@ def ingest(
         )
         if not result.success:
             raise LifecycleError(failure_message(result, f"ingestion of {start}..{end}"))
+        _summaries(result, summaries)
         if progress:
             progress(start, end)
         start = end + dt.timedelta(days=1)
+    return summaries
 
 
 def train(

@@ -99,12 +99,15 @@ def test_run_ingests_a_specs_own_files(cli_env, monkeypatch, request, backend) -
     monkeypatch.setenv("ML_PLATFORM_SPECS_DIR", str(_files_spec(cli_env, 14)))
     result = _run("run", "pay_in_four", "--start", "2026-01-01", "--end", "2026-01-14")
     assert result.exit_code == 0, result.output
-    assert "Delivered 28 new file(s), 11,200 applications" in result.output  # and outcomes
+    assert "Delivered 11,200 applications through 2026-01-14: 14 new day(s)" in result.output
     assert "pay_in_four v1" in result.output and "promoted" in result.output
     # Without --end, the run ends on the source's last day of data.
     again = _run("run", "pay_in_four")
     assert again.exit_code == 0, again.output
-    assert "Delivered 0 new file(s), 11,200 applications through 2026-01-14" in again.output
+    assert (
+        "Delivered 11,200 applications through 2026-01-14: 0 new day(s), "
+        "14 already delivered and kept" in again.output
+    )
 
 
 @pytest.mark.parametrize(

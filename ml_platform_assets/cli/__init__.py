@@ -54,10 +54,45 @@ def _run_lifecycle(
         click.echo(f"  ingested {(end - first).days + 1}/{total} days (through {end})")
 
     click.echo(f"Ingesting {spec.name} {first}..{last} through Dagster")
-    ingest(ctx.defs, spec, instance, first, last, progress)
+    summaries = ingest(ctx.defs, spec, instance, first, last, progress)
+    for name in ("raw_applications", "features", "loan_outcomes"):
+        if name in summaries:
+            _echo_stage(summaries[name], spec.data_quality.max_quarantine_share)
+    raw = summaries.get("raw_applications")
+    if raw and raw.delivered and not raw.kept:
+        top = "; ".join(f"{reason} ({n:,})" for reason, n in raw.reasons.most_common(3))
+        _fail(
+            f"every one of the {raw.delivered:,} delivered applications was quarantined "
+            f"({top}), so there is nothing to train on; check the spec against the files"
+        )
     click.echo("Training, evaluating and deciding promotion")
     outcome = train(ctx.defs, spec, instance, as_of)
     _summarize(ctx, spec, outcome)
+
+
+def _echo_stage(stage, limit: float) -> None:
+    """'raw_applications: 3,400 delivered, 2,942 kept, 458 quarantined (...)', the notes, and a
+    warning when days quarantined more than the spec allows."""
+    line = f"  {stage.asset}: "
+    if stage.delivered != stage.kept or stage.quarantined:
+        line += f"{stage.delivered:,} delivered, "
+    line += f"{stage.kept:,} kept"
+    if stage.quarantined:
+        top = "; ".join(f"{reason} ({n:,})" for reason, n in stage.reasons.most_common(3))
+        line += f", {stage.quarantined:,} quarantined ({top})"
+    click.echo(line + f" over {stage.days} day(s)")
+    for note, n in sorted(stage.notes.items(), key=lambda kv: -kv[1]):
+        click.echo(f"    {note}: {n:,}")
+    over = stage.over(limit)
+    if over:
+        worst = ", ".join(f"{day} {share:.0%}" for day, share in list(over.items())[:3])
+        click.secho(
+            f"  Warning: {stage.asset}: {len(over)} of {stage.days} day(s) quarantined more than "
+            f"{limit:.0%} of their rows (data_quality.max_quarantine_share), worst {worst}; "
+            "the quarantined rows and their reasons are under quarantine/ in the object store",
+            fg="yellow",
+            err=True,
+        )
 
 
 def _summarize(ctx: Context, spec: ModelSpec, outcome) -> None:
@@ -103,7 +138,7 @@ def _summarize(ctx: Context, spec: ModelSpec, outcome) -> None:
 @one_sentence
 def demo(days: int, rows_per_day: int, drift_from: str | None, drift: str | None) -> None:
     """Deliver synthetic data and run credit_default's whole lifecycle through Dagster."""
-    from ml_platform_assets.landing import land_simulated
+    from ml_platform_assets.landing import land_simulated, landing_days
 
     if (drift_from is None) != (drift is None):
         _fail("--drift-from and --drift go together")
@@ -117,8 +152,9 @@ def demo(days: int, rows_per_day: int, drift_from: str | None, drift: str | None
         + (f" with {drift} drift from {plan.start}" if plan else "")
     )
     delivery = land_simulated(ctx.store(), spec, days, rows_per_day, plan)
-    if delivery.kept:
-        click.echo(f"  {len(delivery.kept)} file(s) were already delivered and kept as delivered")
+    kept = landing_days(delivery.kept)
+    if kept:
+        click.echo(f"  {len(kept)} day(s) were already delivered and are kept as delivered")
     last = spec.start_date + dt.timedelta(days=days - 1)
     if plan is None:
         _run_lifecycle(ctx, spec, spec.start_date, last)
@@ -140,8 +176,25 @@ def demo(days: int, rows_per_day: int, drift_from: str | None, drift: str | None
 @click.option(
     "--end", help="Last day to ingest (default: the source's last day of data, up to yesterday)."
 )
+@click.option(
+    "--redeliver",
+    "redeliver",
+    multiple=True,
+    metavar="DAY",
+    help="Replace DAY's delivered file with the corrected source file (repeatable); the old "
+    "copy is kept and the replacement recorded.",
+)
+@click.option("--reason", default="", help="Why the days are redelivered (recorded).")
+@click.option("--actor", help="Who redelivers (recorded; default: the user running this).")
 @one_sentence
-def run(model: str, start: str | None, end: str | None) -> None:
+def run(
+    model: str,
+    start: str | None,
+    end: str | None,
+    redeliver: tuple[str, ...],
+    reason: str,
+    actor: str | None,
+) -> None:
     """Run MODEL's lifecycle over its own data source, without generating data."""
     from ml_platform_assets.core.spec import FilesSource
     from ml_platform_assets.landing import land_files
@@ -152,14 +205,54 @@ def run(model: str, start: str | None, end: str | None) -> None:
     last = _parse_day(end, spec, "--end") or dt.date.today() - dt.timedelta(days=1)
     if last < first:
         _fail(f"--end {last} is before --start {first}")
+    days = [_parse_day(day, spec, "--redeliver") for day in redeliver]
+    if days and not isinstance(spec.data_source, FilesSource):
+        _fail(f"--redeliver needs a files data source; {model}'s is {spec.data_source.kind}")
+    if any(not first <= day <= last for day in days):
+        _fail(f"--redeliver days must fall within {first}..{last}")
     if isinstance(spec.data_source, FilesSource):
-        delivery = land_files(ctx.store(), spec, first, last)
-        click.echo(
-            f"Delivered {len(delivery.written)} new file(s), {delivery.rows:,} applications "
-            f"through {delivery.last_day}"
-        )
+        delivery = land_files(ctx.store(), spec, first, last, days, actor, reason)
+        _echo_delivery(spec, delivery, days)
         last = delivery.last_day
     _run_lifecycle(ctx, spec, first, last)
+
+
+def _echo_delivery(spec: ModelSpec, delivery, redeliver: list[dt.date]) -> None:
+    from ml_platform_assets.landing import landing_days
+
+    new, kept = landing_days(delivery.written), landing_days(delivery.kept)
+    click.echo(
+        f"Delivered {delivery.rows:,} applications through {delivery.last_day}: "
+        f"{len(new)} new day(s), {len(kept)} already delivered and kept"
+    )
+    for day in landing_days(delivery.replaced):
+        click.echo(f"  {day}: redelivered; the replaced file is kept and the change recorded")
+    for day in sorted(set(redeliver) - set(landing_days(delivery.replaced))):
+        click.echo(f"  {day}: --redeliver asked, but the source file is unchanged; kept")
+    for day, source in sorted(delivery.changed.items()):
+        click.secho(
+            f"  Warning: {source} changed since {day} was delivered; the delivered copy is kept. "
+            f"To replace it: ml-platform run {spec.name} --redeliver {day} --reason TEXT",
+            fg="yellow",
+            err=True,
+        )
+    if delivery.missing_days:
+        click.echo(
+            f"  No file for {len(delivery.missing_days)} day(s) "
+            f"({_day_list(delivery.missing_days)}): ingested as days without applications"
+        )
+    if delivery.unassigned_rows:
+        click.secho(
+            f"  Warning: {delivery.unassigned_rows:,} row(s) of {spec.data_source.applications} "
+            "have no readable timestamp and belong to no day; they were not delivered",
+            fg="yellow",
+            err=True,
+        )
+
+
+def _day_list(days: list[dt.date], shown: int = 5) -> str:
+    text = ", ".join(day.isoformat() for day in days[:shown])
+    return text + (f" and {len(days) - shown} more" if len(days) > shown else "")
 
 
 @main.group()

@@ -12,6 +12,17 @@ def landing_keys(model: str, kind: str, day: dt.date) -> list[str]:
     return [f"{model}/landing/{kind}/{day.isoformat()}.{ext}" for ext in LANDING_FORMATS]
 
 
+def delivery_record_key(model: str, kind: str, day: dt.date) -> str:
+    """Who delivered a landing file, from which source, with which sha256, and what it
+    replaced."""
+    return f"{model}/landing/{kind}/{day.isoformat()}.delivery.json"
+
+
+def replaced_landing_key(model: str, kind: str, day: dt.date, sha256: str, ext: str) -> str:
+    """Where a redelivery keeps the landing file it replaced."""
+    return f"{model}/landing/{kind}/replaced/{day.isoformat()}.{sha256[:12]}.{ext}"
+
+
 def raw_key(model: str, day: dt.date) -> str:
     return f"{model}/raw/dt={day.isoformat()}/data.parquet"
 

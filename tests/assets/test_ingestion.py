@@ -65,10 +65,14 @@ def test_bad_rows_are_quarantined_and_a_corrected_rerun_replaces_everything(
     raw = p.store.get_parquet(layout.raw_key(p.spec.name, p.day(0)))
     quarantined = p.store.get_parquet(layout.quarantine_key(p.spec.name, "applications", p.day(0)))
     assert len(raw) == 50 - 4
+    duplicate = (
+        "application_id: duplicate id with different content (fix the source file and "
+        "redeliver the day with 'ml-platform run MODEL --redeliver DAY')"
+    )
     assert sorted(quarantined[REASON_COLUMN]) == [
         "annual_income: not a number",
-        "application_id: duplicate id",
-        "application_id: duplicate id",
+        duplicate,
+        duplicate,
         "bureau_score: above maximum 850",
     ]
     metadata = _latest_metadata(p, "raw_applications")
@@ -86,7 +90,7 @@ def test_bad_rows_are_quarantined_and_a_corrected_rerun_replaces_everything(
     assert len(features) == 50
 
 
-def test_missing_delivery_names_the_expected_files(small_platform) -> None:
+def test_a_simulated_feed_missing_a_day_names_the_expected_files(small_platform) -> None:
     p = small_platform
     p.land(1)
     with pytest.raises(LifecycleError, match=r"no applications file delivered for 2026-01-02"):
