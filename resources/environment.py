@@ -38,10 +38,14 @@ def _setting(env: Mapping[str, str], name: str, *, from_process: bool) -> str | 
 
 
 def default_database_url(object_store: str) -> str:
-    """SQLite next to a local object store; the embedded default when the store is S3."""
+    """SQLite next to a local object store; the embedded default when the store is S3.
+
+    The path is absolute: engines are pooled per URL, and a relative one would keep pointing at
+    the folder the first connection was made from.
+    """
     if object_store.startswith("s3://"):
         return DEFAULT_DATABASE_URL
-    return f"sqlite:///{object_store.rstrip('/')}/registry.db"
+    return f"sqlite:///{Path(object_store).resolve()}/registry.db"
 
 
 def resources_from_env(env: Mapping[str, str] | None = None) -> dict[str, dg.ConfigurableResource]:

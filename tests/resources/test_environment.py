@@ -27,7 +27,7 @@ def test_embedded_defaults():
 
     assert found["object_store"].uri == ".ml_platform"
     assert isinstance(found["object_store"].get_store(), LocalObjectStore)
-    assert found["database"].url == "sqlite:///.ml_platform/registry.db"
+    assert found["database"].url == f"sqlite:///{Path('.ml_platform').resolve()}/registry.db"
 
 
 def test_a_local_store_keeps_its_database_inside_it():
