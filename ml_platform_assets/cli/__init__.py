@@ -213,6 +213,7 @@ def run(
     if isinstance(spec.data_source, FilesSource):
         delivery = land_files(ctx.store(), spec, first, last, days, actor, reason)
         _echo_delivery(spec, delivery, days)
+        _echo_stale_versions(ctx, spec, delivery)
         last = delivery.last_day
     _run_lifecycle(ctx, spec, first, last)
 
@@ -248,6 +249,28 @@ def _echo_delivery(spec: ModelSpec, delivery, redeliver: list[dt.date]) -> None:
             fg="yellow",
             err=True,
         )
+
+
+def _echo_stale_versions(ctx: Context, spec: ModelSpec, delivery) -> None:
+    """Name the registered versions whose windows held a day that was just replaced."""
+    from ml_platform_assets.landing import landing_days
+
+    replaced = landing_days(delivery.replaced)
+    if not replaced:
+        return
+    for version in ctx.registry().list_versions(spec.name):
+        windows = version.windows or {}
+        if not windows.get("train_start") or not windows.get("oot_end"):
+            continue
+        start = dt.date.fromisoformat(windows["train_start"])
+        end = dt.date.fromisoformat(windows["oot_end"])
+        stale = [day for day in replaced if start <= day <= end]
+        if stale:
+            click.echo(
+                f"  v{version.version} was trained and evaluated on data of "
+                f"{_day_list(stale)} as first delivered; its record keeps the old data's "
+                "fingerprint, and the next training run uses the corrected day(s)"
+            )
 
 
 def _day_list(days: list[dt.date], shown: int = 5) -> str:
