@@ -87,11 +87,14 @@ def _deliver_bytes(
     source: str,
     delivery: Delivery,
     redelivery: Redelivery | None = None,
+    derived: bool = False,
 ) -> None:
     """Write ``data`` to ``keys[0]`` unless the day was delivered under any of ``keys``.
 
     ``keys`` are a day's candidate landing keys (``layout.landing_keys``). A day already
-    delivered with other content is replaced only when it is in ``redelivery``.
+    delivered with other content is replaced only when it is in ``redelivery``. A ``derived``
+    file (outcomes made from the applications' target column) follows its applications, so
+    its changes are not reported on their own.
     """
     model, kind, day = _landing_parts(keys[0])
     sha = hashlib.sha256(data).hexdigest()
@@ -117,7 +120,7 @@ def _deliver_bytes(
         ).hexdigest()
         if old_sha == sha or redelivery is None or day not in redelivery.days:
             delivery.kept.append(present)
-            if old_sha != sha:
+            if old_sha != sha and not derived:
                 delivery.changed[day] = source
             return
         previous = previous or {"key": present, "sha256": old_sha}
@@ -178,7 +181,7 @@ def _outcome_files(
     for day in days:
         frame = by_day.get(day, empty).reset_index(drop=True)
         keys = layout.landing_keys(spec.name, "outcomes", day)
-        _deliver_bytes(store, keys, _parquet_bytes(frame), source, d, redelivery)
+        _deliver_bytes(store, keys, _parquet_bytes(frame), source, d, redelivery, derived=True)
 
 
 def land_simulated(

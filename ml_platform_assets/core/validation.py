@@ -177,15 +177,18 @@ def timestamp_format(values: pa.ChunkedArray, column: str, day: dt.date | None =
     sample = pc.drop_null(_text(values))[:1000].to_pylist()
     if not sample:
         return "ISO8601"
-    if re.match(r"^\d{4}-\d{2}-\d{2}", sample[0]):
+    iso = sum(1 for v in sample[:20] if re.match(r"^\d{4}-\d{2}-\d{2}", v))
+    if iso * 2 > min(len(sample), 20):
         return "ISO8601"
     candidates = []
-    for dayfirst in (False, True):
-        with warnings.catch_warnings():  # pandas warns when its guess contradicts dayfirst
-            warnings.simplefilter("ignore", UserWarning)
-            guess = guess_datetime_format(sample[0], dayfirst=dayfirst)
-        if guess and guess not in candidates:
-            candidates.append(guess)
+    # A stray bad value at the top must not decide the column: guesses come from several.
+    for value in dict.fromkeys(sample[:20]):
+        for dayfirst in (False, True):
+            with warnings.catch_warnings():  # pandas warns when its guess contradicts dayfirst
+                warnings.simplefilter("ignore", UserWarning)
+                guess = guess_datetime_format(value, dayfirst=dayfirst)
+            if guess and guess not in candidates:
+                candidates.append(guess)
     if not candidates:
         raise LandingFileError(
             f"{column}: cannot infer a timestamp format from {sample[0]!r}; declare it in "

@@ -77,6 +77,16 @@ def test_bad_rows_are_quarantined_and_a_corrected_rerun_replaces_everything(
     ]
     metadata = _latest_metadata(p, "raw_applications")
     assert metadata["rows_quarantined"] == 4 and metadata["dagster/row_count"] == 46
+    assert metadata["quarantine_share"] == 4 / 50
+    # 8 % quarantined is over the spec's 5 %: a warning on the asset in the UI, with the day.
+    check = dg.AssetCheckKey(dg.AssetKey([p.spec.name, "raw_applications"]), "quarantine_share")
+    [record] = p.instance.event_log_storage.get_asset_check_execution_history(check, limit=1)
+    evaluation = record.event.dagster_event.asset_check_evaluation_data
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+    assert evaluation.description.startswith(
+        "1 of 1 day(s) quarantined more than 5% of their rows: 2026-01-01"
+    )
+    assert "4 of 50 rows (8%)" in evaluation.description
 
     # A corrected delivery: the rerun replaces the partition and clears its quarantine.
     _deliver_csv(p, 0, good)

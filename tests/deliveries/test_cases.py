@@ -553,3 +553,22 @@ def test_the_readme_bank_export_spec_reads_a_core_banking_export(lender, tmp_pat
     expected = L.make_day(dt.date(2026, 3, 5))
     assert raw["annual_income"].tolist() == expected["annual_income"].tolist()
     assert raw["applied_at"].tolist() == pd.to_datetime(expected["applied_at"]).tolist()
+
+
+# A feed that skips weekends: a day without a file is a day without applications.
+def test_days_without_a_file_are_empty_days_and_training_goes_on(lender, tmp_path) -> None:
+    frames = {day: frame for day, frame in _frames().items() if day.weekday() < 5}
+    spec = L.base_spec("weekdays", L.write_days(tmp_path / "data", frames))
+    result = lender.run(L.write_spec(tmp_path / "specs", spec), "weekdays")
+    _trained_and_promoted(lender, result, "weekdays")
+    assert "No file for 10 day(s) (2026-01-03, 2026-01-04, 2026-01-10" in result.output
+    assert lender.table("weekdays", "raw", "2026-01-03").empty
+    assert "no file delivered: 10" in result.output  # counted per stage too
+
+
+def test_a_feed_declared_strict_fails_on_a_day_without_a_file(lender, tmp_path) -> None:
+    frames = {day: frame for day, frame in _frames().items() if day != dt.date(2026, 1, 7)}
+    spec = L.base_spec("strict", L.write_days(tmp_path / "data", frames))
+    spec["data_source"]["missing_days"] = "fail"
+    error = _one_sentence(lender.run(L.write_spec(tmp_path / "specs", spec), "strict"))
+    assert "no applications file delivered for 2026-01-07" in error
