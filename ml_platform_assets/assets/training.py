@@ -19,11 +19,17 @@ from ml_platform_assets.assets.common import (
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.features import features_code_version
 from ml_platform_assets.core.spec import ModelSpec
-from ml_platform_assets.core.training import train_model
+from ml_platform_assets.core.training import NothingLearnedError, train_model
 from ml_platform_assets.core.training_set import (
+    DELIVERED_LABEL,
     LABEL,
     SPLITS,
+    ThinWindowError,
+    TrainingWindows,
+    check_windows,
     fingerprint,
+    has_bad_outcome,
+    no_bad_label_message,
     point_in_time_join,
     sample_rows,
     split_summary,
@@ -31,7 +37,7 @@ from ml_platform_assets.core.training_set import (
 )
 from resources.database import DatabaseResource
 from resources.environment import code_git_commit
-from resources.object_store import ObjectStore, ObjectStoreResource
+from resources.object_store import ObjectNotFound, ObjectStore, ObjectStoreResource
 
 # Rows of the training features kept with each version as its drift reference.
 DRIFT_REFERENCE_ROWS = 50_000
@@ -65,6 +71,36 @@ def _load_days(store: ObjectStore, keys: list[str], columns: list[str] | None = 
     tables = parallel_map(lambda key: store.get_table(key, columns), keys)
     # Like pd.concat: a day whose text came as another string type still stacks.
     return pa.concat_tables(tables, promote_options="permissive")
+
+
+def _load_outcomes(store: ObjectStore, spec: ModelSpec, days: list[dt.date]) -> pa.Table:
+    """The validated outcomes of ``days``: id, outcome_date, the flag and the label as
+    delivered."""
+    columns = [spec.entity_id_column, "outcome_date", LABEL, DELIVERED_LABEL]
+
+    def one_day(day: dt.date) -> pa.Table:
+        table = store.get_table(layout.outcomes_key(spec.name, day))
+        if DELIVERED_LABEL not in table.column_names:
+            # Stored before the delivered label was kept: its flag is all that is known.
+            table = table.append_column(DELIVERED_LABEL, table[LABEL].cast(pa.string()))
+        return table.select(columns)
+
+    return pa.concat_tables(parallel_map(one_day, days), promote_options="permissive")
+
+
+def _quarantined_outcomes(
+    store: ObjectStore, spec: ModelSpec, windows: TrainingWindows
+) -> list[pa.Table]:
+    """The outcome rows quarantined at ingestion on the set's outcome days; a day without a
+    quarantine file had none."""
+
+    def one_day(day: dt.date) -> pa.Table | None:
+        try:
+            return store.get_table(layout.quarantine_key(spec.name, "outcomes", day))
+        except ObjectNotFound:
+            return None
+
+    return [t for t in parallel_map(one_day, windows.outcome_days) if t is not None]
 
 
 def build_training_set(spec: ModelSpec) -> dg.AssetsDefinition:
@@ -108,15 +144,21 @@ def build_training_set(spec: ModelSpec) -> dg.AssetsDefinition:
         features = _load_days(
             store, [layout.features_key(spec.name, d) for d in windows.feature_days]
         )
-        outcomes = _load_days(
-            store,
-            [layout.outcomes_key(spec.name, d) for d in windows.outcome_days],
-            [spec.entity_id_column, "outcome_date", LABEL],
-        )
+        outcomes = _load_outcomes(store, spec, windows.outcome_days)
         try:
             splits, dropped = point_in_time_join(features, outcomes, spec, windows)
         except ValueError as exc:
             raise dg.Failure(str(exc)) from exc
+        # Nothing is trained on a set that cannot learn: no bad label at all (most often a
+        # misdeclared target), or a window without enough rows of both classes.
+        if not has_bad_outcome(outcomes, as_of):
+            quarantined = _quarantined_outcomes(store, spec, windows)
+            message = no_bad_label_message(outcomes, quarantined, spec, as_of)
+            raise dg.Failure(description=message, allow_retries=False)
+        try:
+            check_windows(splits, windows, spec)
+        except ThinWindowError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from exc
         fp = fingerprint(splits)
         # Parquet writes release the GIL: the three splits are written side by side.
         stored = parallel_map(
@@ -140,6 +182,7 @@ def build_training_set(spec: ModelSpec) -> dg.AssetsDefinition:
             "fingerprint": fp,
             "windows": dg.MetadataValue.json(windows.as_dict()),
             "rows_unlabelled": dropped["unlabelled"],
+            "rows_indeterminate": dropped["indeterminate"],
             "rows_outcome_before_application": dropped["outcome_before_application"],
             "dagster/row_count": sum(summary[s]["rows"] for s in SPLITS),
             "preview": preview(splits["oot"]),
@@ -170,7 +213,11 @@ def build_challenger_model(spec: ModelSpec) -> dg.AssetsDefinition:
         store = object_store.get_store()
         train = store.get_table(training_set["splits"]["train"])
         valid = store.get_table(training_set["splits"]["valid"])
-        trained = train_model(train, valid, spec)
+        try:
+            trained = train_model(train, valid, spec)
+        except NothingLearnedError as exc:
+            # Registering a one-tree model would hand the gates a champion that learnt nothing.
+            raise dg.Failure(description=str(exc), allow_retries=False) from exc
         reference = sample_rows(train, DRIFT_REFERENCE_ROWS)
         card = {
             "model": spec.name,

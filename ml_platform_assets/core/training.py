@@ -23,6 +23,10 @@ class ArtifactIntegrityError(RuntimeError):
     """A stored model whose bytes do not match the checksum recorded for it."""
 
 
+class NothingLearnedError(ValueError):
+    """Early stopping kept only the first tree: no later one improved the validation AUC."""
+
+
 @dataclass(frozen=True)
 class TrainedModel:
     booster: lgb.Booster
@@ -52,7 +56,13 @@ def lightgbm_params(spec: ModelSpec) -> tuple[dict, int, int]:
 
 
 def train_model(train: Rows, valid: Rows, spec: ModelSpec) -> TrainedModel:
-    """Fit LightGBM with early stopping on the validation slice (Arrow tables or DataFrames)."""
+    """Fit LightGBM with early stopping on the validation slice (Arrow tables or DataFrames).
+
+    Raises:
+        NothingLearnedError: early stopping kept only the first of several allowed trees, so the
+            model learnt nothing the validation rows confirm (a spec asking for one round gets
+            its one tree).
+    """
     params, rounds, patience = lightgbm_params(spec)
     names = spec.model_features
     cats = categorical_indices(spec)
@@ -63,9 +73,8 @@ def train_model(train: Rows, valid: Rows, spec: ModelSpec) -> TrainedModel:
         categorical_feature=cats,
         free_raw_data=True,
     )
-    valid_set = lgb.Dataset(
-        to_model_matrix(valid, spec), label=valid[LABEL].to_numpy(), reference=train_set
-    )
+    valid_labels = valid[LABEL].to_numpy()
+    valid_set = lgb.Dataset(to_model_matrix(valid, spec), label=valid_labels, reference=train_set)
     booster = lgb.train(
         params,
         train_set,
@@ -73,14 +82,37 @@ def train_model(train: Rows, valid: Rows, spec: ModelSpec) -> TrainedModel:
         valid_sets=[valid_set],
         callbacks=[lgb.early_stopping(patience, verbose=False)],
     )
+    best_iteration = int(booster.best_iteration or booster.current_iteration())
+    if best_iteration == 1 and rounds > 1:
+        # Early stopping tried up to ``patience`` more trees, as many as the rounds allowed.
+        tried = min(patience, rounds - 1)
+        raise NothingLearnedError(_first_tree_only(booster, valid_labels, tried))
     text = booster.model_to_string(num_iteration=booster.best_iteration or -1)
     return TrainedModel(
         booster=lgb.Booster(model_str=text),
         text=text,
         sha256=hashlib.sha256(text.encode()).hexdigest(),
         params={**params, "num_boost_round": rounds, "early_stopping_rounds": patience},
-        best_iteration=int(booster.best_iteration or booster.current_iteration()),
+        best_iteration=best_iteration,
         features=names,
+    )
+
+
+def _first_tree_only(booster: lgb.Booster, valid_labels: np.ndarray, tried: int) -> str:
+    classes = np.unique(valid_labels)
+    if classes.size == 0:
+        observed = "validation AUC undefined: there are no validation rows"
+    elif classes.size == 1:
+        kind = "bad" if classes[0] == 1 else "good"
+        observed = f"validation AUC undefined: all {valid_labels.size:,} validation rows are {kind}"
+    else:
+        auc = booster.best_score.get("valid_0", {}).get("auc")
+        observed = "validation AUC unknown" if auc is None else f"validation AUC {auc:.4f}"
+    return (
+        f"the model stopped at its first tree ({observed}): no later tree improved the "
+        f"validation AUC within {tried} more rounds, so early stopping found nothing to learn and "
+        "the model is not registered; check the validation window's labels and features, or "
+        "widen windows.validation_days"
     )
 
 

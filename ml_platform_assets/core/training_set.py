@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -22,10 +22,24 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ml_platform_assets.core.spec import ModelSpec
-from ml_platform_assets.core.validation import Rows
+from ml_platform_assets.core.validation import Rows, classify_labels
 
 LABEL = "is_bad"
+# The label as delivered, kept beside the flag in the validated outcomes.
+DELIVERED_LABEL = "label"
 SPLITS = ("train", "valid", "oot")
+# What each split is to a reader, what it needs both classes for, and the spec field widening it.
+_WINDOW_ROLES = {
+    "train": ("training", "to learn from", "windows.training_days"),
+    "valid": ("validation", "to stop early", "windows.validation_days"),
+    "oot": ("out-of-time", "to be evaluated", "windows.oot_days"),
+}
+# Labels listed in the no-bad message; a misdeclared column can hold thousands of values.
+_LABELS_SHOWN = 10
+
+
+class ThinWindowError(ValueError):
+    """A training, validation or out-of-time window with too few rows, bads or goods."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,16 @@ class TrainingWindows:
     def outcome_days(self) -> list[dt.date]:
         """Days whose known outcomes the set needs: up to the cutoff."""
         return _days(self.train_start, self.as_of)
+
+    @property
+    def split_bounds(self) -> dict[str, tuple[dt.date, dt.date]]:
+        """First and last application day of each split, in ``SPLITS`` order. The validation
+        days are the training window's last ones, so the train split ends the day before."""
+        return {
+            "train": (self.train_start, self.valid_start - dt.timedelta(days=1)),
+            "valid": (self.valid_start, self.train_end),
+            "oot": (self.oot_start, self.oot_end),
+        }
 
     def as_dict(self) -> dict[str, str]:
         return {k: v.isoformat() for k, v in self.__dict__.items()}
@@ -85,39 +109,45 @@ def point_in_time_join(
 ) -> tuple[dict[str, pa.Table], dict[str, int]]:
     """Label feature rows with outcomes known by the cutoff and split them by date.
 
-    ``outcomes`` hold the entity id, ``outcome_date`` and the label, in the order they became
-    known: of several outcomes of one application known by the cutoff, the last one counts.
-    Each split keeps its feature rows in order and appends the label as int8.
+    ``outcomes`` hold the entity id, ``outcome_date`` and the label (1 bad, 0 good, null when
+    indeterminate or blank). Of several outcomes of one application known by the cutoff, the
+    last one counts: the latest ``outcome_date``, and on one day the one delivered last. An
+    application whose last known outcome is indeterminate is in no split. Each split keeps its
+    feature rows in order and appends the label as int8.
 
-    Returns the splits and counts of rows dropped, so a reviewer sees what was left out.
+    Returns the splits and counts of rows dropped, so a reviewer sees what was left out:
+    ``unlabelled`` (no outcome known yet), ``indeterminate`` (the last one known is neither bad
+    nor good) and ``outcome_before_application`` (corrupt).
 
     Raises:
         ValueError: an entity id labels more than one feature row.
     """
     id_col, ts_col = spec.entity_id_column, spec.event_timestamp_column
-    _require_unique(features[id_col], id_col)
+    _require_unique(features, spec)
     dates = outcomes["outcome_date"].to_numpy()
+    known = np.flatnonzero(dates <= np.datetime64(windows.as_of))
+    # Days are loaded in order, so sorting is rarely needed; a stable sort keeps the delivery
+    # order within a day.
+    if known.size > 1 and (np.diff(dates[known]) < np.timedelta64(0)).any():
+        known = known[np.argsort(dates[known], kind="stable")]
     # Searching the known outcomes latest first finds each application's last one.
-    known = np.ascontiguousarray(np.flatnonzero(dates <= np.datetime64(windows.as_of))[::-1])
+    known = np.ascontiguousarray(known[::-1])
     found = pc.index_in(features[id_col], value_set=outcomes[id_col].take(known))
     hit = found.is_valid().to_numpy(zero_copy_only=False)
     rows = known[found.drop_null().to_numpy()]
     label = np.full(features.num_rows, np.nan)
-    label[hit] = outcomes[LABEL].to_numpy()[rows]
+    # An indeterminate or blank label is null, NaN here.
+    label[hit] = outcomes[LABEL].cast(pa.float64()).to_numpy()[rows]
     outcome_date = np.full(features.num_rows, np.datetime64("NaT"), dtype=dates.dtype)
     outcome_date[hit] = dates[rows]
     day = features[ts_col].to_numpy().astype("datetime64[D]")
     # An outcome dated before its application is corrupt data, not a label.
     impossible = outcome_date < day
-    unlabelled = np.isnan(label)
-    usable = ~unlabelled & ~impossible
-    bounds = {
-        "train": (windows.train_start, windows.valid_start - dt.timedelta(days=1)),
-        "valid": (windows.valid_start, windows.train_end),
-        "oot": (windows.oot_start, windows.oot_end),
-    }
+    unlabelled = ~hit
+    indeterminate = hit & np.isnan(label) & ~impossible
+    usable = hit & ~np.isnan(label) & ~impossible
     splits = {}
-    for split, (first, last) in bounds.items():
+    for split, (first, last) in windows.split_bounds.items():
         inside = np.flatnonzero(
             usable & (day >= np.datetime64(first)) & (day <= np.datetime64(last))
         )
@@ -125,22 +155,148 @@ def point_in_time_join(
         splits[split] = _with_pandas_metadata(part)
     dropped = {
         "unlabelled": int(unlabelled.sum()),
+        "indeterminate": int(indeterminate.sum()),
         "outcome_before_application": int(impossible.sum()),
     }
     return splits, dropped
 
 
-def _require_unique(ids: pa.ChunkedArray, id_col: str) -> None:
+def check_windows(
+    splits: Mapping[str, pa.Table], windows: TrainingWindows, spec: ModelSpec
+) -> None:
+    """Refuse windows too thin to learn from, stop early on or evaluate.
+
+    Each split needs at least ``windows.min_rows`` labelled rows and ``windows.min_bads`` rows
+    of each class: without both classes, early stopping has no AUC to follow and the
+    out-of-time metrics mean nothing.
+
+    Raises:
+        ThinWindowError: one sentence per window that falls short, with its dates and counts.
+    """
+    need = spec.windows
+    problems = []
+    for split, (first, last) in windows.split_bounds.items():
+        rows, bads = window_counts(splits[split])
+        goods = rows - bads
+        missing = []
+        if rows < need.min_rows:
+            missing.append(f"at least {need.min_rows:,} labelled rows (windows.min_rows)")
+        if min(bads, goods) < need.min_bads:
+            missing.append(
+                f"at least {need.min_bads:,} bad and {need.min_bads:,} good (windows.min_bads)"
+            )
+        if not missing:
+            continue
+        name, purpose, width = _WINDOW_ROLES[split]
+        problems.append(
+            f"the {name} window {_span(first, last)} has {rows:,} labelled rows: {bads:,} bad, "
+            f"{goods:,} good; it needs {' and '.join(missing)} {purpose}: widen {width} or "
+            "deliver more days"
+        )
+    if problems:
+        raise ThinWindowError("; ".join(problems))
+
+
+def window_counts(split: pa.Table) -> tuple[int, int]:
+    """(labelled rows, bad rows) of one split."""
+    bads = pc.sum(split[LABEL]).as_py() or 0
+    return split.num_rows, int(bads)
+
+
+def _span(first: dt.date, last: dt.date) -> str:
+    return first.isoformat() if first == last else f"{first}..{last}"
+
+
+def has_bad_outcome(outcomes: pa.Table, as_of: dt.date) -> bool:
+    """Whether any outcome known by the end of ``as_of`` is labelled bad."""
+    known = outcomes["outcome_date"].to_numpy() <= np.datetime64(as_of)
+    return bool((outcomes[LABEL].cast(pa.float64()).to_numpy()[known] == 1).any())
+
+
+def no_bad_label_message(
+    outcomes: pa.Table, quarantined: Iterable[pa.Table], spec: ModelSpec, as_of: dt.date
+) -> str:
+    """Why a set without a single bad outcome cannot be trained, with the labels seen.
+
+    The usual cause is a bad label declared otherwise than the files write it ('bad' for
+    'Bad'): those rows were quarantined at ingestion as neither bad nor good, so their labels
+    are counted from the outcomes' quarantine (``quarantined``: tables holding the target
+    column as delivered) as well as from the validated ``outcomes`` (the ``label`` column).
+    """
+    target = spec.target
+    known = outcomes.filter(pa.array(outcomes["outcome_date"].to_numpy() <= np.datetime64(as_of)))
+    seen = [(label, n, "") for label, n in _label_counts(known[DELIVERED_LABEL])]
+    for table in quarantined:
+        if target.column not in table.column_names or table.num_rows == 0:
+            continue
+        labels = _stripped(table[target.column])
+        _, undeclared = classify_labels(labels, target)
+        for mask, note in (
+            (undeclared, " (quarantined as neither bad nor good)"),
+            (~undeclared, " (quarantined for another reason)"),
+        ):
+            if mask.any():
+                counts = _label_counts(labels.filter(pa.array(mask)))
+                seen += [(label, n, note) for label, n in counts]
+    seen = _merged(seen)
+    declared = target.bad_value if isinstance(target.bad_value, list) else [target.bad_value]
+    head = (
+        f"no outcome known by {as_of} is labelled bad: column {target.column}, bad_value "
+        f"{', '.join(map(repr, declared))} declared; labels seen: "
+    )
+    if not seen:
+        return head + "none — deliver the outcomes of the windows' applications first"
+    shown = ", ".join(
+        f"{'blank' if label is None else repr(label)} {n:,}{note}"
+        for label, n, note in seen[:_LABELS_SHOWN]
+    )
+    if len(seen) > _LABELS_SHOWN:
+        shown += f" and {len(seen) - _LABELS_SHOWN:,} more"
+    return head + shown + " — declare the labels exactly as the files write them"
+
+
+def _stripped(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Text stripped of surrounding spaces, empty as missing: labels as validation reads them."""
+    text = pc.utf8_trim_whitespace(values.cast(pa.string()))
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+
+
+def _label_counts(labels: pa.ChunkedArray | pa.Array) -> list[tuple[str | None, int]]:
+    counts = pc.value_counts(labels).to_pylist()
+    return [(c["values"], c["counts"]) for c in counts]
+
+
+def _merged(seen: list[tuple[str | None, int, str]]) -> list[tuple[str | None, int, str]]:
+    """Counts of the same label with the same note added up, most frequent first."""
+    totals: dict[tuple[str | None, str], int] = {}
+    for label, n, note in seen:
+        totals[label, note] = totals.get((label, note), 0) + n
+    ranked = sorted(totals.items(), key=lambda item: -item[1])
+    return [(label, n, note) for (label, note), n in ranked]
+
+
+def _require_unique(features: pa.Table, spec: ModelSpec) -> None:
     # Ingestion rejects duplicates within a day only; the same id on two days would get one
     # outcome twice.
+    id_col, ts_col = spec.entity_id_column, spec.event_timestamp_column
+    ids = features[id_col]
     if len(pc.unique(ids)) == len(ids):
         return
     counts = pc.value_counts(ids)
     repeated = counts.filter(pc.greater(counts.field("counts"), 1)).field("values")
     examples = ", ".join(map(str, repeated[:3].to_pylist()))
+    # The day an id first appeared delivered it; a later day delivered it again.
+    rows = features.filter(pc.is_in(ids, value_set=repeated)).select([id_col, ts_col])
+    rows = rows.sort_by([(id_col, "ascending"), (ts_col, "ascending")])
+    row_ids = rows[id_col].to_numpy(zero_copy_only=False)
+    again = np.r_[False, row_ids[1:] == row_ids[:-1]]
+    days = np.unique(rows[ts_col].to_numpy()[again].astype("datetime64[D]")).astype(str)
+    redeliver = " ".join(f"--redeliver {day}" for day in days)
     raise ValueError(
         f"{id_col} must identify one application, but {len(repeated)} id(s) appear in more "
-        f"than one feature row (e.g. {examples})"
+        f"than one feature row (e.g. {examples}), delivered again on {', '.join(days)}: fix "
+        f"the source file{'s' if len(days) > 1 else ''} and redeliver with "
+        f"'ml-platform run {spec.name} {redeliver}'"
     )
 
 

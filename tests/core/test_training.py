@@ -2,6 +2,7 @@
 only with its checksum, champion and challenger are scored on the same rows."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ from ml_platform_assets.core.evaluation import Champion, evaluate
 from ml_platform_assets.core.spec import ModelSpec, load_specs
 from ml_platform_assets.core.training import (
     ArtifactIntegrityError,
+    NothingLearnedError,
     load_model,
     predict,
     train_model,
@@ -22,11 +24,16 @@ SPEC = load_specs()["credit_default"].model_copy(
 
 
 @pytest.fixture(scope="module")
-def trained(labelled_days):
+def days(labelled_days):
     def _days(first: int, count: int) -> pd.DataFrame:
         return labelled_days(SPEC, first, count, rows=4000, seed=3)
 
-    train, valid, oot = _days(0, 4), _days(4, 1), _days(8, 2)
+    return _days(0, 4), _days(4, 1), _days(8, 2)
+
+
+@pytest.fixture(scope="module")
+def trained(days):
+    train, valid, oot = days
     return train_model(train, valid, SPEC), train, oot
 
 
@@ -78,3 +85,42 @@ def test_evaluation_scores_champion_on_the_same_rows(trained) -> None:
         *SPEC.features.categorical,
     }
     assert record["feature_importance"][0]["gain"] >= record["feature_importance"][-1]["gain"]
+
+
+def test_a_model_that_learns_keeps_more_than_its_first_tree(trained) -> None:
+    model, _, _ = trained
+    assert model.best_iteration > 1
+
+
+@pytest.mark.parametrize(
+    ("relabel", "observed"),
+    [
+        # Validation outcomes the opposite of the training signal: every tree makes AUC worse.
+        (lambda bad: 1 - bad, r"validation AUC 0\.\d{4}"),
+        (lambda bad: bad * 0, r"validation AUC undefined: all 4,000 validation rows are good"),
+    ],
+    ids=["signal-reversed", "no-bad-in-validation"],
+)
+def test_stopping_at_the_first_tree_is_refused_with_the_validation_auc(
+    days, relabel, observed
+) -> None:
+    train, valid, _ = days
+    valid = valid.assign(is_bad=relabel(valid["is_bad"]))
+    with pytest.raises(NothingLearnedError) as refused:
+        train_model(train, valid, SPEC)
+    message = str(refused.value)
+    assert re.fullmatch(
+        rf"the model stopped at its first tree \({observed}\): no later tree improved the "
+        r"validation AUC within 30 more rounds, so early stopping found nothing to learn and the "
+        r"model is not registered; check the validation window's labels and features, or widen "
+        r"windows\.validation_days",
+        message,
+    ), message
+    assert isinstance(refused.value, ValueError)
+
+
+def test_a_spec_asking_for_one_tree_gets_it(days) -> None:
+    train, valid, _ = days
+    one = SPEC.model_copy(update={"lightgbm": {**SPEC.lightgbm, "num_boost_round": 1}})
+    model = train_model(train, valid, one)
+    assert model.best_iteration == 1 and model.booster.num_trees() == 1

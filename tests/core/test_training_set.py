@@ -52,7 +52,8 @@ def _features(days: list[int], ids: list[str] | None = None) -> pa.Table:
     )
 
 
-def _outcomes(rows: list[tuple[str, str, int]]) -> pa.Table:
+def _outcomes(rows: list[tuple[str, str, int | None]]) -> pa.Table:
+    """Validated outcomes; a None label is an indeterminate or blank one."""
     ids, dates, bad = zip(*rows, strict=True)
     return pa.table(
         {
@@ -73,7 +74,7 @@ def test_join_uses_only_outcomes_known_by_the_cutoff() -> None:
     assert splits["train"]["application_id"].to_pylist() == ["app0"]
     assert splits["valid"]["application_id"].to_pylist() == ["app2"]
     assert splits["oot"]["application_id"].to_pylist() == ["app3"]
-    assert dropped == {"unlabelled": 1, "outcome_before_application": 1}
+    assert dropped == {"unlabelled": 1, "indeterminate": 0, "outcome_before_application": 1}
     assert split_summary(splits)["train"] == {"rows": 1, "bad_rate": 1.0}
 
 
@@ -84,6 +85,49 @@ def test_the_last_outcome_known_by_the_cutoff_is_the_label() -> None:
     )  # fmt: skip
     splits, _ = point_in_time_join(_features([4, 5]), outcomes, SPEC, WINDOWS)
     assert splits["train"]["is_bad"].to_pylist() == [1, 1]
+
+
+def test_an_indeterminate_last_outcome_is_excluded_and_counted_apart_from_unlabelled() -> None:
+    outcomes = _outcomes(
+        [("app0", "2026-01-08", None), ("app1", "2026-01-09", 1), ("app2", "2026-01-10", None),
+         ("app3", "2026-01-11", 0)]
+    )  # fmt: skip
+    # app0 (training) and app2 (validation) are indeterminate; app4 has no outcome yet.
+    splits, dropped = point_in_time_join(_features([4, 5, 7, 8, 9]), outcomes, SPEC, WINDOWS)
+    assert splits["train"]["application_id"].to_pylist() == ["app1"]
+    assert splits["valid"].num_rows == 0
+    assert splits["oot"]["application_id"].to_pylist() == ["app3"]
+    assert dropped == {"unlabelled": 1, "indeterminate": 2, "outcome_before_application": 0}
+    assert all(t["is_bad"].null_count == 0 for t in splits.values())
+
+
+@pytest.mark.parametrize(
+    ("history", "expected"),
+    [
+        # Delivered out of date order on purpose: the later outcome_date wins, not the row.
+        ([("2026-01-10", 1), ("2026-01-08", None)], 1),  # indeterminate, then bad: bad
+        ([("2026-01-10", None), ("2026-01-08", 1)], None),  # bad, then indeterminate: excluded
+        ([("2026-01-08", None), ("2026-01-10", 0)], 0),
+        ([("2026-01-08", 1), ("2026-01-13", None)], 1),  # indeterminate after the cutoff
+        ([("2026-01-09", 1), ("2026-01-09", None)], None),  # one day: the last delivered
+    ],
+    ids=["indeterminate-then-bad", "bad-then-indeterminate", "indeterminate-then-good",
+         "indeterminate-after-cutoff", "same-day-last-delivered"],
+)  # fmt: skip
+def test_the_last_outcome_known_decides_between_a_label_and_indeterminate(
+    history, expected
+) -> None:
+    outcomes = _outcomes([("app0", day, bad) for day, bad in history])
+    splits, dropped = point_in_time_join(_features([4]), outcomes, SPEC, WINDOWS)
+    assert splits["train"]["is_bad"].to_pylist() == ([] if expected is None else [expected])
+    assert dropped["indeterminate"] == (1 if expected is None else 0)
+    assert dropped["unlabelled"] == 0
+
+
+def test_an_indeterminate_outcome_dated_before_its_application_counts_as_corrupt() -> None:
+    outcomes = _outcomes([("app0", "2026-01-03", None)])
+    _, dropped = point_in_time_join(_features([4]), outcomes, SPEC, WINDOWS)
+    assert dropped == {"unlabelled": 0, "indeterminate": 0, "outcome_before_application": 1}
 
 
 def test_splits_keep_feature_order_and_read_into_pandas_like_the_daily_files() -> None:
@@ -105,13 +149,20 @@ def test_splits_keep_feature_order_and_read_into_pandas_like_the_daily_files() -
     assert train["is_bad"].tolist() == [0, 1, 0, 1] and train["is_bad"].dtype == "int8"
     assert dict(train.dtypes) == {**dict(daily.dtypes), "is_bad": np.dtype("int8")}
     assert train.index.equals(pd.RangeIndex(4)) and np.isnan(train["annual_income"][1])
-    assert dropped == {"unlabelled": 1, "outcome_before_application": 0}
+    assert dropped == {"unlabelled": 1, "indeterminate": 0, "outcome_before_application": 0}
 
 
-def test_an_application_id_on_two_feature_rows_is_refused() -> None:
+def test_an_application_id_on_two_feature_rows_is_refused_naming_the_day_to_redeliver() -> None:
     outcomes = _outcomes([("app0", "2026-01-08", 0)])
-    with pytest.raises(ValueError, match=r"1 id\(s\) appear in more than one feature row.*app0"):
-        point_in_time_join(_features([4, 5], ["app0", "app0"]), outcomes, SPEC, WINDOWS)
+    features = _features([6, 4, 5, 5, 6], ["app1", "app0", "app0", "app2", "app1"])
+    with pytest.raises(ValueError) as refused:
+        point_in_time_join(features, outcomes, SPEC, WINDOWS)
+    assert str(refused.value) == (
+        "application_id must identify one application, but 2 id(s) appear in more than one "
+        "feature row (e.g. app1, app0), delivered again on 2026-01-05, 2026-01-06: fix the "
+        "source files and redeliver with 'ml-platform run credit_default --redeliver "
+        "2026-01-05 --redeliver 2026-01-06'"
+    )
 
 
 def _splits() -> dict[str, pa.Table]:
