@@ -42,17 +42,24 @@ def _read(store: ObjectStore, key: str, what: str) -> pd.DataFrame:
 
 
 def _scores_table(result: DriftResult) -> dg.MetadataValue:
-    """Columns by score relative to threshold, the drifted ones first."""
-    rows = sorted(
-        result.columns, key=lambda c: (not c.drifted, -(c.score or 0) / (c.threshold or 1))
-    )
+    """Columns by score relative to threshold, the drifted ones first.
+
+    A score is a distance (drifts at or above its threshold) or a p-value (drifts below it);
+    ``noise`` is the distance two calm samples of these sizes would show, which chose the test.
+    """
+    rows = sorted(result.columns, key=lambda c: (not c.drifted, -c.severity))
+
+    def fmt(value: float | None) -> float | None:
+        return None if value is None else float(f"{value:.4g}")
+
     table = pd.DataFrame(
         {
             "column": [c.column for c in rows],
             "method": [c.method for c in rows],
-            "score": [None if c.score is None else round(c.score, 4) for c in rows],
-            "threshold": [c.threshold for c in rows],
+            "score": [fmt(c.score) for c in rows],
+            "threshold": [fmt(c.threshold) for c in rows],
             "drifted": ["yes" if c.drifted else "" for c in rows],
+            "noise": [fmt(c.noise) for c in rows],
             "error_bound": [round(c.error_bound, 4) for c in rows],
         }
     )
@@ -64,6 +71,7 @@ def _metadata(spec: ModelSpec, result: DriftResult, champion: int, uris: dict) -
         "drift_share": float(result.share),
         "drifted_columns": len(result.drifted_columns),
         "drifted_column_names": dg.MetadataValue.json(result.drifted_columns),
+        "columns_without_values": dg.MetadataValue.json(result.columns_without_values),
         "dataset_drift": result.share >= spec.drift.share_threshold,
         "share_threshold": float(spec.drift.share_threshold),
         "column_scores": _scores_table(result),
@@ -132,13 +140,7 @@ def build_drift_report(spec: ModelSpec) -> dg.AssetsDefinition:
             reference, current, spec, sample_rows=config.sample_rows, seed=day.toordinal()
         )
         uris = _publish(store, spec, day, champion.version, result, key)
-        if config.html_rows > 0:
-            page = render_html(
-                reference, current, spec, rows=config.html_rows, seed=day.toordinal()
-            )
-            uris["html"] = store.put_bytes(
-                layout.drift_key(spec.name, day, "drift.html"), page.encode()
-            ).uri
+        # Recorded before the page is drawn: the decision never depends on the page.
         DriftStore(reg.engine).record_result(
             spec.name,
             day,
@@ -151,6 +153,23 @@ def build_drift_report(spec: ModelSpec) -> dg.AssetsDefinition:
             report_uri=uris["json"],
             run_id=context.run.run_id,
         )
+        if config.html_rows > 0:
+            page = render_html(
+                reference,
+                current,
+                spec,
+                rows=config.html_rows,
+                seed=day.toordinal(),
+                result=result,
+            )
+            uris["html"] = store.put_bytes(
+                layout.drift_key(spec.name, day, "drift.html"), page.encode()
+            ).uri
+        if result.columns_without_values:
+            context.log.warning(
+                f"{spec.name} {day}: no values at all in "
+                f"{', '.join(result.columns_without_values)}; counted as drifted"
+            )
         context.log.info(
             f"{spec.name} {day}: drift share {result.share:.1%} against v{champion.version} "
             f"({', '.join(result.drifted_columns) or 'no column drifted'})"

@@ -1,13 +1,50 @@
 """Data drift of a model's inputs against its champion's training reference, and when to retrain.
 
-Evidently computes every drift score: each column goes through the stat test Evidently's own
-``ValueDrift`` and ``DataDriftPreset`` pick (normed Wasserstein for numbers, Jensen-Shannon for
-categories and for numbers with at most five values), called directly so that no plots are
-built. What this module adds is what it feeds Evidently: each side is capped at
-``DEFAULT_SAMPLE_ROWS`` rows, every sampled score comes with a bound on its expected sampling
-error, and a column whose score lies within ``MARGIN`` bounds of its threshold is scored again on
-all rows. So a decision differs from the full-data one only when the sampling error exceeds
-``MARGIN`` times its expected size.
+Evidently computes every drift score, with its own stat tests called directly so that no plots
+are built. Which test a column gets depends on the sizes of both samples:
+
+- Evidently's distance tests, as its ``ValueDrift`` and ``DataDriftPreset`` pick them for a
+  reference of over 1,000 rows: normed Wasserstein for numbers, Jensen-Shannon for categories
+  and for numbers with at most five values, each drifting at 0.1. A distance measures how much
+  a column changed, not whether a change is certain, so on large days it ignores shifts too
+  small to matter. But two samples of one distribution are never at distance 0: under "no
+  drift" the expected distance (its *noise*) is about ``J1 / std(reference) * s`` for
+  Wasserstein and ``sqrt((k-1)/8) * s`` for Jensen-Shannon over k levels, where
+  ``s = 1/sqrt(n_current) + 1/sqrt(n_reference)`` for the values compared per side (the
+  error bounds below without the finite-population factor: a day is a sample of its
+  distribution). Against a 50k-row reference that is 0.013-0.064 at 1,000 rows and
+  0.037-0.19 at 100 over credit_default's columns: as large as a real shift.
+- So a column keeps its distance test only while that noise is at most ``MAX_NOISE_SHARE`` (a
+  third) of the test's threshold: then a calm column is flagged only by a distance of three
+  times its noise. Measured on calm simulated days (credit_default, a 50k-row reference of 20
+  days, 100 to 10,000 current rows, 6,460 column scores), the distance over its noise had a
+  median of 0.7, reached 2 in 0.42 % of scores, 2.5 in 0.05 % and 3 never (largest 2.8). At a
+  third, a column at the line is thus flagged on a calm day far less often than the p-value
+  tests' level per column below (0.05 / 38 = 0.13 %), so the switch does not raise the false
+  alarm rate; at a half it would be about three times that level. With a 50k-row reference the
+  line falls at about 1,200 to 5,000 current rows for numbers (more for skewed ones), 1,600 for
+  an 11-level category and 150 for a 0/1 flag; on days of 10,000 rows and more every column
+  keeps its distance test, so large days are decided as Evidently's own preset decides them.
+- Otherwise the column gets the hypothesis test Evidently picks for a small reference: K-S for
+  numbers with more than five values, chi-square for categories and few-valued numbers, and its
+  Z-test for proportions when there are at most two values. A p-value holds its false-alarm
+  rate at any size, so it is compared with ``FAMILY_ALPHA`` divided by the number of columns
+  tested (Bonferroni): on a calm day the chance that even one column is flagged stays at about
+  5 %. Evidently's chi-square takes the reference's shares as exact, which under "no drift"
+  multiplies its statistic by ``1 + n_current / n_reference``; its level is lowered to match
+  (``chisquare_level``), so a 1,000-row day against a 5,000-row reference keeps its rate. K-S
+  and the Z-test compare two samples and need no such care.
+
+Each column's ``ColumnDrift`` says which test and threshold it got (``method``, ``threshold``)
+and the noise that decided it (``noise``); a p-value drifts below its threshold, a distance at
+or above it.
+
+Sampling for large days: each side is capped at ``DEFAULT_SAMPLE_ROWS`` rows, the test is
+chosen as on all rows (their sizes, and their distinct values when a sample shows five or
+fewer), every sampled score comes with a bound on its expected sampling error, and a column
+whose score lies within ``MARGIN`` bounds of its threshold is scored again on all rows (a
+p-value has no bound, so it is always rescored). So a decision differs from the full-data one
+only when the sampling error exceeds ``MARGIN`` times its expected size.
 
 Error bounds (expected absolute error of a sampled score against the all-rows score, with the
 finite-population factor ``f = sqrt(1/n - 1/N)`` for n of N rows drawn, per side):
@@ -18,11 +55,16 @@ finite-population factor ``f = sqrt(1/n - 1/N)`` for n of N rows drawn, per side
 Measured on 1M-row days (bench/drift.py data, 100k samples, 10 seeds, 1,050 column scores): the
 largest error was 1.3 bounds and the 99th percentile 1.2, so ``MARGIN = 3`` leaves room.
 
+A column with no values on a side gets no test: none in the reference means the champion never
+saw it (no drift), none on the day means it vanished (drift, ``method="no current values"``).
+``render_html`` leaves such columns out of the page and says which they were.
+
 No Dagster and no storage here; Evidently (slow to import) is imported on first use.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from collections.abc import Sequence
@@ -36,6 +78,12 @@ from ml_platform_assets.core.spec import ModelSpec
 DEFAULT_SAMPLE_ROWS = 100_000
 HTML_ROWS = 2_000
 MARGIN = 3.0
+MAX_NOISE_SHARE = 1 / 3  # most calm-day noise, as a share of its threshold, for a distance test
+FAMILY_ALPHA = 0.05  # chance that a calm day flags any column at all under the p-value tests
+FEW_VALUES = 5  # Evidently's line: numbers with at most this many values are scored as levels
+P_VALUE_TESTS = frozenset({"ks", "chisquare", "z"})  # the hypothesis tests this module uses
+NO_CURRENT_VALUES = "no current values"  # the method of a column empty on the day
+NO_REFERENCE_VALUES = "no reference values"  # the method of a column empty in the reference
 
 
 @dataclass(frozen=True)
@@ -44,12 +92,22 @@ class ColumnDrift:
 
     column: str
     kind: str  # "numeric" or "categorical"
-    method: str  # Evidently's stat test name, e.g. "wasserstein"
-    threshold: float | None
-    score: float | None
+    method: str  # Evidently's stat test name, e.g. "wasserstein" or "ks"
+    threshold: float | None  # a distance's drift threshold, or the p-value's significance level
+    score: float | None  # a distance (drifts at or above the threshold) or a p-value (below it)
     drifted: bool
     error_bound: float  # expected absolute sampling error of ``score``; 0 when exact
     exact: bool  # scored on all rows
+    noise: float | None = None  # expected calm-day distance at these sizes; it chose the test
+
+    @property
+    def severity(self) -> float:
+        """The score against its threshold, 1 at the line and above 1 when drifted."""
+        if self.score is None or self.threshold is None:
+            return math.inf if self.drifted else 0.0
+        if self.method in P_VALUE_TESTS:
+            return self.threshold / max(self.score, 1e-300)
+        return self.score / self.threshold if self.threshold else math.inf
 
 
 @dataclass(frozen=True)
@@ -66,6 +124,11 @@ class DriftResult:
         return [c.column for c in self.columns if c.drifted]
 
     @property
+    def columns_without_values(self) -> list[str]:
+        """Columns with no values on the day (each counts as drifted)."""
+        return [c.column for c in self.columns if c.method == NO_CURRENT_VALUES]
+
+    @property
     def share(self) -> float:
         """Share of columns that drifted (Evidently's dataset drift share)."""
         return len(self.drifted_columns) / len(self.columns) if self.columns else 0.0
@@ -74,6 +137,7 @@ class DriftResult:
         return {
             "share": self.share,
             "drifted_columns": self.drifted_columns,
+            "columns_without_values": self.columns_without_values,
             "rows_reference": self.rows_reference,
             "rows_current": self.rows_current,
             "rows_compared": list(self.rows_compared),
@@ -111,10 +175,16 @@ def _j1(values: pd.Series) -> float:
     return float(np.sum(np.sqrt(f * (1 - f)) * np.diff(x)))
 
 
+def _levels(ref: pd.Series, cur: pd.Series) -> int:
+    """Distinct values on both sides, at least two: a sample showing one may miss a rare one."""
+    return max(len(set(ref.unique()) | set(cur.unique())), 2)
+
+
 def error_bound(method: str, ref: pd.Series, cur: pd.Series, sizes: tuple[int, int]) -> float:
     """Expected absolute sampling error of a score from ``ref`` and ``cur`` (see module doc).
 
-    ``sizes`` are the all-rows counts the samples were drawn from; inf for an unknown method.
+    ``sizes`` are the all-rows counts the samples were drawn from; inf for an unknown method
+    (and for p-values, which have no such bound).
     """
     f_ref, f_cur = _fpc(len(ref), sizes[0]), _fpc(len(cur), sizes[1])
     if f_ref == 0 and f_cur == 0:
@@ -123,10 +193,23 @@ def error_bound(method: str, ref: pd.Series, cur: pd.Series, sizes: tuple[int, i
         norm = max(float(np.std(ref)), 0.001)  # the same floor as Evidently's normalization
         return (f_ref * _j1(ref) + f_cur * _j1(cur)) / norm
     if method == "jensenshannon":
-        # At least two levels: a sample showing one may have missed a rare second.
-        levels = max(len(set(ref.unique()) | set(cur.unique())), 2)
-        return math.sqrt((levels - 1) / 8) * (f_ref + f_cur)
+        return math.sqrt((_levels(ref, cur) - 1) / 8) * (f_ref + f_cur)
     return math.inf
+
+
+def null_noise(method: str, ref: pd.Series, cur: pd.Series, sizes: tuple[int, int]) -> float:
+    """Expected distance between two samples of one distribution of these sizes (module doc).
+
+    ``ref`` and ``cur`` (possibly samples) give the column's shape; ``sizes`` are the numbers
+    of values compared per side, all rows, so no finite-population factor applies.
+    """
+    spread = sum(1 / math.sqrt(n) for n in sizes)
+    if method == "wasserstein":
+        norm = max(float(np.std(ref)), 0.001)  # the same floor as Evidently's normalization
+        return _j1(ref) / norm * spread
+    if method == "jensenshannon":
+        return math.sqrt((_levels(ref, cur) - 1) / 8) * spread
+    raise ValueError(f"no noise estimate for {method!r}")
 
 
 class _AllRows:
@@ -147,22 +230,80 @@ class _AllRows:
         return ref, cur
 
 
-def _score(ref: pd.Series, cur: pd.Series, categorical: bool, full: _AllRows | None = None):
-    """(stat test, result) as Evidently's ValueDrift would compute them on these values.
+def _distinct(ref: pd.Series, cur: pd.Series, full: _AllRows | None, at_most: int) -> int:
+    """Distinct values on both sides, counted on all rows when the sample shows ``at_most`` or
+    fewer (a sample can miss a rare value; it never shows one that is not there)."""
+    n = pd.concat([ref, cur]).nunique()
+    if n <= at_most and full is not None:
+        n = pd.concat(full.values()).nunique()
+    return int(n)
 
-    ``full`` gives the all-rows values. Evidently picks the test by the reference's length
-    (over 1,000 rows or not) and, for numbers, by their distinct values (over five or not); a
-    sample can fall on the other side of either line, so then the choice is made on all rows.
+
+@dataclass(frozen=True)
+class _Choice:
+    test: object  # Evidently's StatTest
+    threshold: float
+    noise: float
+
+
+def choose_test(
+    ref: pd.Series,
+    cur: pd.Series,
+    categorical: bool,
+    sizes: tuple[int, int],
+    p_threshold: float,
+    full: _AllRows | None = None,
+) -> _Choice:
+    """The Evidently stat test and threshold for a column, by the sizes of both samples.
+
+    Args:
+        ref, cur: The column's values per side (possibly samples).
+        categorical: The column's kind in the spec.
+        sizes: Values compared per side on all rows.
+        p_threshold: Significance level of a hypothesis test (already corrected for the number
+            of columns tested).
+        full: The all-rows values, when ``ref`` or ``cur`` is a sample.
     """
     from evidently.legacy.calculations.stattests.registry import get_stattest
     from evidently.legacy.core import ColumnType
 
     kind = ColumnType.Categorical if categorical else ColumnType.Numerical
-    test = get_stattest(ref, cur, kind, None)
-    few_values = not categorical and test.name != "wasserstein"
-    if full is not None and (len(ref) <= 1000 or few_values):
-        test = get_stattest(*full.values(), kind, None)
-    return test, test(ref, cur, kind, None)
+    by_level = categorical or _distinct(ref, cur, full, FEW_VALUES) <= FEW_VALUES
+    distance = get_stattest(ref, cur, kind, "jensenshannon" if by_level else "wasserstein")
+    noise = null_noise(distance.name, ref, cur, sizes)
+    if noise <= MAX_NOISE_SHARE * distance.default_threshold:
+        return _Choice(distance, distance.default_threshold, noise)
+    if not by_level:
+        return _Choice(get_stattest(ref, cur, kind, "ks"), p_threshold, noise)
+    # Evidently registers its level tests for categories; it applies them to few-valued numbers.
+    if _distinct(ref, cur, full, 2) <= 2:
+        return _Choice(get_stattest(ref, cur, ColumnType.Categorical, "z"), p_threshold, noise)
+    # A sampled chi-square is always redone on all rows (no bound), so its levels are counted there.
+    levels = int(pd.concat(full.values() if full else (ref, cur)).nunique())
+    level = chisquare_level(p_threshold, levels, sizes)
+    return _Choice(get_stattest(ref, cur, ColumnType.Categorical, "chisquare"), level, noise)
+
+
+def chisquare_level(alpha: float, levels: int, sizes: tuple[int, int]) -> float:
+    """The p-value level at which Evidently's chi-square flags a calm column with chance ``alpha``.
+
+    Evidently's chi-square tests the day's counts against the reference's shares as if those
+    were exact, so under "no drift" its statistic is ``c = 1 + n_current / n_reference`` times a
+    chi-square with ``levels - 1`` degrees of freedom (the reference's own noise adds to the
+    day's). Its p-value is compared with the level its statistic has at ``c`` times the critical
+    value: the same decision as a test that allowed for both samples' noise.
+    """
+    from scipy.stats import chi2
+
+    df, inflation = max(levels - 1, 1), 1 + sizes[1] / sizes[0]
+    return float(chi2.sf(inflation * chi2.isf(alpha, df), df))
+
+
+def _run(choice: _Choice, ref: pd.Series, cur: pd.Series, categorical: bool):
+    from evidently.legacy.core import ColumnType
+
+    kind = ColumnType.Categorical if categorical else ColumnType.Numerical
+    return choice.test(ref, cur, kind, choice.threshold)
 
 
 def column_drift(
@@ -171,34 +312,47 @@ def column_drift(
     column: str,
     categorical: bool,
     samples: tuple[np.ndarray | None, np.ndarray | None],
+    p_threshold: float = FAMILY_ALPHA,
 ) -> ColumnDrift:
-    """One column's drift on the sampled rows, rescored on all rows when too close to call."""
+    """One column's drift on the sampled rows, rescored on all rows when too close to call.
+
+    ``p_threshold`` is the significance level should the column get a hypothesis test.
+    """
     kind = "categorical" if categorical else "numeric"
     ref, cur = _values(reference, column, samples[0]), _values(current, column, samples[1])
     if ref.empty or cur.empty:
         # A column the champion never saw cannot drift; one that vanished today has.
-        method = "no reference values" if ref.empty else "no current values"
-        return ColumnDrift(column, kind, method, None, None, not ref.empty, 0.0, True)
-    if samples[0] is None and samples[1] is None:
-        test, result = _score(ref, cur, categorical)
+        method = NO_REFERENCE_VALUES if ref.empty else NO_CURRENT_VALUES
+        return ColumnDrift(
+            column=column,
+            kind=kind,
+            method=method,
+            threshold=None,
+            score=None,
+            drifted=not ref.empty,
+            error_bound=0.0,
+            exact=True,
+        )
+    # All rows are cleaned only when needed: most columns never need them.
+    sampled = any(s is not None for s in samples)
+    full = _AllRows(reference, current, column) if sampled else None
+    sizes = (len(ref), len(cur)) if full is None else full.sizes()
+    choice = choose_test(ref, cur, categorical, sizes, p_threshold, full)
+    result = _run(choice, ref, cur, categorical)
+    bound = 0.0 if full is None else error_bound(choice.test.name, ref, cur, sizes)
+    if bound and abs(result.drift_score - result.actual_threshold) <= MARGIN * bound:
+        result = _run(choice, *full.values(), categorical)
         bound = 0.0
-    else:
-        # All rows are cleaned only when needed: most columns never need them.
-        full = _AllRows(reference, current, column)
-        test, result = _score(ref, cur, categorical, full)
-        bound = error_bound(test.name, ref, cur, full.sizes())
-        if abs(result.drift_score - result.actual_threshold) <= MARGIN * bound:
-            test, result = _score(*full.values(), categorical)
-            bound = 0.0
     return ColumnDrift(
         column=column,
         kind=kind,
-        method=test.name,
+        method=choice.test.name,
         threshold=float(result.actual_threshold),
         score=float(result.drift_score),
         drifted=bool(result.drifted),
         error_bound=float(bound),
         exact=bound == 0.0,
+        noise=float(choice.noise),
     )
 
 
@@ -211,13 +365,13 @@ def measure_drift(
     sample_rows: int = DEFAULT_SAMPLE_ROWS,
     seed: int = 0,
 ) -> DriftResult:
-    """Drift of ``current`` against ``reference`` on the spec's model features (or ``columns``).
+    """Drift of ``current`` against ``reference`` on the spec's drift columns (or ``columns``).
 
     Args:
         reference: The champion's reference rows (a sample of its training set).
         current: The day's production rows.
         spec: Says which columns are categorical.
-        columns: Columns to test; default ``spec.model_features``.
+        columns: Columns to test; default ``spec.drift_columns``.
         sample_rows: Cap on the rows used per side (see the module doc for the error bound).
         seed: Seed of the row samples.
 
@@ -235,12 +389,74 @@ def measure_drift(
         sample_indices(len(current), sample_rows, seed + 1),
     )
     categorical = set(spec.features.categorical)
-    results = tuple(column_drift(reference, current, c, c in categorical, samples) for c in columns)
+    p_threshold = FAMILY_ALPHA / len(columns)  # Bonferroni over the columns tested
+    results = tuple(
+        column_drift(reference, current, c, c in categorical, samples, p_threshold) for c in columns
+    )
     compared = tuple(
         len(frame) if s is None else len(s)
         for frame, s in zip((reference, current), samples, strict=True)
     )
     return DriftResult(results, len(reference), len(current), compared)
+
+
+def _page_side(
+    frame: pd.DataFrame, columns: list[str], numeric: set[str], rows: int, seed: int
+) -> pd.DataFrame:
+    """At most ``rows`` rows of ``columns``, numbers as floats with infinities missing."""
+    picked = sample_indices(len(frame), rows, seed)
+    part = frame[columns] if picked is None else frame[columns].iloc[picked]
+    part = part.reset_index(drop=True)
+    for column in numeric.intersection(columns):
+        values = pd.to_numeric(part[column], errors="coerce").astype("float64")
+        part[column] = values.replace([np.inf, -np.inf], np.nan)
+    return part
+
+
+def _omitted(
+    sides: list[pd.DataFrame], frames: tuple[pd.DataFrame, pd.DataFrame], columns: list[str]
+) -> dict[str, list[str]]:
+    """Columns a page side has no values in, by why: none in the reference, none on the day,
+    or none among the rows drawn for the page."""
+    why: dict[str, list[str]] = {"reference": [], "current": [], "sample": []}
+    for column in columns:
+        if all(side[column].notna().any() for side in sides):
+            continue
+        if _values(frames[0], column, None).empty:
+            why["reference"].append(column)
+        elif _values(frames[1], column, None).empty:
+            why["current"].append(column)
+        else:
+            why["sample"].append(column)
+    return why
+
+
+def _notice(why: dict[str, list[str]], rows: int) -> str:
+    """A plain paragraph naming the columns left out of the page, or "" when none were."""
+    sentences = []
+    if why["current"]:
+        sentences.append(
+            f"No values in the current data: {', '.join(why['current'])}. A column with no "
+            "values on the day counts as drifted."
+        )
+    if why["reference"]:
+        sentences.append(
+            f"No values in the reference: {', '.join(why['reference'])}. A column the champion "
+            "never saw values of cannot drift."
+        )
+    if why["sample"]:
+        sentences.append(
+            f"No values among the {rows:,} rows per side drawn for this page: "
+            f"{', '.join(why['sample'])}. They are scored on all rows in drift.json."
+        )
+    if not sentences:
+        return ""
+    text = html.escape(" ".join(sentences))
+    return (
+        '<div id="ml-platform-omitted-columns" style="font-family: sans-serif; margin: 1em; '
+        'padding: 0.75em 1em; border: 1px solid #d9822b; background: #fff7ed">'
+        f"<strong>Columns not shown.</strong> {text}</div>"
+    )
 
 
 def render_html(
@@ -250,24 +466,57 @@ def render_html(
     *,
     rows: int = HTML_ROWS,
     seed: int = 0,
+    result: DriftResult | None = None,
 ) -> str:
     """Evidently's drift report page on at most ``rows`` rows per side.
 
     For browsing only: the page embeds its data, so it is drawn from a small sample and its
-    scores can differ slightly from ``measure_drift``'s, which are the ones decided on.
+    scores can differ slightly from ``measure_drift``'s, which are the ones decided on. Given
+    ``result``, the page shows its columns with the tests and thresholds they were decided
+    with; otherwise the spec's drift columns with Evidently's default tests. A column with no
+    values on a side of the page is left out (Evidently cannot draw it) and named at the top.
     """
     from evidently import DataDefinition, Dataset, Report
     from evidently.presets import DataDriftPreset
 
     f = spec.features
+    columns = [c.column for c in result.columns] if result else list(spec.drift_columns)
+    numeric = {*f.numeric, *f.derived}
+    frames = (reference, current)
+    sides = [_page_side(frame, columns, numeric, rows, seed + i) for i, frame in enumerate(frames)]
+    why = _omitted(sides, frames, columns)
+    left_out = {c for names in why.values() for c in names}
+    shown = [c for c in columns if c not in left_out]
+    notice = _notice(why, rows)
+    if not shown:
+        return (
+            '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Data drift</title>'
+            f"</head><body>{notice}<p>No column has values on both sides.</p></body></html>\n"
+        )
+    methods = {c.column: c for c in (result.columns if result else ()) if c.score is not None}
+    # Evidently registers chi-square and its Z-test for categories only, so a few-valued number
+    # decided with them is declared a category on the page.
+    as_levels = {c for c, d in methods.items() if d.method in ("chisquare", "z")}
     definition = DataDefinition(
-        numerical_columns=[*f.numeric, *f.derived], categorical_columns=list(f.categorical)
+        numerical_columns=[c for c in shown if c in numeric and c not in as_levels],
+        categorical_columns=[c for c in shown if c not in numeric or c in as_levels],
     )
-    sides = []
-    for i, frame in enumerate((reference, current)):
-        picked = sample_indices(len(frame), rows, seed + i)
-        part = frame[spec.model_features]
-        part = part if picked is None else part.iloc[picked]
-        sides.append(Dataset.from_pandas(part.reset_index(drop=True), data_definition=definition))
-    report = Report([DataDriftPreset(columns=spec.model_features)])
-    return report.run(reference_data=sides[0], current_data=sides[1]).get_html_str(as_iframe=False)
+    datasets = [Dataset.from_pandas(side[shown], data_definition=definition) for side in sides]
+    report = Report(
+        [
+            DataDriftPreset(
+                columns=shown,
+                drift_share=spec.drift.share_threshold,
+                per_column_method={c: methods[c].method for c in shown if c in methods} or None,
+                per_column_threshold={c: methods[c].threshold for c in shown if c in methods}
+                or None,
+            )
+        ]
+    )
+    page = report.run(reference_data=datasets[0], current_data=datasets[1])
+    page = page.get_html_str(as_iframe=False)
+    if notice:
+        body = page.find("<body")
+        at = page.find(">", body) + 1 if body >= 0 else 0
+        page = page[:at] + notice + page[at:]
+    return page

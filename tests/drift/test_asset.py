@@ -1,10 +1,13 @@
 """drift_report on a real instance, embedded and on MariaDB + SeaweedFS: what it writes and says."""
 
 import dagster as dg
+import numpy as np
 import pytest
 
-from ml_platform_assets.core.layout import drift_key
-from tests.drift.conftest import DRIFT_START, DriftPlatform, drift_spec
+from ml_platform_assets.core.layout import drift_key, landing_keys
+from ml_platform_assets.core.simulate import DriftPlan, simulate_day, split_outcomes
+from tests.assets.conftest import ROWS_PER_DAY
+from tests.drift.conftest import DAYS, DRIFT_START, DriftPlatform, drift_spec
 
 
 def test_a_day_of_drift_is_stored_recorded_and_described(small_platform) -> None:
@@ -44,3 +47,45 @@ def test_without_a_champion_the_report_fails_with_a_sentence(small_platform) -> 
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "has no champion yet" in failure.step_failure_data.user_failure_data.description
     assert not p.drift_store.results(p.spec.name)
+
+
+def test_a_day_without_bureau_data_is_recorded_as_drift_and_its_page_says_so(
+    small_platform,
+) -> None:
+    p = DriftPlatform(drift_spec(), small_platform.resources, small_platform.instance)
+    day, bureau = DAYS - 1, [c for c in p.spec.drift_columns if c.startswith("bureau_")]
+    # The day is delivered as the simulator makes it, except that the credit bureau answered
+    # nothing all day; prepare() keeps a delivered day as it is.
+    plan = DriftPlan("income_shock", p.day(DRIFT_START))
+    raw = simulate_day(p.spec, p.day(day), ROWS_PER_DAY, seed=p.spec.data_source.seed, drift=plan)
+    applications, _ = split_outcomes(raw, p.spec)
+    applications[bureau] = np.nan
+    p.store.put_parquet(landing_keys(p.spec.name, "applications", p.day(day))[0], applications)
+    p.prepare()
+    p.report(day, html_rows=300)
+
+    record = p.store.get_json(drift_key(p.spec.name, p.day(day), "drift.json"))
+    assert record["columns_without_values"] == bureau
+    assert set(bureau) <= set(record["drifted_columns"])
+    by_column = {c["column"]: c for c in record["columns"]}
+    assert all(by_column[c]["method"] == "no current values" for c in bureau)
+    assert all(by_column[c]["score"] is None for c in bureau)
+
+    [result] = p.drift_store.results(p.spec.name)
+    assert result.drifted_columns == record["drifted_columns"]
+    assert result.share == pytest.approx(record["share"])
+    assert result.share >= len(bureau) / len(p.spec.drift_columns)
+    stored = {c["column"]: c for c in result.columns}
+    assert all(stored[c]["drifted"] and stored[c]["method"] == "no current values" for c in bureau)
+
+    event = p.instance.get_latest_materialization_event(dg.AssetKey([p.spec.name, "drift_report"]))
+    metadata = event.asset_materialization.metadata
+    assert set(bureau) <= set(metadata["drifted_column_names"].value)
+    assert metadata["columns_without_values"].value == bureau
+    assert metadata["dataset_drift"].value is True
+    assert "| bureau_score" in metadata["column_scores"].value
+
+    page = p.store.get_bytes(drift_key(p.spec.name, p.day(day), "drift.html")).decode()
+    assert f"No values in the current data: {', '.join(bureau)}." in page
+    assert '"column_name": "annual_income"' in page
+    assert metadata["html_uri"].value.endswith("drift.html")

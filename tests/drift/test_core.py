@@ -32,24 +32,101 @@ def _frame(rows: int, seed: int, income_scale: float = 1.0, other_state: float =
     )
 
 
-def test_scores_are_evidently_value_drift_scores() -> None:
+def _evidently_scores(reference, current, categorical: list[str], methods=None) -> dict:
+    """Each column's score from Evidently's own ValueDrift metric (optionally with a method)."""
     from evidently import DataDefinition, Dataset, Report
     from evidently.metrics import ValueDrift
 
-    reference, current = _frame(4000, 1), _frame(3000, 2, income_scale=0.8, other_state=0.6)
-    result = measure_drift(reference, current, SPEC, columns=COLUMNS)
-    definition = DataDefinition(numerical_columns=COLUMNS[:3], categorical_columns=["state"])
-    snapshot = Report([ValueDrift(column=c) for c in COLUMNS]).run(
+    definition = DataDefinition(
+        numerical_columns=[c for c in COLUMNS if c not in categorical],
+        categorical_columns=categorical,
+    )
+    metrics = [
+        ValueDrift(column=c) if methods is None else ValueDrift(column=c, **methods[c])
+        for c in COLUMNS
+    ]
+    snapshot = Report(metrics).run(
         current_data=Dataset.from_pandas(current, data_definition=definition),
         reference_data=Dataset.from_pandas(reference, data_definition=definition),
     )
-    expected = {m["config"]["column"]: m["value"] for m in snapshot.dict()["metrics"]}
+    return {m["config"]["column"]: m["value"] for m in snapshot.dict()["metrics"]}
+
+
+def test_on_large_samples_scores_are_evidently_value_drift_scores() -> None:
+    reference, current = _frame(20_000, 1), _frame(15_000, 2, income_scale=0.8, other_state=0.6)
+    result = measure_drift(reference, current, SPEC, columns=COLUMNS)
+    expected = _evidently_scores(reference, current, ["state"])
     assert {c.column: c.score for c in result.columns} == pytest.approx(expected, abs=1e-12)
     assert [c.method for c in result.columns] == [
         "wasserstein", "wasserstein", "jensenshannon", "jensenshannon"
     ]  # fmt: skip
+    assert [c.threshold for c in result.columns] == [0.1] * 4
     assert result.drifted_columns == ["annual_income", "state"] and result.share == 0.5
     assert all(c.exact and c.error_bound == 0 for c in result.columns)
+    assert all(c.noise <= drift_module.MAX_NOISE_SHARE * c.threshold for c in result.columns)
+
+
+def test_on_a_small_day_columns_get_evidently_hypothesis_tests_at_a_corrected_level() -> None:
+    reference, current = _frame(5_000, 1), _frame(150, 2, income_scale=0.7, other_state=0.6)
+    result = measure_drift(reference, current, SPEC, columns=COLUMNS)
+    assert [c.method for c in result.columns] == ["ks", "ks", "z", "chisquare"]
+    level = drift_module.chisquare_level(0.05 / 4, 3, (5_000, 150))  # for the state's 3 levels
+    assert [c.threshold for c in result.columns] == pytest.approx([0.05 / 4] * 3 + [level])
+    # The same tests through Evidently's own metric (its Z-test is registered for categories,
+    # so the 0/1 flag is declared one there).
+    methods = {c.column: {"method": c.method, "threshold": c.threshold} for c in result.columns}
+    expected = _evidently_scores(reference, current, ["phone_verified", "state"], methods)
+    assert {c.column: c.score for c in result.columns} == pytest.approx(expected, abs=1e-12)
+    assert result.drifted_columns == ["annual_income", "state"]  # p-values below the level
+    by_column = {c.column: c for c in result.columns}
+    assert by_column["annual_income"].score < 0.05 / 4 < by_column["bureau_score"].score
+    assert by_column["annual_income"].severity > 1 > by_column["bureau_score"].severity
+
+
+@pytest.mark.parametrize("rows", [30, 300, 3_000, 30_000])
+def test_the_test_follows_the_calm_day_noise_at_both_sizes(rows: int) -> None:
+    reference, current = _frame(20_000, 3), _frame(rows, 4)
+    result = measure_drift(reference, current, SPEC, columns=COLUMNS)
+    for c in result.columns:
+        ref, cur = reference[c.column], current[c.column]
+        levels = c.kind == "categorical" or ref.nunique() <= 5
+        distance = "jensenshannon" if levels else "wasserstein"
+        assert c.noise == pytest.approx(
+            drift_module.null_noise(distance, ref, cur, (len(ref), len(cur)))
+        )
+        kept = c.noise <= drift_module.MAX_NOISE_SHARE * 0.1
+        assert (c.method == distance) is kept
+        assert c.method in (distance, "ks", "chisquare", "z")
+    assert not result.drifted_columns  # both sides are drawn from one distribution
+    methods = [c.method for c in result.columns]
+    if rows <= 30:
+        assert methods == ["ks", "ks", "z", "chisquare"]
+    if rows >= 30_000:
+        assert methods == ["wasserstein", "wasserstein", "jensenshannon", "jensenshannon"]
+
+
+@pytest.mark.parametrize("method", ["wasserstein", "jensenshannon"])
+def test_null_noise_is_the_expected_calm_distance(method: str) -> None:
+    from evidently.legacy.calculations.stattests.registry import get_stattest
+    from evidently.legacy.core import ColumnType
+
+    rng = np.random.default_rng(0)
+    draw = {
+        "wasserstein": lambda n: pd.Series(rng.lognormal(11, 0.5, n)),
+        "jensenshannon": lambda n: pd.Series(rng.choice(list("abcdef"), n)),
+    }[method]
+    kind = ColumnType.Numerical if method == "wasserstein" else ColumnType.Categorical
+    reference = draw(20_000)
+    test = get_stattest(reference, reference, kind, method)
+    scores, noises = [], []
+    for _ in range(30):
+        current = draw(500)
+        scores.append(test(reference, current, kind, None).drift_score)
+        noises.append(drift_module.null_noise(method, reference, current, (20_000, 500)))
+    spread = 1 / np.sqrt(20_000) + 1 / np.sqrt(500)
+    if method == "jensenshannon":
+        assert noises[0] == pytest.approx(np.sqrt(5 / 8) * spread)
+    assert np.mean(scores) <= np.mean(noises) and max(scores) < 3 * min(noises)
 
 
 def test_samples_keep_the_decisions_and_state_their_error_bound() -> None:
@@ -81,6 +158,45 @@ def test_the_stat_test_is_chosen_as_on_all_rows() -> None:
     assert result.columns[0].method == "wasserstein"
 
 
+def test_a_p_value_from_samples_is_always_recomputed_on_all_rows() -> None:
+    # A small reference keeps the calm-day noise high even on a large day: hypothesis tests,
+    # whose p-values have no sampling bound, so each sampled one is redone on all rows.
+    reference, current = _frame(200, 11), _frame(20_000, 12, income_scale=0.8)
+    sampled = measure_drift(reference, current, SPEC, columns=COLUMNS, sample_rows=1_000)
+    exact = measure_drift(reference, current, SPEC, columns=COLUMNS, sample_rows=10**9)
+    tested = [c for c in sampled.columns if c.method in drift_module.P_VALUE_TESTS]
+    assert [c.column for c in tested] == ["annual_income", "bureau_score", "state"]
+    assert all(c.exact and c.error_bound == 0 for c in tested)
+    assert [c.score for c in tested] == [
+        c.score for c in exact.columns if c.method in drift_module.P_VALUE_TESTS
+    ]
+    assert sampled.drifted_columns == exact.drifted_columns == ["annual_income"]
+
+
+def test_the_chi_square_level_holds_the_calm_false_alarm_rate_for_unequal_sizes() -> None:
+    # Evidently's chi-square takes the reference's shares as exact; with a reference only twice
+    # the day's size its p-value flags a calm column about 18 % of the time at the 5 % level.
+    from evidently.legacy.calculations.stattests import chi_stat_test
+    from evidently.legacy.core import ColumnType
+
+    rng, shares = np.random.default_rng(0), [0.4, 0.25, 0.15, 0.12, 0.08]
+    level = drift_module.chisquare_level(0.05, 5, (2_000, 1_000))
+    p_values = np.array(
+        [
+            chi_stat_test(
+                pd.Series(rng.choice(list("abcde"), 2_000, p=shares)),
+                pd.Series(rng.choice(list("abcde"), 1_000, p=shares)),
+                ColumnType.Categorical,
+                0.05,
+            ).drift_score
+            for _ in range(400)
+        ]
+    )
+    assert (p_values < 0.05).mean() > 0.12
+    assert (p_values < level).mean() < 0.085  # 5 % expected; 400 draws
+    assert drift_module.chisquare_level(0.05, 5, (10**9, 1_000)) == pytest.approx(0.05, rel=1e-3)
+
+
 @pytest.mark.parametrize(
     ("method", "expected"),
     [("wasserstein", (0.03, 0.06)), ("jensenshannon", (0.05, 0.1)), ("psi", (np.inf, np.inf))],
@@ -100,7 +216,24 @@ def test_a_vanished_column_drifts_and_an_unseen_one_does_not() -> None:
         c.column: c for c in measure_drift(reference, current, SPEC, columns=COLUMNS).columns
     }
     assert by_column["annual_income"].drifted and by_column["annual_income"].score is None
+    assert by_column["annual_income"].method == "no current values"
     assert not by_column["bureau_score"].drifted
+    assert by_column["bureau_score"].method == "no reference values"
+
+
+def test_several_columns_without_values_on_a_day_each_count_as_drifted() -> None:
+    reference, current = _frame(2000, 7), _frame(300, 8)
+    current["bureau_score"] = np.inf  # no finite value is no value
+    current["state"] = None
+    current["phone_verified"] = pd.Series([None] * len(current), dtype=object)
+    result = measure_drift(reference, current, SPEC, columns=COLUMNS)
+    assert result.columns_without_values == ["bureau_score", "phone_verified", "state"]
+    assert result.drifted_columns == ["bureau_score", "phone_verified", "state"]
+    record = json.loads(result.to_json())
+    assert record["columns_without_values"] == result.columns_without_values
+    empty = [c for c in record["columns"] if c["column"] in result.columns_without_values]
+    assert all(c["score"] is None and c["method"] == "no current values" for c in empty)
+    assert all(c.severity == np.inf for c in result.columns if c.score is None)
 
 
 @pytest.mark.parametrize(
@@ -139,6 +272,52 @@ def test_result_json_and_html_page() -> None:
     assert "is_weekend" not in SPEC.drift_columns
     page = render_html(reference, current, SPEC, rows=1200)
     assert "<html" in page[:200] and "annual_income" in page
+
+
+def test_the_page_leaves_out_columns_without_values_and_says_which() -> None:
+    # A bureau outage and a lost state field leave the day without values in three columns
+    # (an infinity is no value either); the reference never had a utilization; one amount was
+    # delivered in a single row the page does not draw; two columns hold one value throughout.
+    reference, current = _frame(3000, 11), _frame(1500, 12)
+    for frame in (reference, current):
+        frame["bureau_utilization"], frame["loan_amount"] = 0.3, 250.0
+        frame["term_months"], frame["channel"] = 12.0, "app"
+        frame["cart_value"] = np.random.default_rng(len(frame)).lognormal(4, 1, len(frame))
+    current["bureau_score"], current["state"] = np.nan, None
+    current["annual_income"] = np.inf
+    reference["bureau_utilization"] = np.nan
+    drawn = sample_indices(len(current), 300, 1)  # the page's current rows (seed 0, side 1)
+    current["loan_amount"] = np.nan
+    current.loc[np.setdiff1d(np.arange(len(current)), drawn)[0], "loan_amount"] = 260.0
+    columns = [
+        *COLUMNS,
+        "bureau_utilization",
+        "loan_amount",
+        "term_months",
+        "cart_value",
+        "channel",
+    ]
+    result = measure_drift(reference, current, SPEC, columns=columns)
+    assert result.columns_without_values == ["annual_income", "bureau_score", "state"]
+    assert set(result.columns_without_values) <= set(result.drifted_columns)
+    assert "bureau_utilization" not in result.drifted_columns
+
+    page = render_html(reference, current, SPEC, rows=300, result=result)
+    assert page.index("<html") < page.index("Columns not shown") < page.index("root_metric")
+    assert "No values in the current data: annual_income, bureau_score, state." in page
+    assert "No values in the reference: bureau_utilization." in page
+    assert "No values among the 300 rows per side drawn for this page: loan_amount." in page
+    for column in ("annual_income", "bureau_score", "state", "bureau_utilization", "loan_amount"):
+        assert f'"column_name": "{column}"' not in page
+    for column in ("phone_verified", "term_months", "cart_value", "channel"):
+        assert f'"column_name": "{column}"' in page
+    assert "K-S p_value" in page  # cart_value's test on the day's 1,500 rows, as decided
+    assert result.columns[columns.index("cart_value")].method == "ks"
+
+    current[columns] = np.nan
+    nothing = measure_drift(reference, current, SPEC, columns=columns)
+    empty = render_html(reference, current, SPEC, result=nothing)
+    assert "No column has values on both sides" in empty and "bureau_score, " in empty
 
 
 def _days(*shares: float, end: dt.date = D) -> dict[dt.date, float]:
