@@ -25,6 +25,8 @@ from alembic.config import Config as AlembicConfig
 from pydantic import Field
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
+from resources.env_vars import resolved
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_URL = "sqlite:///.ml_platform/registry.db"
@@ -181,11 +183,6 @@ def migrate(engine: Engine) -> None:
     logger.info("Database schema of %s is up to date.", describe(engine.url))
 
 
-def _resolved(value: Any) -> Any:
-    # Outside a Dagster run a resource field still holds the EnvVar itself, not its value.
-    return value.get_value() if isinstance(value, dg.EnvVar) else value
-
-
 class DatabaseResource(dg.ConfigurableResource):
     """The platform's relational database (model registry, ledger, decisions)."""
 
@@ -199,7 +196,7 @@ class DatabaseResource(dg.ConfigurableResource):
 
     def get_engine(self) -> Engine:
         """Returns the cached engine for ``url``."""
-        return get_engine(_resolved(self.url))
+        return get_engine(resolved(self.url))
 
     def migrate(self) -> None:
         """Applies every pending migration; a no-op when the schema is current."""

@@ -17,7 +17,7 @@ from pathlib import Path
 import dagster as dg
 
 from resources.database import DEFAULT_DATABASE_URL, DatabaseResource
-from resources.object_store import ObjectStoreResource
+from resources.object_store_resource import ObjectStoreResource
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,12 @@ def specs_dir_from_env(env: Mapping[str, str] | None = None) -> str | None:
     """Returns the folder of extra model specs (``ML_PLATFORM_SPECS_DIR``), if set."""
     env = os.environ if env is None else env
     return env.get("ML_PLATFORM_SPECS_DIR") or None
+
+
+def debug_tracebacks(env: Mapping[str, str] | None = None) -> bool:
+    """Whether the command line prints tracebacks (``ML_PLATFORM_DEBUG``) besides its sentence."""
+    env = os.environ if env is None else env
+    return bool(env.get("ML_PLATFORM_DEBUG"))
 
 
 LOCAL_INSTANCE_YAML = """# Created by ml-platform for runs made without DAGSTER_HOME.

@@ -21,12 +21,9 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
-import dagster as dg
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from dagster_aws.s3 import S3Resource
-from pydantic import Field
 
 logger = logging.getLogger(__name__)
 
@@ -267,59 +264,3 @@ def _fsync_directory(directory: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def _resolved(value: Any) -> Any:
-    # Outside a Dagster run a resource field still holds the EnvVar itself, not its value.
-    return value.get_value() if isinstance(value, dg.EnvVar) else value
-
-
-class ObjectStoreResource(dg.ConfigurableResource):
-    """Where the platform keeps its artifacts: a local folder or an S3 bucket and prefix."""
-
-    uri: str = Field(
-        default=".ml_platform",
-        description="A local folder (relative to the working directory) or s3://bucket/prefix.",
-    )
-    endpoint_url: str | None = Field(
-        default=None, description="S3 endpoint for S3-compatible stores; None means AWS."
-    )
-    region_name: str | None = Field(default=None, description="S3 region.")
-    aws_access_key_id: str | None = Field(
-        default=None, description="S3 access key; None uses the default AWS credential chain."
-    )
-    aws_secret_access_key: str | None = Field(
-        default=None, description="S3 secret key; pass it as dg.EnvVar, never as a literal."
-    )
-    aws_session_token: str | None = Field(default=None, description="S3 session token.")
-    max_attempts: int = Field(
-        default=5,
-        description="Attempts per S3 request, retried with backoff on throttling and 5xx.",
-    )
-
-    def get_store(self) -> ObjectStore:
-        """Returns the store the ``uri`` names."""
-        uri = _resolved(self.uri)
-        if not uri.startswith("s3://"):
-            return LocalObjectStore(Path(uri))
-        from resources.s3_object_store import S3ObjectStore, split_s3_uri
-
-        bucket, prefix = split_s3_uri(uri)
-        s3 = S3Resource(
-            endpoint_url=_resolved(self.endpoint_url),
-            region_name=_resolved(self.region_name),
-            aws_access_key_id=_resolved(self.aws_access_key_id),
-            aws_secret_access_key=_resolved(self.aws_secret_access_key),
-            aws_session_token=_resolved(self.aws_session_token),
-            max_attempts=self.max_attempts,
-        )
-        return S3ObjectStore(s3.get_client(), bucket, prefix)
-
-
-def __getattr__(name: str) -> Any:
-    # S3ObjectStore lives in its own module (it imports this one); re-export it lazily.
-    if name == "S3ObjectStore":
-        from resources.s3_object_store import S3ObjectStore
-
-        return S3ObjectStore
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,12 +16,14 @@ import pyarrow.parquet as pq
 from ml_platform_assets.assets.common import asset_key, registry
 from ml_platform_assets.assets.factory import training_job_name
 from ml_platform_assets.core import layout
-from ml_platform_assets.core.retrain import Decision, decide_retrain
+from ml_platform_assets.core.retrain import RetrainDecision, decide_retrain
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.registry import ModelVersion
 from ml_platform_assets.registry.drift import DriftRecord, DriftStore
 from resources.database import DatabaseResource
-from resources.object_store import ObjectStore, ObjectStoreResource
+from resources.object_store import ObjectStore
+from resources.object_store_resource import ObjectStoreResource
+from sensors.cursor import decode_cursor
 
 TICK_SECONDS = 300
 RUN_KEY_TAG = "dagster/run_key"
@@ -50,7 +52,7 @@ def matured_labels(
     )
 
 
-def _tags(spec: ModelSpec, champion: int, decision: Decision, latest: DriftRecord) -> dict:
+def _tags(spec: ModelSpec, champion: int, decision: RetrainDecision, latest: DriftRecord) -> dict:
     start, end = decision.window
     return {
         "ml_platform/trigger": "drift",
@@ -67,7 +69,7 @@ def _request(
     context: dg.SensorEvaluationContext,
     spec: ModelSpec,
     champion: ModelVersion,
-    decision: Decision,
+    decision: RetrainDecision,
     latest: DriftRecord,
 ) -> tuple[dg.RunRequest | None, str, dict]:
     """The run request for a trigger, or None with a sentence when its run already exists."""
@@ -157,10 +159,7 @@ def build_drift_retrain_sensor(spec: ModelSpec) -> dg.SensorDefinition:
         database: DatabaseResource,
         object_store: ObjectStoreResource,
     ) -> dg.SensorResult:
-        try:
-            seen = json.loads(context.cursor) if context.cursor else {}
-        except ValueError:
-            seen = {}  # an unreadable cursor means a first run: evaluate everything
+        seen = decode_cursor(context.cursor)
         reg = registry(database)
         drift = DriftStore(reg.engine)
         champion = reg.champion(spec.name)

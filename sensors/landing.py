@@ -16,7 +16,8 @@ from ml_platform_assets.assets.common import asset_key, daily_partitions
 from ml_platform_assets.assets.factory import ingestion_job_name
 from ml_platform_assets.core.layout import LANDING_FORMATS
 from ml_platform_assets.core.spec import ModelSpec
-from resources.object_store import ObjectStoreResource
+from resources.object_store_resource import ObjectStoreResource
+from sensors.cursor import decode_cursor
 
 TICK_SECONDS = 60
 MAX_REQUESTS_PER_TICK = 100  # a backlog drains over several ticks, each well under the timeout
@@ -71,10 +72,7 @@ def build_landing_sensor(spec: ModelSpec) -> dg.SensorDefinition:
     def landing_sensor(
         context: dg.SensorEvaluationContext, object_store: ObjectStoreResource
     ) -> dg.SensorResult:
-        try:
-            seen = json.loads(context.cursor) if context.cursor else {}
-        except ValueError:
-            seen = {}
+        seen = decode_cursor(context.cursor)
         store = object_store.get_store()
         requests, waiting = [], 0
         for key in store.list(f"{spec.name}/landing/"):

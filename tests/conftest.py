@@ -26,7 +26,8 @@ import sqlalchemy as sa  # noqa: E402
 
 from ml_platform_assets.registry import ModelRegistry  # noqa: E402
 from resources.database import DatabaseResource, dispose_engine  # noqa: E402
-from resources.object_store import ObjectStore, ObjectStoreResource  # noqa: E402
+from resources.object_store import ObjectStore  # noqa: E402
+from resources.object_store_resource import ObjectStoreResource  # noqa: E402
 
 S3_VARIABLES = (
     "ML_PLATFORM_TEST_S3_ENDPOINT",

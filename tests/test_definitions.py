@@ -9,7 +9,7 @@ import yaml
 from ml_platform_assets.core.spec import BUILTIN_SPECS_DIR, load_specs
 from ml_platform_assets.definitions import build_definitions
 from resources.database import DatabaseResource
-from resources.object_store import ObjectStoreResource
+from resources.object_store_resource import ObjectStoreResource
 
 CHAIN = ["raw_applications", "features", "training_set", "challenger_model",
          "model_evaluation", "deployed_model"]  # fmt: skip

@@ -19,7 +19,8 @@ from ml_platform_assets.core.drift import (
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.registry.drift import DriftStore
 from resources.database import DatabaseResource
-from resources.object_store import ObjectNotFound, ObjectStore, ObjectStoreResource
+from resources.object_store import ObjectNotFound, ObjectStore
+from resources.object_store_resource import ObjectStoreResource
 
 
 class DriftReportConfig(dg.Config):

@@ -15,7 +15,8 @@ from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.training import load_model
 from ml_platform_assets.registry import ModelRegistry
 from resources.database import DatabaseResource
-from resources.object_store import ObjectStore, ObjectStoreResource
+from resources.object_store import ObjectStore
+from resources.object_store_resource import ObjectStoreResource
 
 GATE_DESCRIPTIONS = {
     "min_auc": "Out-of-time AUC is at least the spec's floor.",

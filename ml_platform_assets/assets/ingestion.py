@@ -37,7 +37,8 @@ from ml_platform_assets.core.validation import (
     validate_outcomes,
 )
 from ml_platform_assets.landing import delivery_record
-from resources.object_store import ObjectNotFound, ObjectStore, ObjectStoreResource
+from resources.object_store import ObjectNotFound, ObjectStore
+from resources.object_store_resource import ObjectStoreResource
 
 Validator = Callable[[pa.Table, dt.date, str], Validation]
 QUARANTINE_CHECK = "quarantine_share"

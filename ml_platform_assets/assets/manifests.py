@@ -3,7 +3,8 @@
 import dagster as dg
 
 from ml_platform_assets.core import layout
-from resources.object_store import ObjectNotFound, ObjectStoreResource
+from resources.object_store import ObjectNotFound
+from resources.object_store_resource import ObjectStoreResource
 
 
 class ManifestIOManager(dg.ConfigurableIOManager):

@@ -37,7 +37,8 @@ from ml_platform_assets.core.training_set import (
 )
 from resources.database import DatabaseResource
 from resources.environment import code_git_commit
-from resources.object_store import ObjectNotFound, ObjectStore, ObjectStoreResource
+from resources.object_store import ObjectNotFound, ObjectStore
+from resources.object_store_resource import ObjectStoreResource
 
 # Rows of the training features kept with each version as its drift reference.
 DRIFT_REFERENCE_ROWS = 50_000

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import traceback
 
 import click
@@ -52,7 +51,9 @@ def one_sentence(fn):
         except click.ClickException:
             raise
         except Exception as exc:  # noqa: BLE001 - the command line's last line of defence
-            if os.environ.get("ML_PLATFORM_DEBUG"):
+            from resources.environment import debug_tracebacks
+
+            if debug_tracebacks():
                 traceback.print_exc()
             lines = str(exc).strip().splitlines()
             raise click.ClickException(lines[0] if lines else type(exc).__name__) from exc

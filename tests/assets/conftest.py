@@ -18,7 +18,7 @@ from ml_platform_assets.definitions import build_definitions
 from ml_platform_assets.landing import land_simulated
 from ml_platform_assets.lifecycle import TrainingOutcome, ingest, train
 from resources.database import DatabaseResource, dispose_engine
-from resources.object_store import ObjectStoreResource
+from resources.object_store_resource import ObjectStoreResource
 
 ROWS_PER_DAY = 1500
 

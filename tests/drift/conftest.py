@@ -18,7 +18,7 @@ from ml_platform_assets.core.spec import Drift, ModelSpec
 from ml_platform_assets.lifecycle import QUIET
 from ml_platform_assets.registry.drift import DriftStore
 from resources.database import DatabaseResource
-from resources.object_store import ObjectStoreResource
+from resources.object_store_resource import ObjectStoreResource
 from resources.schema import drift_results, retrain_decisions
 from sensors.drift import drift_sensor_name
 from tests.assets.conftest import (  # noqa: F401 - the fixtures are used by this folder too

@@ -11,7 +11,8 @@ import resources
 import sensors
 from resources.database import DatabaseResource
 from resources.environment import resources_from_env, specs_dir_from_env
-from resources.object_store import LocalObjectStore, ObjectStoreResource
+from resources.object_store import LocalObjectStore
+from resources.object_store_resource import ObjectStoreResource
 from resources.s3_object_store import S3ObjectStore
 
 REPO = Path(__file__).resolve().parents[2]

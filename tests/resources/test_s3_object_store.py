@@ -11,7 +11,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from resources import s3_object_store
-from resources.object_store import ObjectStoreError, ObjectStoreResource, ObjectStoreUnavailable
+from resources.object_store import ObjectStoreError, ObjectStoreUnavailable
+from resources.object_store_resource import ObjectStoreResource
 from resources.s3_object_store import S3ObjectStore, split_s3_uri
 
 

@@ -1,0 +1,53 @@
+"""The object store resource: the configured local folder or S3 bucket as an ``ObjectStore``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+from dagster_aws.s3 import S3Resource
+from pydantic import Field
+
+from resources.env_vars import resolved
+from resources.object_store import LocalObjectStore, ObjectStore
+from resources.s3_object_store import S3ObjectStore, split_s3_uri
+
+
+class ObjectStoreResource(dg.ConfigurableResource):
+    """Where the platform keeps its artifacts: a local folder or an S3 bucket and prefix."""
+
+    uri: str = Field(
+        default=".ml_platform",
+        description="A local folder (relative to the working directory) or s3://bucket/prefix.",
+    )
+    endpoint_url: str | None = Field(
+        default=None, description="S3 endpoint for S3-compatible stores; None means AWS."
+    )
+    region_name: str | None = Field(default=None, description="S3 region.")
+    aws_access_key_id: str | None = Field(
+        default=None, description="S3 access key; None uses the default AWS credential chain."
+    )
+    aws_secret_access_key: str | None = Field(
+        default=None, description="S3 secret key; pass it as dg.EnvVar, never as a literal."
+    )
+    aws_session_token: str | None = Field(default=None, description="S3 session token.")
+    max_attempts: int = Field(
+        default=5,
+        description="Attempts per S3 request, retried with backoff on throttling and 5xx.",
+    )
+
+    def get_store(self) -> ObjectStore:
+        """Returns the store the ``uri`` names."""
+        uri = resolved(self.uri)
+        if not uri.startswith("s3://"):
+            return LocalObjectStore(Path(uri))
+        bucket, prefix = split_s3_uri(uri)
+        s3 = S3Resource(
+            endpoint_url=resolved(self.endpoint_url),
+            region_name=resolved(self.region_name),
+            aws_access_key_id=resolved(self.aws_access_key_id),
+            aws_secret_access_key=resolved(self.aws_secret_access_key),
+            aws_session_token=resolved(self.aws_session_token),
+            max_attempts=self.max_attempts,
+        )
+        return S3ObjectStore(s3.get_client(), bucket, prefix)
