@@ -14,7 +14,7 @@ from ml_platform_assets.core.spec import Drift
 
 
 @dataclass(frozen=True)
-class Decision:
+class RetrainDecision:
     """Whether to retrain now, the sentence saying why, and the days the decision rests on."""
 
     trigger: bool
@@ -30,20 +30,20 @@ def _streak(shares: Mapping[dt.date, float], end: dt.date, threshold: float) -> 
     return days
 
 
-def _too_short(share: float, streak: int, end: dt.date, drift: Drift) -> Decision:
+def _too_short(share: float, streak: int, end: dt.date, drift: Drift) -> RetrainDecision:
     """The decision while the streak of drifted days is shorter than required."""
     threshold, needed = drift.share_threshold, drift.consecutive_days
     if streak == 0:
         reason = (
             f"The drift share on {end} was {share:.1%}, below the threshold of {threshold:.0%}."
         )
-        return Decision(False, reason, (end, end))
+        return RetrainDecision(False, reason, (end, end))
     in_a_row = f"{streak} day{'s' if streak > 1 else ''} in a row"
     reason = (
         f"The drift share has been at or above {threshold:.0%} for {in_a_row} through {end}; "
         f"{needed} are needed before retraining."
     )
-    return Decision(False, reason, (end - dt.timedelta(days=streak - 1), end))
+    return RetrainDecision(False, reason, (end - dt.timedelta(days=streak - 1), end))
 
 
 def decide_retrain(
@@ -52,7 +52,7 @@ def decide_retrain(
     matured_labels: int,
     last_trigger_day: dt.date | None,
     today: dt.date,
-) -> Decision:
+) -> RetrainDecision:
     """Whether drift warrants retraining the champion now.
 
     Args:
@@ -68,7 +68,7 @@ def decide_retrain(
     """
     measured = [d for d in results_by_day if d <= today]
     if not measured:
-        return Decision(False, "No drift has been measured against the champion yet.", None)
+        return RetrainDecision(False, "No drift has been measured against the champion yet.", None)
     end, k, threshold = max(measured), drift.consecutive_days, drift.share_threshold
     streak = _streak(results_by_day, end, threshold)
     if streak < k:
@@ -80,20 +80,20 @@ def decide_retrain(
     if last_trigger_day is not None and last_trigger_day < end:
         ready = last_trigger_day + dt.timedelta(days=drift.cooldown_days)
         if end < ready:
-            return Decision(
+            return RetrainDecision(
                 False,
                 f"{drifting}, but the last drift-triggered retraining covered data through "
                 f"{last_trigger_day}; the {drift.cooldown_days}-day cooldown lasts until {ready}.",
                 window,
             )
     if matured_labels < drift.min_matured_labels:
-        return Decision(
+        return RetrainDecision(
             False,
             f"{drifting}, but only {matured_labels:,} outcomes have matured since the "
             f"champion's training cutoff; {drift.min_matured_labels:,} are needed to retrain.",
             window,
         )
-    return Decision(
+    return RetrainDecision(
         True,
         f"{drifting}, {matured_labels:,} new outcomes have matured and no cooldown applies: "
         "retraining.",

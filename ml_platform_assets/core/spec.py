@@ -282,7 +282,7 @@ class DataQuality(_Strict):
     )
 
 
-class Decision(_Strict):
+class DecisionPolicy(_Strict):
     cutoff: float = Field(gt=0, lt=1, description="Decline when the predicted PD is above this.")
 
 
@@ -310,7 +310,7 @@ class ModelSpec(_Strict):
     gates: Gates
     drift: Drift
     data_quality: DataQuality = Field(default_factory=DataQuality)
-    decision: Decision
+    decision: DecisionPolicy
 
     @model_validator(mode="after")
     def _known_timezone(self) -> ModelSpec:

@@ -38,7 +38,7 @@ class DriftRecord:
 
 
 @dataclass(frozen=True)
-class RetrainDecision:
+class RetrainDecisionRecord:
     """One evaluation of the drift retrain sensor: triggered or not, and why."""
 
     id: int
@@ -61,11 +61,11 @@ def _drift_record(row: Any) -> DriftRecord:
     return DriftRecord(**values)
 
 
-def _decision(row: Any) -> RetrainDecision:
+def _decision(row: Any) -> RetrainDecisionRecord:
     values = dict(row._mapping)
     values["tags"] = loads(values.pop("tags_json"))
     values["triggered"] = bool(values["triggered"])
-    return RetrainDecision(**values)
+    return RetrainDecisionRecord(**values)
 
 
 class DriftStore:
@@ -134,7 +134,7 @@ class DriftStore:
         drift_share: float | None = None,
         champion_version: int | None = None,
         tags: dict | None = None,
-    ) -> RetrainDecision:
+    ) -> RetrainDecisionRecord:
         """Appends one decision of the drift retrain sensor and returns it."""
         values = dict(model=model, evaluated_at=utcnow(), triggered=triggered, reason=reason)
         values.update(window_start=window[0] if window else None)
@@ -144,9 +144,9 @@ class DriftStore:
             row_id = conn.execute(
                 retrain_decisions.insert().values(tags_json=dumps(tags or {}), **values)
             ).inserted_primary_key[0]
-        return RetrainDecision(id=row_id, tags=tags or {}, **values)
+        return RetrainDecisionRecord(id=row_id, tags=tags or {}, **values)
 
-    def decisions(self, model: str, limit: int = 20) -> list[RetrainDecision]:
+    def decisions(self, model: str, limit: int = 20) -> list[RetrainDecisionRecord]:
         """The newest decisions about ``model``, newest first."""
         query = (
             sa.select(retrain_decisions)
@@ -157,7 +157,7 @@ class DriftStore:
         with self.engine.connect() as conn:
             return [_decision(row) for row in conn.execute(query)]
 
-    def last_trigger(self, model: str) -> RetrainDecision | None:
+    def last_trigger(self, model: str) -> RetrainDecisionRecord | None:
         """The newest decision about ``model`` that requested a retraining run."""
         query = (
             sa.select(retrain_decisions)
