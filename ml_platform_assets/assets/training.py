@@ -19,7 +19,12 @@ from ml_platform_assets.assets.common import (
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.features import features_code_version
 from ml_platform_assets.core.spec import ModelSpec
-from ml_platform_assets.core.training import NothingLearnedError, train_model
+from ml_platform_assets.core.training import (
+    NothingLearnedError,
+    code_versions,
+    train_model,
+    training_code_version,
+)
 from ml_platform_assets.core.training_set import (
     DELIVERED_LABEL,
     LABEL,
@@ -33,6 +38,7 @@ from ml_platform_assets.core.training_set import (
     point_in_time_join,
     sample_rows,
     split_summary,
+    training_set_code_version,
     training_windows,
 )
 from resources.database import DatabaseResource
@@ -108,6 +114,7 @@ def build_training_set(spec: ModelSpec) -> dg.AssetsDefinition:
     @dg.asset(
         key=asset_key(spec, "training_set"),
         deps=[asset_key(spec, "features"), asset_key(spec, "loan_outcomes")],
+        code_version=training_set_code_version(spec),
         io_manager_key=MANIFEST_IO,
         group_name=spec.name,
         kinds={"parquet", "pyarrow"},
@@ -175,6 +182,7 @@ def build_training_set(spec: ModelSpec) -> dg.AssetsDefinition:
             "summary": summary,
             "dropped": dropped,
             "features_code_version": features_code_version(spec),
+            "training_set_code_version": training_set_code_version(spec),
         }
         metadata = {f"{s}_rows": summary[s]["rows"] for s in SPLITS}
         metadata |= {f"{s}_bad_rate": summary[s]["bad_rate"] for s in SPLITS}
@@ -198,6 +206,7 @@ def build_challenger_model(spec: ModelSpec) -> dg.AssetsDefinition:
     @dg.asset(
         key=asset_key(spec, "challenger_model"),
         ins={"training_set": dg.AssetIn(asset_key(spec, "training_set"))},
+        code_version=training_code_version(spec),
         io_manager_key=MANIFEST_IO,
         group_name=spec.name,
         kinds={"lightgbm"},
@@ -244,7 +253,12 @@ def build_challenger_model(spec: ModelSpec) -> dg.AssetsDefinition:
             publish=publish,
             model_sha256=trained.sha256,
             training_set_fingerprint=training_set["fingerprint"],
-            code_version=training_set["features_code_version"],
+            code_version=code_versions(
+                training_set["features_code_version"],
+                # Manifests written before training sets had a code version of their own.
+                training_set.get("training_set_code_version", "training_set-unknown"),
+                training_code_version(spec),
+            ),
             git_commit=code_git_commit(),
             params=trained.params,
             windows=training_set["windows"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 
 import lightgbm as lgb
@@ -15,6 +16,8 @@ from ml_platform_assets.core.training_set import LABEL
 from ml_platform_assets.core.validation import Rows
 
 SEED = 20260101
+# Bump when how a model is fitted or accepted changes; the spec's parameters are hashed in.
+TRAINING_LOGIC_VERSION = "2"
 # Keys the platform controls; a spec setting them would break reproducibility or the contract.
 _RESERVED = {"seed", "monotone_constraints", "categorical_feature", "verbosity", "metric"}
 
@@ -35,6 +38,23 @@ class TrainedModel:
     params: dict
     best_iteration: int
     features: list[str]
+
+
+def training_code_version(spec: ModelSpec) -> str:
+    """Code version of a model's fit: the logic version plus what the spec says about it
+    (LightGBM parameters, monotone constraints, the model's inputs in order)."""
+    declared = {
+        "lightgbm": spec.lightgbm,
+        "monotone": spec.monotone_constraints,
+        "features": spec.model_features,
+    }
+    digest = hashlib.sha256(json.dumps(declared, sort_keys=True).encode()).hexdigest()[:12]
+    return f"training-v{TRAINING_LOGIC_VERSION}-{digest}"
+
+
+def code_versions(features: str, training_set: str, training: str) -> str:
+    """The code version recorded with a model version: every stage that shaped it."""
+    return f"{features}; {training_set}; {training}"
 
 
 def lightgbm_params(spec: ModelSpec) -> tuple[dict, int, int]:

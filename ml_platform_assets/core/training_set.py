@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,8 @@ from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.validation import Rows, classify_labels
 
 LABEL = "is_bad"
+# Bump when the meaning of a training set changes (the point-in-time join, the windows' rules).
+TRAINING_SET_LOGIC_VERSION = "2"
 # The label as delivered, kept beside the flag in the validated outcomes.
 DELIVERED_LABEL = "label"
 SPLITS = ("train", "valid", "oot")
@@ -75,6 +78,18 @@ class TrainingWindows:
 
     def as_dict(self) -> dict[str, str]:
         return {k: v.isoformat() for k, v in self.__dict__.items()}
+
+
+def training_set_code_version(spec: ModelSpec) -> str:
+    """Code version of a model's training sets: the logic version plus the spec's windows and
+    target, which decide which rows are labelled how."""
+    declared = {
+        "windows": spec.windows.model_dump(mode="json"),
+        "target": spec.target.model_dump(mode="json"),
+        "timezone": spec.timezone,
+    }
+    digest = hashlib.sha256(json.dumps(declared, sort_keys=True).encode()).hexdigest()[:12]
+    return f"training_set-v{TRAINING_SET_LOGIC_VERSION}-{digest}"
 
 
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:

@@ -57,6 +57,9 @@ def test_materialize_runs_landing_to_deployment(small_platform) -> None:
     champion = p.registry.champion(p.spec.name)
     assert champion.version == 1 and champion.status == "champion"
     assert champion.git_commit and len(champion.git_commit) == 40  # the code's own commit
+    # Every stage that shaped the model has its code version on record, not only the features'.
+    stages = [part.split("-v")[0] for part in champion.code_version.split("; ")]
+    assert stages == ["features", "training_set", "training"]
     model_text = p.store.get_bytes(layout.model_artifact_key(p.spec.name, 1, "model.txt"))
     assert hashlib.sha256(model_text).hexdigest() == champion.model_sha256
     assert p.store.exists(layout.report_key(p.spec.name, 1, "evaluation.html"))

@@ -124,3 +124,22 @@ def test_a_spec_asking_for_one_tree_gets_it(days) -> None:
     one = SPEC.model_copy(update={"lightgbm": {**SPEC.lightgbm, "num_boost_round": 1}})
     model = train_model(train, valid, one)
     assert model.best_iteration == 1 and model.booster.num_trees() == 1
+
+
+def test_code_versions_name_every_stage_that_shaped_a_model() -> None:
+    from ml_platform_assets.core.features import features_code_version
+    from ml_platform_assets.core.training import code_versions, training_code_version
+    from ml_platform_assets.core.training_set import training_set_code_version
+
+    spec = load_specs()["credit_default"]
+    faster = spec.model_copy(update={"lightgbm": {**spec.lightgbm, "learning_rate": 0.2}})
+    longer = spec.model_copy(update={"windows": spec.windows.model_copy(update={"oot_days": 21})})
+    assert training_code_version(faster) != training_code_version(spec)
+    assert training_set_code_version(faster) == training_set_code_version(spec)
+    assert training_set_code_version(longer) != training_set_code_version(spec)
+    assert training_code_version(longer) == training_code_version(spec)
+    recorded = code_versions(
+        features_code_version(spec), training_set_code_version(spec), training_code_version(spec)
+    )
+    assert recorded.startswith("features-v") and "; training_set-v" in recorded
+    assert "; training-v" in recorded
