@@ -1,4 +1,4 @@
-"""Daily feature partitions, computed by the same functions the online scorer uses.
+"""Daily feature partitions, computed by the functions a planned online scorer will share.
 
 The features asset is materialized with raw_applications in one step (see ``ingestion``), so a
 day's validated rows are featurized without a round trip through storage.
@@ -29,8 +29,8 @@ def features_spec(spec: ModelSpec, raw: dg.AssetKey) -> dg.AssetSpec:
         group_name=spec.name,
         kinds={"parquet", "pyarrow"},
         owners=owners(spec),
-        description=f"Model features of {spec.name} per application day; the online scorer "
-        "computes the same values from the same code.",
+        description=f"Model features of {spec.name} per application day; the planned online "
+        "scorer is to compute the same values from the same code.",
         metadata={
             "dagster/column_schema": column_schema(feature_schema(spec)),
             "features": len(spec.model_features),

@@ -1,6 +1,7 @@
-"""Feature engineering shared by training and online scoring.
+"""Feature engineering for training, and for online scoring once the planned scorer exists.
 
-Training and serving call the same two functions, so a feature has one definition:
+Training calls these two functions, and ``feature_vector`` scores one application through the
+same path, so a feature has one definition:
 ``build_features`` turns validated application rows into model features (readable values,
 kept in the feature store), and ``to_model_matrix`` turns those into the float matrix LightGBM
 sees, with categorical levels encoded by their position in the spec.

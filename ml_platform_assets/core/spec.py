@@ -283,7 +283,12 @@ class DataQuality(_Strict):
 
 
 class DecisionPolicy(_Strict):
-    cutoff: float = Field(gt=0, lt=1, description="Decline when the predicted PD is above this.")
+    cutoff: float = Field(
+        gt=0,
+        lt=1,
+        description="Decline when the predicted PD is above this. Planned: read by the fairness "
+        "tests and the online scorer, which do not exist yet; nothing uses it today.",
+    )
 
 
 class ModelSpec(_Strict):
