@@ -23,7 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ml_platform_assets.core.spec import ModelSpec
-from ml_platform_assets.core.validation import Rows, classify_labels
+from ml_platform_assets.core.validation import Rows
+from ml_platform_assets.core.values import classify_labels
 
 LABEL = "is_bad"
 # Bump when the meaning of a training set changes (the point-in-time join, the windows' rules).

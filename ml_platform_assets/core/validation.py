@@ -9,9 +9,7 @@ Validation works on Arrow tables: per-column pandas overhead dominated on daily 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +18,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ml_platform_assets.core.parsing import LandingFileError, headers_found, read_delivery
-from ml_platform_assets.core.spec import FilesSource, ModelSpec, Target
+from ml_platform_assets.core.spec import FilesSource, ModelSpec
+from ml_platform_assets.core.values import (
+    UTC_OFFSET,
+    business_times,
+    carries_zone,
+    classify_labels,
+    clean_text,
+    flags,
+    label_text,
+    parse_numbers,
+    timestamp_format,
+)
 
 REASON_COLUMN = "quarantine_reason"
 
@@ -80,10 +89,6 @@ class Validation:
     quarantined: pa.Table
     notes: dict[str, int] = field(default_factory=dict)
 
-    def note(self, sentence: str, count: int) -> None:
-        if count:
-            self.notes[sentence] = self.notes.get(sentence, 0) + int(count)
-
 
 class _Reasons:
     """The first reason per row, kept as codes: assigning strings row by row is slow."""
@@ -95,7 +100,7 @@ class _Reasons:
     def add(self, mask: pa.ChunkedArray | pa.Array | np.ndarray, reason: str) -> None:
         """Flag rows with ``reason`` unless an earlier, first-to-fix reason already holds."""
         if not isinstance(mask, np.ndarray):
-            mask = _flags(mask)
+            mask = flags(mask)
         if mask.any():
             self.labels.append(reason)
             self.codes[mask & (self.codes == 0)] = len(self.labels) - 1
@@ -123,138 +128,10 @@ def _as_delivered_text(values: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
         return pa.array([None if v is None else str(v) for v in values.to_pylist()], pa.string())
 
 
-def _flags(mask: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """A boolean Arrow mask as numpy, missing counted as False."""
-    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
-
-
-def _text(values: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Stripped text with empty strings as missing."""
-    if values.type != pa.string():
-        values = pc.cast(values, pa.string())
-    text = pc.utf8_trim_whitespace(values)
-    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-
-
-def _is_number(type_: pa.DataType) -> bool:
-    """Types read as numbers without parsing; a boolean flag counts as 0/1."""
-    return (
-        pa.types.is_integer(type_)
-        or pa.types.is_floating(type_)
-        or pa.types.is_decimal(type_)
-        or pa.types.is_boolean(type_)
-    )
-
-
-def _numeric(values: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """Parsed floats (NaN where missing; inf kept) and a mask of values present but not numbers."""
-    if _is_number(values.type):
-        if values.type != pa.float64():
-            values = pc.cast(values, pa.float64())
-        parsed = values.to_numpy(zero_copy_only=False)
-        return parsed, np.zeros(len(parsed), dtype=bool)
-    text = _text(values)
-    strings = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
-    parsed = pd.to_numeric(strings, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    return parsed, _flags(pc.is_valid(text)) & np.isnan(parsed)
-
-
-_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
-
-
-def timestamp_format(values: pa.ChunkedArray, column: str, day: dt.date | None = None) -> str:
-    """The one format a text timestamp column is parsed with, inferred from the file once.
-
-    ISO 8601 (with or without a UTC offset) when the values read so; otherwise pandas' guess
-    from the first value, month-first and day-first. When both read every sampled value, the one
-    that puts them on ``day`` wins; when that cannot tell either, the column is ambiguous.
-
-    Raises:
-        LandingFileError: day-first and month-first both fit and nothing tells them apart.
-    """
-    from pandas.tseries.api import guess_datetime_format
-
-    sample = pc.drop_null(_text(values))[:1000].to_pylist()
-    if not sample:
-        return "ISO8601"
-    iso = sum(1 for v in sample[:20] if re.match(r"^\d{4}-\d{2}-\d{2}", v))
-    if iso * 2 > min(len(sample), 20):
-        return "ISO8601"
-    candidates = []
-    # A stray bad value at the top must not decide the column: guesses come from several.
-    for value in dict.fromkeys(sample[:20]):
-        for dayfirst in (False, True):
-            with warnings.catch_warnings():  # pandas warns when its guess contradicts dayfirst
-                warnings.simplefilter("ignore", UserWarning)
-                guess = guess_datetime_format(value, dayfirst=dayfirst)
-            if guess and guess not in candidates:
-                candidates.append(guess)
-    if not candidates:
-        raise LandingFileError(
-            f"{column}: cannot infer a timestamp format from {sample[0]!r}; declare it in "
-            f"data_source.timestamp_formats.{column} (e.g. '%d.%m.%Y %H:%M')"
-        )
-    strings = pd.Series(sample, dtype=object)
-    scored = []
-    for fmt in candidates:
-        zoned = "%z" in fmt
-        parsed = pd.to_datetime(strings, format=fmt, errors="coerce", utc=zoned)
-        on_day = 0 if day is None else int((parsed.dt.date == day).sum())
-        scored.append((int(parsed.notna().sum()), on_day, fmt, parsed))
-    scored.sort(key=lambda s: s[:2], reverse=True)
-    best = scored[0]
-    for other in scored[1:]:
-        # Day-first and month-first agree on dates like 05/05: then either reads them.
-        if other[:2] == best[:2] and not other[3].equals(best[3]):
-            raise LandingFileError(
-                f"{column}: values like {sample[0]!r} read both as {best[2]!r} and "
-                f"{other[2]!r}; declare the format in data_source.timestamp_formats.{column}"
-            )
-    return best[2]
-
-
-def business_times(
-    values: pa.ChunkedArray, timezone: str, fmt: str | None = None
-) -> tuple[np.ndarray, int]:
-    """Wall-clock times in the business ``timezone`` as datetime64[ns], NaT where missing or
-    not in ``fmt``; and how many values carried no UTC offset in a column whose others do.
-
-    Typed columns (parquet timestamps or dates) are converted by Arrow: a zoned one to the
-    business timezone, a naive one read as business time. Text is parsed with one format for
-    every row; values with an offset are converted, values without are business time.
-    """
-    type_ = values.type
-    if pa.types.is_timestamp(type_) or pa.types.is_date(type_):
-        try:
-            if pa.types.is_timestamp(type_) and type_.tz is not None:
-                values = pc.local_timestamp(pc.cast(values, pa.timestamp("ns", timezone)))
-            return pc.cast(values, pa.timestamp("ns")).to_numpy(zero_copy_only=False), 0
-        except pa.ArrowInvalid:
-            pass  # outside the nanosecond range: parsed as text below, so it reads as invalid
-    text = _text(values)
-    strings = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
-    fmt = fmt or "ISO8601"
-    zoned = strings.str.contains(_OFFSET, regex=True, na=False).to_numpy(dtype=bool)
-    stamps = np.full(len(strings), np.datetime64("NaT"), dtype="datetime64[ns]")
-    if zoned.any():
-        parsed = pd.to_datetime(strings[zoned], format=fmt, errors="coerce", utc=True)
-        stamps[zoned] = (
-            parsed.dt.tz_convert(timezone).dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
-        )
-    naive = ~zoned & strings.notna().to_numpy(dtype=bool)
-    if naive.any():
-        parsed = pd.to_datetime(strings[naive], format=fmt, errors="coerce")
-        if getattr(parsed.dt, "tz", None) is not None:
-            parsed = parsed.dt.tz_convert(timezone).dt.tz_localize(None)
-        stamps[naive] = parsed.to_numpy(dtype="datetime64[ns]")
-    unzoned = int(naive.sum()) if zoned.any() else 0
-    return stamps, unzoned
-
-
 def _check_ids(table: pa.Table, ids: pa.ChunkedArray, reasons: _Reasons, id_col: str) -> np.ndarray:
     """Quarantine missing ids and ids repeated with different content; returns the mask of
     byte-identical extra copies, which are dropped rather than quarantined."""
-    missing = _flags(pc.is_null(ids))
+    missing = flags(pc.is_null(ids))
     reasons.add(missing, f"{id_col}: missing")
     encoded = pc.dictionary_encode(ids).combine_chunks()
     # Missing ids get a code of their own, past the distinct values, and never count as dups.
@@ -335,27 +212,20 @@ def _parse_stamps(
     stamps, unzoned = business_times(values, spec.timezone, fmt)
     shown = "ISO 8601" if fmt in (None, "ISO8601") else repr(fmt)
     if unzoned:
-        offset = ~np.isnat(stamps) & _flags(
-            pc.invert(pc.match_substring_regex(pc.fill_null(_text(values), ""), _OFFSET))
+        offset = ~np.isnat(stamps) & flags(
+            pc.invert(pc.match_substring_regex(pc.fill_null(clean_text(values), ""), UTC_OFFSET))
         )
         reasons.add(
-            offset & _flags(pc.is_valid(_text(values))),
+            offset & flags(pc.is_valid(clean_text(values))),
             f"{column}: no UTC offset, unlike the rest of the column",
         )
     reasons.add(np.isnat(stamps), f"{column}: missing or not a timestamp in format {shown}")
     elsewhere = f"{column}: not on {day.isoformat()} in {spec.timezone}"
-    if spec.timezone == "UTC" and _carries_zone(values):
+    if spec.timezone == "UTC" and carries_zone(values):
         # The usual cause: a lender dating applications in local time, spec left on UTC.
         elsewhere += " (if the files are dated in local time, set the spec's timezone)"
     reasons.add(_not_on(stamps, day), elsewhere)
     return stamps
-
-
-def _carries_zone(values: pa.ChunkedArray) -> bool:
-    if pa.types.is_timestamp(values.type):
-        return values.type.tz is not None
-    first = pc.drop_null(_text(values))[:1].to_pylist()
-    return bool(first) and re.search(_OFFSET, first[0]) is not None
 
 
 def validate_applications(rows: Rows, spec: ModelSpec, day: dt.date, name: str) -> Validation:
@@ -379,14 +249,14 @@ def validate_applications(rows: Rows, spec: ModelSpec, day: dt.date, name: str) 
     notes: dict[str, int] = {}
     clean: dict[str, pa.Array | pa.ChunkedArray] = {}
 
-    clean[id_col] = ids = _text(table[id_col])
+    clean[id_col] = ids = clean_text(table[id_col])
     copies = _check_ids(table, ids, reasons, id_col)
     _count(notes, "duplicate row dropped (a byte-identical copy of another row)", copies.sum())
 
     clean[ts_col] = _column(_parse_stamps(table, ts_col, spec, day, reasons, name))
 
     for col, rule in spec.features.numeric.items():
-        values, not_number = _numeric(table[col])
+        values, not_number = parse_numbers(table[col])
         reasons.add(not_number, f"{col}: not a number")
         infinite = np.isinf(values)
         if rule.non_finite == "missing":
@@ -402,9 +272,9 @@ def validate_applications(rows: Rows, spec: ModelSpec, day: dt.date, name: str) 
             reasons.add(values > rule.max, f"{col}: above maximum {rule.max:g}")
 
     for col, rule in categorical.items():
-        clean[col] = text = _text(table[col])
+        clean[col] = text = clean_text(table[col])
         known = pc.is_in(text, value_set=pa.array(rule.values, type=pa.string()))
-        unknown = _flags(pc.and_(pc.is_valid(text), pc.invert(known)))
+        unknown = flags(pc.and_(pc.is_valid(text), pc.invert(known)))
         if getattr(rule, "unknown", "quarantine") == "missing":
             levels = pc.value_counts(text.filter(pa.array(unknown & ~copies))).to_pylist()
             for level in levels:
@@ -451,7 +321,7 @@ def validate_outcomes(
     reasons = _Reasons(table.num_rows)
     notes: dict[str, int] = {}
 
-    ids = _text(table[id_col])
+    ids = clean_text(table[id_col])
     copies = _check_ids(table, ids, reasons, id_col)
     _count(notes, "duplicate row dropped (a byte-identical copy of another row)", copies.sum())
     stamps = _parse_stamps(table, date_column, spec, day, reasons, name)
@@ -459,11 +329,11 @@ def validate_outcomes(
 
     labels = label_text(table[target])
     flag, unknown = classify_labels(labels, spec.target)
-    blank = _flags(pc.is_null(labels))
+    blank = flags(pc.is_null(labels))
     undeclared = pc.value_counts(labels.filter(pa.array(unknown))).to_pylist()
     for level in undeclared:
         reasons.add(
-            unknown & _flags(pc.equal(labels, level["values"])),
+            unknown & flags(pc.equal(labels, level["values"])),
             f"{target}: label {level['values']!r} is neither bad "
             f"({', '.join(map(repr, spec.target.bad_values))}) nor good "
             f"({', '.join(map(repr, spec.target.good_values))})",
@@ -472,7 +342,7 @@ def validate_outcomes(
     _count(notes, f"{target}: blank label excluded", (blank & keep).sum())
     indeterminate = ~blank & ~unknown & np.isnan(flag)
     for label in spec.target.indeterminate:
-        mask = indeterminate & keep & _flags(pc.equal(labels, label))
+        mask = indeterminate & keep & flags(pc.equal(labels, label))
         _count(notes, f"{target}: indeterminate label {label!r} excluded", mask.sum())
 
     clean = pa.table(
@@ -485,43 +355,6 @@ def validate_outcomes(
         schema=outcome_schema(spec),
     )
     return _validation(clean, table, reasons, copies, notes)
-
-
-def label_text(values: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Labels as stripped text; a boolean label reads as 1/0, as a flag does."""
-    if pa.types.is_boolean(values.type):
-        values = pc.cast(values, pa.int8())
-    return _text(values)
-
-
-def classify_labels(labels: pa.ChunkedArray, target: Target) -> tuple[np.ndarray, np.ndarray]:
-    """(1.0 bad / 0.0 good / NaN otherwise, mask of labels declared nowhere).
-
-    Labels match as text; a numeric label also matches a declared number spelled otherwise
-    (1.0 for 1). Blank labels are NaN and never undeclared.
-    """
-    flag = np.full(len(labels), np.nan)
-    declared = np.zeros(len(labels), dtype=bool)
-    numbers, _ = _numeric(labels)
-    groups = ((target.bad_values, 1.0), (target.good_values, 0.0), (target.indeterminate, np.nan))
-    for values, code in groups:
-        for value in values:
-            match = _flags(pc.equal(labels, value))
-            number = _as_number(value)
-            if number is not None:
-                match |= numbers == number
-            flag[match & ~declared] = code
-            declared |= match
-    present = _flags(pc.is_valid(labels))
-    return flag, present & ~declared
-
-
-def _as_number(value: str) -> float | None:
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
 
 
 def reason_counts(quarantined: pa.Table) -> dict[str, int]:

@@ -15,9 +15,9 @@ from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.validation import (
     REASON_COLUMN,
     require_columns,
-    timestamp_format,
     validate_applications,
 )
+from ml_platform_assets.core.values import timestamp_format
 
 DAY = dt.date(2026, 1, 5)
 
