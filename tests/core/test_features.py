@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from ml_platform_assets.core.features import (
@@ -12,6 +13,7 @@ from ml_platform_assets.core.features import (
     to_model_matrix,
 )
 from ml_platform_assets.core.spec import load_specs
+from ml_platform_assets.core.training import predict, train_model
 
 SPEC = load_specs()["credit_default"]
 
@@ -35,11 +37,45 @@ def test_ratios_are_missing_when_the_denominator_is_zero() -> None:
     assert np.isnan(features["prior_repaid_share"].iloc[1])
 
 
-def test_protected_attributes_kept_but_never_in_the_matrix() -> None:
+def _other_protected_values(features: pd.DataFrame) -> pd.DataFrame:
+    """The same rows with every protected attribute changed: each row gets the next level
+    (the last wraps to the first) and every seventh row none at all."""
+    changed = features.copy()
+    for col, rule in SPEC.protected_attributes.items():
+        following = dict(zip(rule.values, rule.values[1:] + rule.values[:1], strict=True))
+        values = changed[col].map(following).astype(object)
+        values.iloc[::7] = None
+        assert (values != features[col]).all()
+        changed[col] = values
+    return changed
+
+
+def test_protected_attributes_kept_but_never_a_model_input(labelled_days) -> None:
+    protected = set(SPEC.protected_attributes)
+    assert protected  # the built-in spec declares some (age_band)
     features = build_features(_rows(), SPEC)
-    assert "age_band" in features.column_names
-    matrix = to_model_matrix(features, SPEC)
-    assert matrix.shape == (2, len(SPEC.model_features))
+    assert protected <= set(features.column_names)  # kept, for outcome testing only
+    assert not protected & set(SPEC.model_features)
+
+    # A model trained on rows that carry them never names them as inputs.
+    spec = SPEC.model_copy(update={"lightgbm": {**SPEC.lightgbm, "num_boost_round": 20}})
+    train, valid = (labelled_days(spec, day, 1, rows=2_000, seed=3) for day in (0, 1))
+    assert protected <= set(train.columns)
+    booster = train_model(train, valid, spec).booster
+    assert not protected & set(booster.feature_name())
+    assert not any(name in booster.model_to_string() for name in protected)
+
+    # Other values of every protected attribute leave the matrix byte-identical, so the
+    # scores cannot depend on them.
+    changed = _other_protected_values(valid)
+    matrix = to_model_matrix(valid, spec)
+    assert to_model_matrix(changed, spec).tobytes() == matrix.tobytes()
+    assert to_model_matrix(pa.Table.from_pandas(changed), spec).tobytes() == matrix.tobytes()
+    np.testing.assert_array_equal(predict(booster, changed, spec), predict(booster, valid, spec))
+    online = [
+        feature_vector(row, spec) for row in _other_protected_values(_rows()).to_dict("records")
+    ]
+    np.testing.assert_array_equal(np.vstack(online), to_model_matrix(features, spec))
 
 
 def test_categories_encode_by_spec_position_and_unknown_is_missing() -> None:
