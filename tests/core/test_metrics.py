@@ -97,11 +97,24 @@ def test_discrimination_summary_keys_and_consistency() -> None:
         "capture_top10", "capture_top20", "lift_top10", "n",
     }  # fmt: skip
     assert summary["n"] == 20_000
-    assert summary["auc"] == pytest.approx(metrics.auc(y, score))
-    assert summary["ks"] == pytest.approx(metrics.ks(y, score))
+    assert summary["capture_top10"] == pytest.approx(metrics.capture_rate(y, score, 0.1))
     assert summary["capture_top20"] == pytest.approx(metrics.capture_rate(y, score, 0.2))
     assert summary["lift_top10"] == pytest.approx(metrics.lift(y, score, 0.1))
     assert summary["bad_rate"] == pytest.approx(y.mean())
+
+
+@pytest.mark.parametrize(("seed", "n"), CASES)
+def test_discrimination_summary_matches_sklearn_and_scipy(seed: int, n: int) -> None:
+    y, score = _scored(seed, n)
+    summary = metrics.discrimination_summary(y, score)
+    auc = roc_auc_score(y, score)
+    assert summary["auc"] == pytest.approx(auc, abs=1e-12)
+    assert summary["gini"] == pytest.approx(2 * auc - 1, abs=1e-12)
+    assert summary["brier"] == pytest.approx(brier_score_loss(y, score), abs=1e-12)
+    assert summary["log_loss"] == pytest.approx(sk_log_loss(y, score), abs=1e-12)
+    # KS is the largest gap between the score distributions of bads and goods.
+    ks = ks_2samp(score[y == 1], score[y == 0]).statistic
+    assert summary["ks"] == pytest.approx(ks, abs=1e-12)
 
 
 def test_calibration_deciles() -> None:
@@ -114,6 +127,36 @@ def test_calibration_deciles() -> None:
     assert table["decile"].tolist() == list(range(1, len(table) + 1))
     assert table["mean_predicted"].is_monotonic_increasing
     assert (table["min_score"].iloc[1:].to_numpy() > table["max_score"].iloc[:-1].to_numpy()).all()
+
+
+def _pandas_deciles(y: np.ndarray, score: np.ndarray) -> pd.DataFrame:
+    """Rows, bads and mean score per pandas ``qcut`` score decile, lowest scores first."""
+    frame = pd.DataFrame({"y": y, "score": score})
+    frame["bin"] = pd.qcut(frame["score"], 10, labels=False, duplicates="drop")
+    return frame.groupby("bin", observed=True).agg(
+        n=("y", "size"), bads=("y", "sum"), bad_rate=("y", "mean"), mean_score=("score", "mean")
+    )
+
+
+@pytest.mark.parametrize(("seed", "n"), CASES)
+def test_calibration_matches_pandas_qcut(seed: int, n: int) -> None:
+    y, score = _scored(seed, n)
+    table = metrics.calibration_by_decile(y, score)
+    expected = _pandas_deciles(y, score)
+    assert table["n"].tolist() == expected["n"].tolist()
+    np.testing.assert_allclose(table["observed_bad_rate"], expected["bad_rate"], rtol=1e-12)
+    np.testing.assert_allclose(table["mean_predicted"], expected["mean_score"], rtol=1e-12)
+
+
+def test_calibration_hand_checked() -> None:
+    # Twenty rows, two per score 0.05, 0.15, ..., 0.95; one row in each pair is bad in the
+    # riskiest five deciles, none below: observed rates 0 (deciles 1-5) and 0.5 (6-10).
+    score = np.repeat(np.arange(10) / 10 + 0.05, 2)
+    y = np.array([0, 0] * 5 + [1, 0] * 5)
+    table = metrics.calibration_by_decile(y, score)
+    assert table["n"].tolist() == [2] * 10
+    assert table["observed_bad_rate"].tolist() == [0.0] * 5 + [0.5] * 5
+    assert table["mean_predicted"].tolist() == pytest.approx(np.arange(10) / 10 + 0.05)
 
 
 def test_calibration_with_heavy_ties_has_no_empty_bins() -> None:
@@ -188,31 +231,53 @@ def test_csi_one_value_per_feature() -> None:
         metrics.csi(reference, current, numeric=["nope"], categorical=[])
 
 
-def _psi_by_binary_search(expected: np.ndarray, actual: np.ndarray) -> float:
-    """PSI with each value's bin found by a binary search: what psi must equal exactly."""
-    finite = expected[np.isfinite(expected)]
-    interior = np.unique(np.quantile(finite, np.linspace(0.0, 1.0, 11)[1:-1]))
+def test_psi_ten_deciles_hand_checked() -> None:
+    # Reference 0, 1, ..., 10: its deciles are 1, 2, ..., 9, so the bins (right-closed) are
+    # (-inf, 1] with 0 and 1, then one value each in (1, 2], ..., (8, 9] and (9, inf):
+    # e = (2/11, 1/11, ..., 1/11).
+    # Current 1, 1, 2, 5, 5, 5, 10, 10 (8 values): (-inf, 1] 2, (1, 2] 1, (4, 5] 3, (9, inf) 2,
+    # the six others empty and floored at 1e-4: a = (2/8, 1/8, 0, 0, 3/8, 0, 0, 0, 0, 2/8).
+    e = [2 / 11] + [1 / 11] * 9
+    a = [2 / 8, 1 / 8, 1e-4, 1e-4, 3 / 8, 1e-4, 1e-4, 1e-4, 1e-4, 2 / 8]
+    expected = sum((ai - ei) * math.log(ai / ei) for ai, ei in zip(a, e, strict=True))
+    # ≈ 0.0217 + 0.0109 + 6 · 0.6186 + 0.4026 + 0.1609 ≈ 4.3079
+    assert expected == pytest.approx(4.3079, abs=1e-4)
+    current = [1, 1, 2, 5, 5, 5, 10, 10]
+    assert metrics.psi(np.arange(11), current) == pytest.approx(expected, rel=1e-12)
 
-    def shares(values: np.ndarray) -> np.ndarray:
-        missing = np.isnan(values)
-        bins = np.searchsorted(interior, values[~missing], side="left")
-        counts = np.bincount(bins, minlength=interior.size + 1)
-        return np.append(counts, missing.sum()) / values.size
 
-    e, a = np.maximum(shares(expected), 1e-4), np.maximum(shares(actual), 1e-4)
-    return float(np.sum((a - e) * np.log(a / e)))
+def _psi_from_the_definition(reference: np.ndarray, current: np.ndarray) -> float:
+    """PSI as the domain notes define it, with pandas: bins cut at the reference's deciles
+    (right-closed, outer edges infinite), missing values a bin of their own, shares floored
+    at 1e-4, then the sum of (a - e) · ln(a / e)."""
+    finite = pd.Series(reference[np.isfinite(reference)])
+    edges = sorted(set(finite.quantile([i / 10 for i in range(1, 10)])))
+    cuts = [-np.inf, *edges, np.inf]
+
+    def shares(values: np.ndarray) -> pd.Series:
+        binned = pd.cut(pd.Series(values), cuts, right=True, include_lowest=True, labels=False)
+        counts = binned.value_counts(dropna=False)
+        return counts.reindex([*range(len(cuts) - 1), np.nan], fill_value=0) / len(values)
+
+    e, a = shares(reference).clip(lower=1e-4), shares(current).clip(lower=1e-4)
+    return float(((a - e) * np.log(a / e)).sum())
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_psi_bins_are_exactly_those_of_a_binary_search(seed: int) -> None:
+@pytest.mark.parametrize(("seed", "shift"), [(0, 0.0), (1, 0.0), (2, 0.0), (3, 4.0)])
+def test_psi_matches_an_independent_computation(seed: int, shift: float) -> None:
     rng = np.random.default_rng(seed)
-    # Ties at the edges, a spike at zero, missing values and infinities on both sides.
-    expected = np.round(rng.exponential(3.0, 5_000), 1)
-    expected[:500] = 0.0
-    actual = np.round(rng.exponential(3.5, 3_000), 1)
-    actual[:50], actual[50:60], actual[60:70] = np.nan, np.inf, -np.inf
-    expected[-40:] = np.nan
-    assert metrics.psi(expected, actual) == _psi_by_binary_search(expected, actual)
+    # Ties at the edges, a spike at zero, missing values on both sides, infinities in current;
+    # shifted by 4, current leaves the lowest reference deciles empty (floored).
+    reference = np.round(rng.exponential(3.0, 5_000), 1)
+    reference[:500] = 0.0
+    reference[-40:] = np.nan
+    current = np.round(rng.exponential(3.5, 3_000), 1) + shift
+    current[:50], current[50:60], current[60:70] = np.nan, np.inf, -np.inf
+    if shift:
+        current[:70] = 20.0  # no missing or infinite values: their bin is empty too
+    expected = _psi_from_the_definition(reference, current)
+    assert expected > 0.01  # the shift is large enough to be seen
+    assert metrics.psi(reference, current) == pytest.approx(expected, rel=1e-12)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
