@@ -13,6 +13,10 @@ import numpy as np
 import pytest
 
 from ml_platform_assets.core import metrics, report
+from ml_platform_assets.core.gates import GATE_NAMES, evaluate_gates
+from ml_platform_assets.core.spec import load_specs
+
+GATES = load_specs()["credit_default"].gates  # min AUC 0.70, drop ≤ 0.01, score PSI < 0.25
 
 
 def _model_result(seed: int, shift: float) -> report.ModelResult:
@@ -27,6 +31,16 @@ def _model_result(seed: int, shift: float) -> report.ModelResult:
 
 
 def _evaluation(with_champion: bool) -> report.Evaluation:
+    """A record as core.evaluation builds it: the challenger's AUC is about 0.691, below the
+    spec's 0.70 floor, and the champion's about 0.697, within the 0.01 tolerance."""
+    challenger = _model_result(1, 0.0)
+    champion = _model_result(2, 0.01) if with_champion else None
+    gates = evaluate_gates(
+        GATES,
+        auc=challenger["metrics"]["auc"],
+        champion_auc=champion["metrics"]["auc"] if champion else None,
+        score_psi=challenger["score_psi"],
+    )
     evaluation: report.Evaluation = {
         "model": "credit_default",
         "version": 3,
@@ -40,37 +54,16 @@ def _evaluation(with_champion: bool) -> report.Evaluation:
         },
         "training_set_fingerprint": "ab" * 32,
         "model_sha256": "cd" * 32,
-        "challenger": _model_result(1, 0.0),
-        "champion": _model_result(2, 0.01) if with_champion else None,
+        "challenger": challenger,
+        "champion": champion,
         "csi": {"income": 0.02, "utilisation": 0.14, "<script>": 0.31, "tenure": float("nan")},
         "feature_importance": [
             {"feature": f"feature_{i}", "gain": 1000.0 / (i + 1), "split": np.int64(40 - i)}
             for i in range(25)
         ]
         + [{"feature": "<script>", "gain": 5_000.0, "split": 3}],
-        "gates": [
-            {
-                "name": "auc_floor",
-                "passed": True,
-                "observed": 0.74,
-                "threshold": 0.70,
-                "description": "AUC on the out-of-time window is at least 0.70",
-            },
-            {
-                "name": "no_worse_than_champion",
-                "passed": np.bool_(False),
-                "observed": -0.012,
-                "threshold": -0.005,
-                "description": "AUC drop vs champion within 0.005 & no more",
-            },
-            {
-                "name": "score_psi",
-                "passed": True,
-                "observed": np.float64("nan"),
-                "threshold": 0.25,
-                "description": "Score PSI below 0.25",
-            },
-        ],
+        "gates": [g.as_dict() for g in gates],
+        "passed": all(g.passed for g in gates),
     }
     if with_champion:
         evaluation["decision"] = "rejected"
@@ -92,16 +85,48 @@ def test_html_has_every_section_and_is_self_contained(with_champion: bool) -> No
     assert "http" not in page
 
 
-def test_gates_show_pass_and_fail() -> None:
-    page = report.render_evaluation_html(_evaluation(True))
-    for name, verdict in [
-        ("auc_floor", "PASS"),
-        ("no_worse_than_champion", "FAIL"),
-        ("score_psi", "PASS"),
-    ]:
-        assert re.search(rf"<td>{name}</td><td class=\"\w+\">{verdict}</td>", page), name
+def _section(page: str, heading: str) -> str:
+    """The page from ``heading``'s <h2> to the next one."""
+    start = page.index(f"<h2>{heading}")
+    end = page.find("<h2>", start + 1)
+    return page[start : end if end != -1 else len(page)]
+
+
+_GATE_ROW = re.compile(
+    r"<tr><td>(\w+)</td><td class=\"(?:pass|fail)\">(PASS|FAIL)</td>"
+    r"<td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td></tr>"
+)
+
+
+def test_gates_are_the_platforms_and_read_as_decided() -> None:
+    ev = _evaluation(True)
+    auc, champion_auc = ev["challenger"]["metrics"]["auc"], ev["champion"]["metrics"]["auc"]
+    assert auc < 0.70 and 0 < champion_auc - auc < 0.01  # what the fixture promises
+    rows = _GATE_ROW.findall(_section(report.render_evaluation_html(ev), "Gates"))
+    assert [row[0] for row in rows] == list(GATE_NAMES)
+    assert rows == [
+        ("min_auc", "FAIL", f"{auc:.4f}", "0.7000",
+         f"OOT AUC {auc:.4f} must be at least 0.7000"),
+        ("auc_vs_champion", "PASS", f"{auc - champion_auc:.4f}", "0.0100",
+         f"OOT AUC {auc:.4f} vs champion {champion_auc:.4f} on the same rows: may be at most "
+         "0.0100 lower"),
+        ("score_psi", "PASS", "0.0310", "0.2500",
+         "score PSI training vs OOT 0.0310 must be below 0.2500"),
+    ]  # fmt: skip
+    page = report.render_evaluation_html(ev)
     assert "2 of 3 gates passed" in page
-    assert "within 0.005 &amp; no more" in page
+    assert '<strong class="rejected">REJECTED</strong>' in page
+
+
+def test_first_model_gates_say_there_is_no_champion() -> None:
+    ev = _evaluation(False)
+    rows = _GATE_ROW.findall(_section(report.render_evaluation_html(ev), "Gates"))
+    assert [(name, verdict, observed) for name, verdict, observed, *_ in rows] == [
+        ("min_auc", "FAIL", f"{ev['challenger']['metrics']['auc']:.4f}"),
+        ("auc_vs_champion", "PASS", "n/a"),
+        ("score_psi", "PASS", "0.0310"),
+    ]
+    assert rows[1][4] == "no champion yet: the first model only needs the absolute gates"
 
 
 def test_strings_are_escaped() -> None:
@@ -143,8 +168,10 @@ def test_json_is_stable_and_nan_becomes_null() -> None:
     assert "NaN" not in text
     loaded = json.loads(text)
     assert loaded["csi"]["tenure"] is None
-    assert loaded["gates"][2]["observed"] is None
-    assert loaded["gates"][1]["passed"] is False
+    assert [g["name"] for g in loaded["gates"]] == list(GATE_NAMES)
+    assert loaded["gates"][0]["passed"] is False and loaded["gates"][2]["passed"] is True
+    assert loaded["gates"][2]["observed"] == pytest.approx(0.031)
+    assert json.loads(report.evaluation_to_json(_evaluation(False)))["gates"][1]["observed"] is None
     assert loaded["challenger"]["score_psi"] == pytest.approx(0.031)
     assert loaded["feature_importance"][0]["split"] == 40
     assert list(loaded) == sorted(loaded)
