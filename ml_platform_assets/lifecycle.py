@@ -17,8 +17,10 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
+from ml_platform_assets.assets.common import registry
 from ml_platform_assets.assets.factory import ingestion_job_name, training_job_name
 from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.registry import ModelRegistry
 
 CHUNK_DAYS = 30
 # Run logs belong in the instance's event log (the UI); the terminal gets a summary instead.
@@ -69,6 +71,9 @@ def _summaries(result: dg.ExecuteInProcessResult, into: dict[str, StageSummary])
 
 @dataclass(frozen=True)
 class TrainingOutcome:
+    """What a training run decided. ``promoted`` is the registry's word, not the run's status:
+    true only when this run moved the champion alias to the version it evaluated."""
+
     run_id: str
     promoted: bool
     evaluation: dict | None
@@ -119,7 +124,9 @@ def train(
     """Run training_set → challenger_model → model_evaluation → deployed_model.
 
     A challenger that fails a gate is an expected outcome, not an error: the blocking checks
-    stop the run before deployment, and the result says which gates failed.
+    stop the run before deployment, and the result says which gates failed. A run that
+    succeeds has not necessarily promoted anything: the registry says whether it moved the
+    champion (see ``promoted_in_run``).
     """
     key = f"{spec.name}__training_set"
     config = {**QUIET, "ops": {key: {"config": {"as_of": as_of.isoformat() if as_of else None}}}}
@@ -135,7 +142,31 @@ def train(
     evaluation = _output(result, spec, "model_evaluation")
     if not result.success and not (failed_checks and evaluation is not None):
         raise LifecycleError(failure_message(result, f"training of {spec.name}"))
-    return TrainingOutcome(result.run_id, result.success, evaluation, failed_checks)
+    promoted = evaluation is not None and promoted_in_run(
+        registry(defs.resources["database"]), spec.name, evaluation["version"], result.run_id
+    )
+    return TrainingOutcome(result.run_id, promoted, evaluation, failed_checks)
+
+
+def promoted_in_run(reg: ModelRegistry, model: str, version: int, run_id: str) -> bool:
+    """Whether run ``run_id`` made ``version`` the champion.
+
+    Both must hold: ``version`` is the champion now, and the alias move that made it so was
+    recorded by that run (``deployed_model`` records its run as the move's actor). A version
+    that was already champion, or that someone else promoted meanwhile, was not promoted by
+    the run; neither was one that a later move replaced.
+    """
+    champion = reg.champion(model)
+    if champion is None or champion.version != version:
+        return False
+    history = reg.alias_history(model)
+    last = history[-1] if history else None
+    return (
+        last is not None
+        and last.action == "promote"
+        and last.to_version == version
+        and run_id in last.actor
+    )
 
 
 def _output(result: dg.ExecuteInProcessResult, spec: ModelSpec, name: str) -> dict | None:
