@@ -63,6 +63,7 @@ def _scored(y: np.ndarray, score: np.ndarray, reference_score: np.ndarray) -> di
     return {
         "metrics": metrics.discrimination_summary(y, score),
         "calibration": calibration.to_dict(orient="records"),
+        "lift_by_decile": metrics.lift_by_decile(y, score).to_dict(orient="records"),
         "score_psi": metrics.psi(reference_score, score),
     }
 

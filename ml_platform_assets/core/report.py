@@ -31,6 +31,8 @@ class ModelResult(TypedDict):
 
     metrics: dict[str, float]  # metrics.discrimination_summary(...)
     calibration: list[dict[str, float]]  # metrics.calibration_by_decile(...).to_dict("records")
+    # metrics.lift_by_decile(...).to_dict("records"); absent from records made before it existed
+    lift_by_decile: NotRequired[list[dict[str, float]]]
     score_psi: float  # PSI of the model's out-of-time scores against its training-window scores
 
 
@@ -232,6 +234,32 @@ def _calibration_section(ev: Evaluation) -> str:
     return "<h2>Calibration by score decile (out-of-time)</h2>" + "".join(blocks)
 
 
+def _lift_block(title: str, result: ModelResult) -> str:
+    rows: list[list[Cell]] = [
+        [str(r["decile"]), _fmt(r["n"], "count"), f"{_fmt(r['min_score'])}–{_fmt(r['max_score'])}",
+         _fmt(r["bads"], "count"), _fmt(r["bad_rate"], "pct2"),
+         _fmt(r["cumulative_bads_share"], "pct"), _fmt(r["lift"], "lift"),
+         _fmt(r["mean_predicted"], "pct2")]
+        for r in result.get("lift_by_decile") or []
+    ]  # fmt: skip
+    if not rows:
+        return f"<h3>{_e(title)}</h3><p>Not in this evaluation record.</p>"
+    headers = ["Decile (1 = riskiest)", "Rows", "Score range", "Bads", "Bad rate",
+               "Cumulative share of bads", "Lift", "Mean predicted PD"]  # fmt: skip
+    return f"<h3>{_e(title)}</h3>{_table(headers, rows)}"
+
+
+def _lift_section(ev: Evaluation) -> str:
+    blocks = [_lift_block(f"challenger v{ev['version']}", ev["challenger"])]
+    if ev.get("champion") is not None:
+        blocks.append(_lift_block(f"champion v{ev['champion_version']}", ev["champion"]))
+    intro = (
+        "<p>Score deciles from the riskiest down; lift is the decile's bad rate over the "
+        "overall bad rate.</p>"
+    )
+    return "<h2>Lift by score decile (out-of-time)</h2>" + intro + "".join(blocks)
+
+
 def _stability(value: Any) -> tuple[str, str]:
     # Industry rule of thumb from the domain notes: < 0.1 stable, 0.1-0.25 watch, > 0.25 shifted.
     if _missing(value):
@@ -265,7 +293,14 @@ def render_evaluation_html(evaluation: Evaluation) -> str:
     ev = evaluation
     title = _e(f"{ev['model']} version {ev['version']}")
     decision = str(ev.get("decision") or "not recorded")
-    sections = (_provenance, _metrics_section, _gates_section, _calibration_section, _csi_section)
+    sections = (
+        _provenance,
+        _metrics_section,
+        _gates_section,
+        _calibration_section,
+        _lift_section,
+        _csi_section,
+    )
     body = "".join(section(ev) for section in sections) + _importance_section(ev)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

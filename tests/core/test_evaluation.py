@@ -48,17 +48,45 @@ def test_arrow_tables_evaluate_exactly_like_dataframes(trained, monkeypatch) -> 
     assert _record(SPEC, booster, *tables, champion) == _record(SPEC, booster, train, oot, champion)
 
 
-def test_a_champion_is_scored_with_its_own_spec(trained) -> None:
-    booster, train, oot = trained
-    # The champion's spec lists a level in another order, so it reads other category codes.
+def _reordered_state_spec():
+    """SPEC with the state levels in another order, so its models read other category codes."""
     state = SPEC.features.categorical["state"]
     reordered = CategoricalFeature(values=state.values[::-1], description=state.description)
     features = SPEC.features.model_copy(
         update={"categorical": {**SPEC.features.categorical, "state": reordered}}
     )
-    champion_spec = SPEC.model_copy(update={"features": features})
+    return SPEC.model_copy(update={"features": features})
+
+
+def test_a_champion_is_scored_with_its_own_spec(trained) -> None:
+    booster, train, oot = trained
+    # The champion's spec lists a level in another order, so it reads other category codes.
+    champion_spec = _reordered_state_spec()
     record = evaluate(SPEC, booster, train, oot, Champion(1, booster, champion_spec), PROVENANCE)
     y = oot["is_bad"].to_numpy()
     own = metrics.discrimination_summary(y, predict(booster, oot, champion_spec))
     assert record["champion"]["metrics"] == own
     assert record["champion"]["metrics"] != record["challenger"]["metrics"]
+
+
+def test_the_record_holds_each_models_lift_table_beside_its_calibration(trained) -> None:
+    booster, train, oot = trained
+    # The champion is the same booster read with its own spec: other scores, another table.
+    champion_spec = _reordered_state_spec()
+    record = evaluate(SPEC, booster, train, oot, Champion(1, booster, champion_spec), PROVENANCE)
+    y = oot["is_bad"].to_numpy()
+    for side, spec in (("challenger", SPEC), ("champion", champion_spec)):
+        score = predict(booster, oot, spec)
+        block = record[side]
+        assert set(block) == {"metrics", "calibration", "lift_by_decile", "score_psi"}
+        lift = metrics.lift_by_decile(y, score).to_dict("records")
+        assert block["lift_by_decile"] == lift
+        assert block["calibration"] == metrics.calibration_by_decile(y, score).to_dict("records")
+        # Same deciles as the calibration table, riskiest first.
+        assert [r["n"] for r in lift] == [r["n"] for r in block["calibration"]][::-1]
+    assert record["champion"]["lift_by_decile"] != record["challenger"]["lift_by_decile"]
+    without_champion = evaluate(SPEC, booster, train, oot, None, PROVENANCE)
+    assert without_champion["champion"] is None
+    assert (
+        without_champion["challenger"]["lift_by_decile"] == record["challenger"]["lift_by_decile"]
+    )

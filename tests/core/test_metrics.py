@@ -311,6 +311,58 @@ def test_csi_of_arrow_tables_equals_csi_of_dataframes() -> None:
         metrics.csi(*tables, numeric=["nope"], categorical=[])
 
 
+def test_lift_by_decile_hand_checked() -> None:
+    # The ten rows of test_capture_and_lift_hand_checked, one per decile: bads at 1.0, 0.9 and
+    # 0.1, an overall bad rate of 30 %. Riskiest first: deciles 1 and 2 are bad (lift 1/0.3),
+    # 3-9 good (lift 0), 10 bad; the share of bads captured climbs 1/3, 2/3, ..., 2/3, 1.
+    score = np.arange(1, 11) / 10
+    y = np.array([1, 0, 0, 0, 0, 0, 0, 0, 1, 1])
+    table = metrics.lift_by_decile(y, score)
+    assert list(table.columns) == [
+        "decile", "n", "bads", "bad_rate", "cumulative_bads_share", "lift", "mean_predicted",
+        "min_score", "max_score",
+    ]  # fmt: skip
+    assert table["decile"].tolist() == list(range(1, 11))
+    assert table["n"].tolist() == [1] * 10
+    assert table["bads"].tolist() == [1, 1, 0, 0, 0, 0, 0, 0, 0, 1]
+    assert table["bad_rate"].tolist() == [1.0, 1.0] + [0.0] * 7 + [1.0]
+    assert table["cumulative_bads_share"].tolist() == pytest.approx([1 / 3] + [2 / 3] * 8 + [1])
+    assert table["lift"].tolist() == pytest.approx([10 / 3, 10 / 3] + [0.0] * 7 + [10 / 3])
+    assert table["mean_predicted"].tolist() == pytest.approx(score[::-1])
+
+
+@pytest.mark.parametrize(("seed", "n"), CASES)
+def test_lift_by_decile_matches_pandas(seed: int, n: int) -> None:
+    y, score = _scored(seed, n)
+    table = metrics.lift_by_decile(y, score)
+    expected = _pandas_deciles(y, score).iloc[::-1]  # riskiest first
+    cumulative = expected["bads"].cumsum() / y.sum()
+    assert table["n"].tolist() == expected["n"].tolist()
+    assert table["bads"].tolist() == expected["bads"].tolist()
+    np.testing.assert_allclose(table["bad_rate"], expected["bad_rate"], rtol=1e-12)
+    np.testing.assert_allclose(table["cumulative_bads_share"], cumulative, rtol=1e-12)
+    np.testing.assert_allclose(table["lift"], expected["bad_rate"] / y.mean(), rtol=1e-12)
+    np.testing.assert_allclose(table["mean_predicted"], expected["mean_score"], rtol=1e-12)
+    assert table["cumulative_bads_share"].iloc[-1] == 1.0
+    assert (table["min_score"].iloc[:-1].to_numpy() > table["max_score"].iloc[1:].to_numpy()).all()
+
+
+def test_lift_table_top_deciles_agree_with_capture_and_lift_without_ties() -> None:
+    # Distinct scores and a multiple of ten rows: each decile holds exactly a tenth of them.
+    rng = np.random.default_rng(11)
+    score = rng.beta(2, 8, 10_000)
+    y = (rng.random(10_000) < score).astype(int)
+    table = metrics.lift_by_decile(y, score)
+    assert table["n"].tolist() == [1_000] * 10
+    assert table["cumulative_bads_share"].iloc[0] == pytest.approx(
+        metrics.capture_rate(y, score, 0.1)
+    )
+    assert table["cumulative_bads_share"].iloc[1] == pytest.approx(
+        metrics.capture_rate(y, score, 0.2)
+    )
+    assert table["lift"].iloc[0] == pytest.approx(metrics.lift(y, score, 0.1))
+
+
 def test_one_class_y_is_rejected_with_a_clear_message() -> None:
     with pytest.raises(ValueError, match=r"AUC needs both good and bad outcomes; got only goods"):
         metrics.auc([0, 0, 0], [0.1, 0.2, 0.3])
@@ -318,6 +370,8 @@ def test_one_class_y_is_rejected_with_a_clear_message() -> None:
         metrics.ks([1, 1], [0.1, 0.2])
     with pytest.raises(ValueError, match="at least one bad"):
         metrics.capture_rate([0, 0], [0.1, 0.2], 0.5)
+    with pytest.raises(ValueError, match="Lift by decile needs at least one bad"):
+        metrics.lift_by_decile([0, 0], [0.1, 0.2])
 
 
 def test_length_mismatch_names_both_lengths() -> None:

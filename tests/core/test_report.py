@@ -26,6 +26,7 @@ def _model_result(seed: int, shift: float) -> report.ModelResult:
     return {
         "metrics": metrics.discrimination_summary(y, score),
         "calibration": metrics.calibration_by_decile(y, score).to_dict("records"),
+        "lift_by_decile": metrics.lift_by_decile(y, score).to_dict("records"),
         "score_psi": np.float64(0.031),
     }
 
@@ -75,7 +76,8 @@ def test_html_has_every_section_and_is_self_contained(with_champion: bool) -> No
     page = report.render_evaluation_html(_evaluation(with_champion))
     assert page.startswith("<!DOCTYPE html>")
     assert "credit_default version 3" in page
-    for heading in ["Provenance", "Gates", "Calibration", "Feature stability", "importance"]:
+    headings = ["Provenance", "Gates", "Calibration", "Lift by score decile", "Feature stability"]
+    for heading in [*headings, "importance"]:
         assert heading in page
     assert "ab" * 32 in page and "2026-09-01 to 2026-10-15" in page
     assert page.count("<svg") == (2 if with_champion else 1)
@@ -177,3 +179,53 @@ def test_json_is_stable_and_nan_becomes_null() -> None:
     assert list(loaded) == sorted(loaded)
     # Round trip: dumping the loaded record again gives the same text.
     assert report.evaluation_to_json(loaded) == text
+
+
+_LIFT_ROW = re.compile(
+    r"<tr><td>(\d+)</td><td>([\d,]+)</td><td>([^<]*)</td><td>([\d,]+)</td><td>([^<]*)</td>"
+    r"<td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td></tr>"
+)
+
+
+@pytest.mark.parametrize("with_champion", [True, False])
+def test_lift_table_shows_every_decile_riskiest_first(with_champion: bool) -> None:
+    ev = _evaluation(with_champion)
+    section = _section(report.render_evaluation_html(ev), "Lift by score decile")
+    models = [("challenger v3", ev["challenger"])]
+    models += [("champion v2", ev["champion"])] if with_champion else []
+    blocks = section.split("<h3>")[1:]
+    assert [b.split("</h3>")[0] for b in blocks] == [title for title, _ in models]
+    for block, (_, result) in zip(blocks, models, strict=True):
+        table = result["lift_by_decile"]
+        assert len(table) == 10
+        expected = [
+            (str(r["decile"]), f"{r['n']:,}", f"{r['min_score']:.4f}–{r['max_score']:.4f}",
+             f"{r['bads']:,}", f"{100 * r['bad_rate']:.2f} %",
+             f"{100 * r['cumulative_bads_share']:.1f} %", f"{r['lift']:.2f}×",
+             f"{100 * r['mean_predicted']:.2f} %")
+            for r in table
+        ]  # fmt: skip
+        assert _LIFT_ROW.findall(block) == expected
+        # Riskiest first: the first row holds the highest scores and the most lift.
+        assert table[0]["min_score"] > table[-1]["max_score"]
+        assert table[0]["lift"] > 1 > table[-1]["lift"]
+        assert expected[-1][5] == "100.0 %"
+
+
+def test_lift_table_is_in_the_json_record() -> None:
+    ev = _evaluation(True)
+    loaded = json.loads(report.evaluation_to_json(ev))
+    for side in ("challenger", "champion"):
+        assert loaded[side]["lift_by_decile"] == ev[side]["lift_by_decile"]
+        assert loaded[side]["calibration"] == ev[side]["calibration"]  # kept beside it
+
+
+def test_a_record_from_before_the_lift_table_still_renders() -> None:
+    ev = _evaluation(True)
+    for side in ("challenger", "champion"):
+        del ev[side]["lift_by_decile"]
+    page = report.render_evaluation_html(ev)
+    section = _section(page, "Lift by score decile")
+    assert section.count("Not in this evaluation record.") == 2
+    assert "Calibration by score decile" in page
+    assert "lift_by_decile" not in json.loads(report.evaluation_to_json(ev))["challenger"]
