@@ -156,9 +156,10 @@ def _landing_parts(key: str) -> tuple[str, str, dt.date]:
     return model, kind, dt.date.fromisoformat(name.split(".", 1)[0])
 
 
-def _parquet_bytes(frame: pd.DataFrame) -> bytes:
+def _parquet_bytes(rows: pd.DataFrame | pa.Table) -> bytes:
+    table = rows if isinstance(rows, pa.Table) else pa.Table.from_pandas(rows, preserve_index=False)
     buffer = io.BytesIO()
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer)
+    pq.write_table(table, buffer)
     return buffer.getvalue()
 
 
@@ -213,7 +214,7 @@ def _daily_files(pattern: str, days: list[dt.date]) -> dict[dt.date, Path]:
 
 def _split_by_day(
     path: Path, spec: ModelSpec, ts_col: str, days: list[dt.date], delivery: Delivery
-) -> dict[dt.date, pd.DataFrame]:
+) -> dict[dt.date, pa.Table]:
     """One file holding many days, split on its timestamp column by business day."""
     if not path.exists():
         raise LandingFileError(f"{path}: data source file does not exist")
@@ -227,13 +228,11 @@ def _split_by_day(
             raise LandingFileError(f"{path}: {exc}") from exc
     stamps, _ = business_times(table[ts_col], spec.timezone, fmt)
     delivery.unassigned_rows += int(np.isnat(stamps).sum())
-    frame = table.to_pandas()
     day_of = stamps.astype("datetime64[D]")
-    wanted = set(days)
+    # Arrow keeps the file's metadata (headers found, number format) with each day's rows.
     return {
-        day: part.reset_index(drop=True)
-        for day, part in frame.groupby(pd.Series(day_of).dt.date.to_numpy())
-        if day in wanted
+        day: table.filter(pa.array(day_of == np.datetime64(day, "D")))
+        for day in sorted(set(days) & set(day_of[~np.isnat(day_of)].astype(dt.date).tolist()))
     }
 
 

@@ -107,3 +107,19 @@ def test_one_file_is_split_into_days_of_the_business_timezone(tmp_path, store) -
         record = delivery_record(store, "lender", "applications", day)
         assert record["source"] == f"{path} (rows of {day})"
     assert json.loads(json.dumps(delivery.missing_days, default=str)) == []
+
+
+def test_one_european_file_keeps_its_number_format_when_split_into_days(tmp_path, store) -> None:
+    from ml_platform_assets.core.parsing import read_delivery
+    from ml_platform_assets.core.validation import validate_applications
+
+    frames = [L.make_day(day, 20) for day in L.days(2)]
+    path = tmp_path / "all.csv"
+    pd.concat(frames, ignore_index=True).to_csv(path, index=False, sep=";", decimal=",")
+    spec = _spec(str(path))
+    land_files(store, spec, L.START, L.days(2)[-1])
+    key = layout.landing_keys("lender", "applications", L.START)[0]
+    table = read_delivery(store.get_bytes(key), "landed", spec, "parquet")
+    checked = validate_applications(table, spec, L.START, "landed")
+    assert checked.quarantined.num_rows == 0
+    assert checked.valid["debt_to_income"].to_pylist() == frames[0]["debt_to_income"].tolist()

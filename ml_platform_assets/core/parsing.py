@@ -3,8 +3,9 @@
 A CSV's dialect (delimiter, decimal and thousands separators, quoting, encoding, a byte-order
 mark) is taken from the spec where declared and otherwise sniffed once per file, never per row.
 Headers are stripped of surrounding whitespace and mapped to the spec's column names through
-``data_source.columns``. Values stay text here: validation types them and quarantines what does
-not parse, so one malformed value never turns a whole column into something else.
+``data_source.columns``. Values stay text here, as delivered: validation types them with the
+separators decided here and quarantines what does not parse, so one malformed value never turns
+a whole column into something else.
 
 The file's headers as found and the dialect used travel in the table's schema metadata, so an
 error about a missing column can show what the file actually held.
@@ -28,13 +29,15 @@ from ml_platform_assets.core.spec import CsvDialect, FilesSource, ModelSpec
 DELIMITERS = (",", ";", "\t", "|")
 HEADERS_KEY = b"ml_platform.headers"
 DIALECT_KEY = b"ml_platform.dialect"
+NUMBERS_KEY = b"ml_platform.numbers"
 _SNIFF_LINES = 50
 _SNIFF_VALUES = 2_000
 # A number written with a decimal comma (optionally with '.' or ' ' thousands groups), or with a
 # decimal point (optionally with ',' groups): the two spellings a numeric column can betray.
 _DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}([. ']\d{3})+|\d*),\d+([eE][+-]?\d+)?$")
 _DECIMAL_POINT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d*)\.\d+([eE][+-]?\d+)?$")
-_GROUPED = r"^[+-]?\d{1,3}([. ']\d{3})+(,\d+)?$"
+# A whole number grouped with points and nothing after a comma: 51.549 or 1.250.000.
+_DOT_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$")
 
 
 class LandingFileError(ValueError):
@@ -107,7 +110,7 @@ def read_delivery(
         dialect = Dialect(delimiter, ".", None, dialect_spec.quotechar, dialect_spec.encoding)
         table = _rename(table, name, source, dialect)
         if spec is not None:
-            table, dialect = _normalize_numbers(table, spec, dialect_spec, dialect)
+            table, dialect = _normalize_numbers(table, spec, dialect_spec, dialect, name)
         return _with_metadata(table, {DIALECT_KEY: dialect.describe()})
     raise LandingFileError(f"{name}: unsupported file type (expected .csv or .parquet)")
 
@@ -164,7 +167,9 @@ def _rename(
             f"{name}: more than one header reads as {', '.join(map(repr, repeated))} once "
             f"stripped and mapped (headers found: {', '.join(map(repr, found))})"
         )
-    table = table.rename_columns(names)
+    # Renaming drops the schema's metadata; a landed day keeps its file's number format in it.
+    kept = table.schema.metadata
+    table = table.rename_columns(names).replace_schema_metadata(kept)
     return _with_metadata(table, {HEADERS_KEY: json.dumps(found)})
 
 
@@ -196,31 +201,47 @@ def sniff_decimal(values: list[str]) -> str:
     return "," if comma and not point else "."
 
 
+def number_format(table: pa.Table) -> tuple[str, str | None]:
+    """(decimal, thousands) separators the table's numbers are written with."""
+    raw = (table.schema.metadata or {}).get(NUMBERS_KEY)
+    if not raw:
+        return ".", None
+    found = json.loads(raw)
+    return found["decimal"], found["thousands"]
+
+
+def _grouped_only(values: list[str]) -> bool:
+    """Every dotted value reads as '.'-grouped thousands (51.549, 1.250.000), none otherwise."""
+    dotted = [v for v in values if "." in v]
+    return bool(dotted) and all(_DOT_GROUPS.match(v) for v in dotted)
+
+
 def _normalize_numbers(
-    table: pa.Table, spec: ModelSpec, declared: CsvDialect, dialect: Dialect
+    table: pa.Table, spec: ModelSpec, declared: CsvDialect, dialect: Dialect, name: str
 ) -> tuple[pa.Table, Dialect]:
-    """Numeric columns rewritten with a decimal point and no thousands separator."""
+    """Decide the numbers' decimal and thousands separators (declared, else sniffed once per
+    file) and record them in the table's metadata; validation reads each value with them.
+
+    Raises:
+        LandingFileError: a numeric column's values read both as decimals and as thousands.
+    """
     columns = _numeric_text(table, spec)
-    decimal = declared.decimal
-    if decimal is None:
-        sample: list[str] = []
-        for col in columns:
-            values = pc.drop_null(pc.utf8_trim_whitespace(table[col]))
-            sample += [v for v in values[:_SNIFF_VALUES].to_pylist() if v]
-        decimal = sniff_decimal(sample)
-    thousands = declared.thousands
-    dialect = Dialect(dialect.delimiter, decimal, thousands, dialect.quotechar, dialect.encoding)
-    if decimal == "." and thousands is None:
-        return table, dialect
+    samples = {}
     for col in columns:
-        text = pc.utf8_trim_whitespace(table[col])
-        if thousands:
-            text = pc.replace_substring(text, thousands, "")
-        elif decimal == ",":
-            # 1.234,56: separators between groups of three digits before the comma group them.
-            grouped = pc.match_substring_regex(text, _GROUPED)
-            text = pc.if_else(grouped, pc.replace_substring_regex(text, "[. ']", ""), text)
-        if decimal == ",":
-            text = pc.replace_substring(text, ",", ".")
-        table = table.set_column(table.schema.get_field_index(col), col, text)
-    return table, dialect
+        values = pc.drop_null(pc.utf8_trim_whitespace(table[col]))
+        samples[col] = [v for v in values[:_SNIFF_VALUES].to_pylist() if v]
+    decimal, thousands = declared.decimal, declared.thousands
+    if decimal is None:
+        decimal = sniff_decimal([v for values in samples.values() for v in values])
+        if decimal == "." and thousands is None:
+            for col, values in samples.items():
+                if _grouped_only(values):
+                    example = next(v for v in values if "." in v)
+                    raise LandingFileError(
+                        f"{name}: {col} values like {example!r} read either as decimals or as "
+                        "thousands grouped with '.'; declare data_source.csv.decimal and "
+                        "thousands (e.g. decimal: ',', thousands: '.')"
+                    )
+    dialect = Dialect(dialect.delimiter, decimal, thousands, dialect.quotechar, dialect.encoding)
+    numbers = json.dumps({"decimal": decimal, "thousands": thousands})
+    return _with_metadata(table, {NUMBERS_KEY: numbers}), dialect

@@ -17,7 +17,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ml_platform_assets.core.parsing import LandingFileError, headers_found, read_delivery
+from ml_platform_assets.core.parsing import (
+    LandingFileError,
+    headers_found,
+    number_format,
+    read_delivery,
+)
 from ml_platform_assets.core.spec import FilesSource, ModelSpec
 from ml_platform_assets.core.values import (
     UTC_OFFSET,
@@ -248,6 +253,7 @@ def validate_applications(rows: Rows, spec: ModelSpec, day: dt.date, name: str) 
     reasons = _Reasons(table.num_rows)
     notes: dict[str, int] = {}
     clean: dict[str, pa.Array | pa.ChunkedArray] = {}
+    separators = number_format(table)
 
     clean[id_col] = ids = clean_text(table[id_col])
     copies = _check_ids(table, ids, reasons, id_col)
@@ -256,7 +262,7 @@ def validate_applications(rows: Rows, spec: ModelSpec, day: dt.date, name: str) 
     clean[ts_col] = _column(_parse_stamps(table, ts_col, spec, day, reasons, name))
 
     for col, rule in spec.features.numeric.items():
-        values, not_number = parse_numbers(table[col])
+        values, not_number = parse_numbers(table[col], *separators)
         reasons.add(not_number, f"{col}: not a number")
         infinite = np.isinf(values)
         if rule.non_finite == "missing":

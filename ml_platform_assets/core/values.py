@@ -46,17 +46,45 @@ def is_number_type(type_: pa.DataType) -> bool:
     )
 
 
-def parse_numbers(values: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """Parsed floats (NaN where missing; inf kept) and a mask of values present but not numbers."""
+def parse_numbers(
+    values: pa.ChunkedArray, decimal: str = ".", thousands: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Parsed floats (NaN where missing; inf kept) and a mask of values present but not numbers.
+
+    Text is read with one ``decimal`` separator and, optionally, a ``thousands`` separator that
+    must group digits by three (1.234.567,5); with a decimal comma, points, spaces and
+    apostrophes may group thousands. A value written otherwise (51549.21 where the decimal is a
+    comma) is not a number, never a number read another way.
+    """
     if is_number_type(values.type):
         if values.type != pa.float64():
             values = pc.cast(values, pa.float64())
         parsed = values.to_numpy(zero_copy_only=False)
         return parsed, np.zeros(len(parsed), dtype=bool)
     text = clean_text(values)
+    if decimal != "." or thousands:
+        text = _plain_numbers(text, decimal, thousands)
     strings = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
     parsed = pd.to_numeric(strings, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    return parsed, flags(pc.is_valid(text)) & np.isnan(parsed)
+    present = flags(pc.is_valid(clean_text(values)))
+    return parsed, present & np.isnan(parsed)
+
+
+def _plain_numbers(text: pa.ChunkedArray, decimal: str, thousands: str | None) -> pa.ChunkedArray:
+    """Numbers rewritten with a decimal point and no grouping; a value that breaks the
+    declared format becomes missing here, so it is reported as not a number."""
+    groups = re.escape(thousands) if thousands else ("[. ']" if decimal == "," else None)
+    grouped = rf"\d{{1,3}}(?:{groups}\d{{3}})+|" if groups else ""
+    pattern = rf"^[+-]?(?:{grouped}\d*)(?:{re.escape(decimal)}\d*)?(?:[eE][+-]?\d+)?$"
+    special = r"^[+-]?(?:inf|infinity|nan)$"  # still numbers (non-finite), judged later
+    fits = pc.or_(
+        pc.match_substring_regex(text, pattern),
+        pc.match_substring_regex(text, special, ignore_case=True),
+    )
+    plain = pc.replace_substring_regex(text, groups, "") if groups else text
+    if decimal != ".":
+        plain = pc.replace_substring(plain, decimal, ".")
+    return pc.if_else(fits, plain, pa.scalar(None, pa.string()))
 
 
 UTC_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"

@@ -303,3 +303,38 @@ def test_a_numeric_value_is_a_finite_number_missing_or_quarantined(values) -> No
         v in ("inf", "-inf", "Infinity", "1e309", "-1e400", "NaN", "abc") for v in values
     )
     assert checked.quarantined.num_rows == expected_bad
+
+
+def test_whole_numbers_grouped_with_points_are_refused_until_declared() -> None:
+    """51.549 in a German export is 51549, in an English one 51.549: never guessed."""
+    text = "app_id;applied_at;annual_income;debt_to_income;channel\n"
+    text += "A0;2026-01-05 10:00:00;51.549;35;web\nA1;2026-01-05 11:00:00;858;40;app\n"
+    with pytest.raises(LandingFileError, match=r"x\.csv: annual_income values like '51\.549'"):
+        read_delivery(text.encode(), "x.csv", _spec())
+    declared = _spec(csv={"decimal": ",", "thousands": "."})
+    assert _valid(text.encode(), declared)["annual_income"].tolist() == [51549.0, 858.0]
+
+
+@pytest.mark.parametrize(
+    ("value", "parsed"),
+    [
+        ("1.234.567,25", 1234567.25),
+        ("950,5", 950.5),
+        ("12", 12.0),
+        ("51549.21", None),  # a decimal point where the comma is declared
+        ("1.449", 1449.0),
+        ("1.44", None),  # not a group of three
+        ("12.34.567", None),
+    ],
+)
+def test_declared_separators_read_only_numbers_written_that_way(value, parsed) -> None:
+    text = "app_id;applied_at;annual_income;debt_to_income;channel\n"
+    text += f"A0;2026-01-05 10:00:00;{value};0,5;web\n"
+    spec = _spec(csv={"delimiter": ";", "decimal": ",", "thousands": "."})
+    table = read_delivery(text.encode(), "x.csv", spec)
+    checked = validate_applications(table, spec, DAY, "x.csv")
+    if parsed is None:
+        assert checked.quarantined[REASON_COLUMN].to_pylist() == ["annual_income: not a number"]
+        assert checked.quarantined["annual_income"].to_pylist() == [value]  # as delivered
+    else:
+        assert checked.valid["annual_income"].to_pylist() == [parsed]
