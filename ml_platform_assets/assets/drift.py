@@ -11,9 +11,11 @@ from ml_platform_assets.assets.common import asset_key, daily_partitions, owners
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.drift import (
     DEFAULT_SAMPLE_ROWS,
+    FULL_PRESET_ROWS,
     HTML_ROWS,
     DriftResult,
     measure_drift,
+    render_full_preset_html,
     render_html,
 )
 from ml_platform_assets.core.spec import ModelSpec
@@ -31,7 +33,13 @@ class DriftReportConfig(dg.Config):
     )
     html_rows: int = Field(
         default=HTML_ROWS,
-        description="Rows per side drawn for the browsable drift.html; 0 skips the page.",
+        description="Rows per side drawn for the distributions on drift.html, a small page with "
+        "each column's test, score, threshold and decision; 0 skips the page.",
+    )
+    full_preset_page: bool = Field(
+        default=False,
+        description="Also write Evidently's full DataDriftPreset page as drift_full.html, drawn "
+        f"from {FULL_PRESET_ROWS:,} rows per side (seconds and megabytes a day).",
     )
 
 
@@ -162,9 +170,17 @@ def build_drift_report(spec: ModelSpec) -> dg.AssetsDefinition:
                 rows=config.html_rows,
                 seed=day.toordinal(),
                 result=result,
+                title=f"Data drift of {spec.name} on {day} against v{champion.version}",
             )
             uris["html"] = store.put_bytes(
                 layout.drift_key(spec.name, day, "drift.html"), page.encode()
+            ).uri
+        if config.full_preset_page:
+            page = render_full_preset_html(
+                reference, current, spec, seed=day.toordinal(), result=result
+            )
+            uris["html_full"] = store.put_bytes(
+                layout.drift_key(spec.name, day, "drift_full.html"), page.encode()
             ).uri
         if result.columns_without_values:
             context.log.warning(

@@ -4,8 +4,10 @@ import dagster as dg
 import numpy as np
 import pytest
 
+from ml_platform_assets.assets.factory import drift_job_name
 from ml_platform_assets.core.layout import drift_key, landing_keys
 from ml_platform_assets.core.simulate import DriftPlan, simulate_day, split_outcomes
+from ml_platform_assets.lifecycle import QUIET
 from tests.assets.conftest import ROWS_PER_DAY
 from tests.drift.conftest import DAYS, DRIFT_START, DriftPlatform, drift_spec
 
@@ -20,8 +22,13 @@ def test_a_day_of_drift_is_stored_recorded_and_described(small_platform) -> None
     assert record["champion_version"] == 1 and record["day"] == p.day(day).isoformat()
     assert {"annual_income", "debt_to_income"} <= set(record["drifted_columns"])
     assert [c["column"] for c in record["columns"]] == p.spec.drift_columns
-    page = p.store.get_bytes(drift_key(p.spec.name, p.day(day), "drift.html"))
-    assert b"<html" in page[:200]
+    page = p.store.get_bytes(drift_key(p.spec.name, p.day(day), "drift.html")).decode()
+    assert "<html" in page[:200] and f"on {p.day(day)} against v1</title>" in page
+    # The decisions drawn from, and the drifted columns' shares; Evidently's page on demand.
+    assert '<table id="columns">' in page and "<script" not in page and len(page) < 100_000
+    for column in record["drifted_columns"]:
+        assert f'data-column="{column}"' in page
+    assert not p.store.exists(drift_key(p.spec.name, p.day(day), "drift_full.html"))
 
     [result] = p.drift_store.results(p.spec.name)
     assert result.day == p.day(day) and result.share == pytest.approx(record["share"])
@@ -62,7 +69,15 @@ def test_a_day_without_bureau_data_is_recorded_as_drift_and_its_page_says_so(
     applications[bureau] = np.nan
     p.store.put_parquet(landing_keys(p.spec.name, "applications", p.day(day))[0], applications)
     p.prepare()
-    p.report(day, html_rows=300)
+    # Both pages: the daily one and Evidently's full one, asked for.
+    name = f"{p.spec.name}__drift_report"
+    config = {"html_rows": 300, "full_preset_page": True}
+    run = p.defs.resolve_job_def(drift_job_name(p.spec)).execute_in_process(
+        instance=p.instance,
+        partition_key=p.day(day).isoformat(),
+        run_config={**QUIET, "ops": {name: {"config": config}}},
+    )
+    assert run.success
 
     record = p.store.get_json(drift_key(p.spec.name, p.day(day), "drift.json"))
     assert record["columns_without_values"] == bureau
@@ -87,5 +102,12 @@ def test_a_day_without_bureau_data_is_recorded_as_drift_and_its_page_says_so(
 
     page = p.store.get_bytes(drift_key(p.spec.name, p.day(day), "drift.html")).decode()
     assert f"No values in the current data: {', '.join(bureau)}." in page
-    assert '"column_name": "annual_income"' in page
+    assert 'data-column="annual_income"' in page
+    assert all(f"<td>{c}</td><td>no current values</td>" in page for c in bureau)
+    assert not any(f'data-column="{c}"' in page for c in bureau)
     assert metadata["html_uri"].value.endswith("drift.html")
+    full = p.store.get_bytes(drift_key(p.spec.name, p.day(day), "drift_full.html")).decode()
+    assert f"No values in the current data: {', '.join(bureau)}." in full
+    assert '"column_name": "annual_income"' in full
+    assert not any(f'"column_name": "{c}"' in full for c in bureau)
+    assert metadata["html_full_uri"].value.endswith("drift_full.html")
