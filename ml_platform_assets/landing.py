@@ -14,7 +14,7 @@ import datetime as dt
 import getpass
 import hashlib
 import io
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,13 +84,16 @@ def _deliver_bytes(
     delivery: Delivery,
     redelivery: Redelivery | None = None,
     derived: bool = False,
+    ingested: Callable[[dt.date], bool] | None = None,
 ) -> None:
     """Write ``data`` to ``keys[0]`` unless the day was delivered under any of ``keys``.
 
     ``keys`` are a day's candidate landing keys (``layout.landing_keys``). A day already
     delivered with other content is replaced only when it is in ``redelivery``. A ``derived``
     file (outcomes made from the applications' target column) follows its applications, so
-    its changes are not reported on their own.
+    its changes are not reported on their own. A day that ``ingested`` says was never ingested
+    is replaced without asking: nothing was built from it (e.g. it was refused), so a corrected
+    file simply takes its place, and the replacement is recorded all the same.
     """
     model, kind, day = _landing_parts(keys[0])
     sha = hashlib.sha256(data).hexdigest()
@@ -114,6 +117,9 @@ def _deliver_bytes(
         old_sha = (previous or {}).get("sha256") or hashlib.sha256(
             store.get_bytes(present)
         ).hexdigest()
+        if old_sha != sha and ingested is not None and not ingested(day):
+            reason = "the delivered file was never ingested; the corrected file replaces it"
+            redelivery = Redelivery(frozenset({day}), current_actor(), reason)
         if old_sha == sha or redelivery is None or day not in redelivery.days:
             delivery.kept.append(present)
             if old_sha != sha and not derived:
@@ -248,19 +254,28 @@ def _land_kind(
 ) -> dict[dt.date, pa.Table | pd.DataFrame]:
     """Deliver one kind of file; returns the rows read, per day."""
     frames: dict[dt.date, pa.Table | pd.DataFrame] = {}
+    built = layout.raw_key if kind == "applications" else layout.outcomes_key
+
+    def ingested(day: dt.date) -> bool:
+        return store.exists(built(spec.name, day))
+
     if "{date}" in pattern:
         for day, path in _daily_files(pattern, days).items():
-            keys = [f"{spec.name}/landing/{kind}/{day.isoformat()}{path.suffix}"]
+            if path.suffix.lstrip(".") not in layout.LANDING_FORMATS:
+                raise LandingFileError(f"{path}: unsupported file type (expected .csv or .parquet)")
             data = path.read_bytes()
-            # As delivered, byte for byte.
-            _deliver_bytes(store, keys, data, str(path), delivery, redelivery)
+            # Read before landing: a file that cannot be parsed is never delivered.
             frames[day] = read_delivery(data, str(path), spec)
+            keys = [f"{spec.name}/landing/{kind}/{day.isoformat()}{path.suffix}"]
+            # As delivered, byte for byte.
+            _deliver_bytes(store, keys, data, str(path), delivery, redelivery, ingested=ingested)
     else:
         frames = _split_by_day(Path(pattern), spec, ts_col, days, delivery)
         for day, frame in frames.items():
             keys = layout.landing_keys(spec.name, kind, day)
             source = f"{pattern} (rows of {day})"
-            _deliver_bytes(store, keys, _parquet_bytes(frame), source, delivery, redelivery)
+            data = _parquet_bytes(frame)
+            _deliver_bytes(store, keys, data, source, delivery, redelivery, ingested=ingested)
     return frames
 
 
@@ -302,7 +317,13 @@ def land_files(
         redelivery,
     )
     if not applications:
-        raise LandingFileError(f"{source.applications}: no application data for {first}..{last}")
+        example = source.applications.replace("{date}", first.isoformat())
+        raise LandingFileError(
+            f"{source.applications}: no application data for {first}..{last} (looked for files "
+            f"such as {example}: {{date}} stands for the day as YYYY-MM-DD)"
+            if "{date}" in source.applications
+            else f"{source.applications}: no application data for {first}..{last}"
+        )
     delivery.rows = sum(len(f) for f in applications.values())
     last = delivery.last_day = max(applications)
     days = [day for day in days if day <= last]

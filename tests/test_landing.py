@@ -57,6 +57,7 @@ def test_a_changed_source_is_kept_until_redelivered_on_purpose(tmp_path, store) 
     land_files(store, spec, L.START, L.days(5)[-1])
     first = delivery_record(store, "lender", "applications", L.START)
 
+    store.put_bytes(layout.raw_key("lender", L.START), b"ingested")  # the day was built on
     corrected = L.make_day(L.START, 20).iloc[:-1]
     corrected.to_csv(tmp_path / "data" / f"apps_{L.START}.csv", index=False)
     plain = land_files(store, spec, L.START, L.days(5)[-1])
@@ -123,3 +124,25 @@ def test_one_european_file_keeps_its_number_format_when_split_into_days(tmp_path
     checked = validate_applications(table, spec, L.START, "landed")
     assert checked.quarantined.num_rows == 0
     assert checked.valid["debt_to_income"].to_pylist() == frames[0]["debt_to_income"].tolist()
+
+
+def test_a_day_never_ingested_is_replaced_by_its_corrected_file(tmp_path, store) -> None:
+    """A delivery the platform refused built nothing: fixing the file is enough."""
+    spec = _spec(_deliver(tmp_path / "data", L.days(2)))
+    land_files(store, spec, L.START, L.days(2)[-1])
+    first = delivery_record(store, "lender", "applications", L.START)
+    L.make_day(L.START, 20).iloc[:-1].to_csv(tmp_path / "data" / f"apps_{L.START}.csv", index=False)
+    again = land_files(store, spec, L.START, L.days(2)[-1])
+    assert landing_days(again.replaced) == [L.START] and not again.changed
+    [old] = delivery_record(store, "lender", "applications", L.START)["replaces"]
+    assert old["sha256"] == first["sha256"] and "never ingested" in old["reason"]
+
+
+def test_an_unsupported_file_type_is_refused_before_it_lands(tmp_path, store) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    L.make_day(L.START, 5).to_csv(folder / f"apps_{L.START}.txt", index=False)
+    spec = _spec(str(folder / "apps_{date}.txt"))
+    with pytest.raises(Exception, match=r"apps_2026-01-01\.txt: unsupported file type"):
+        land_files(store, spec, L.START, L.START)
+    assert store.list("lender/landing/") == []

@@ -65,11 +65,16 @@ def _read_landing(store: ObjectStore, spec: ModelSpec, kind: str, day: dt.date) 
             # file dropped straight into the landing zone is its own source.
             source = record["source"] if record.get("sha256") == sha else uri
             return _Landed(read_table(data, source, spec, key.rsplit(".", 1)[-1]), source, uri, sha)
-    expected = " or ".join(store.uri(k) for k in layout.landing_keys(spec.name, kind, day))
     source = spec.data_source
-    if isinstance(source, FilesSource) and source.missing_days == "empty":
+    if not isinstance(source, FilesSource):
+        expected = " or ".join(store.uri(k) for k in layout.landing_keys(spec.name, kind, day))
+        raise LandingFileError(f"no {kind} file delivered for {day}: expected {expected}")
+    if source.missing_days == "empty":
         return _Landed(None, f"no file delivered for {day}", None, None)
-    raise LandingFileError(f"no {kind} file delivered for {day}: expected {expected}")
+    raise LandingFileError(
+        f"no {kind} file delivered for {day}: deliver it, start the run after it (--start), or "
+        "set data_source.missing_days: empty to ingest such days as days without applications"
+    )
 
 
 @dataclass

@@ -77,6 +77,9 @@ def _echo_stage(stage, limit: float) -> None:
     if stage.delivered != stage.kept or stage.quarantined:
         line += f"{stage.delivered:,} delivered, "
     line += f"{stage.kept:,} kept"
+    excluded = sum(n for note, n in stage.notes.items() if note.endswith("excluded"))
+    if excluded:
+        line += f" ({stage.kept - excluded:,} labelled bad or good, {excluded:,} excluded)"
     if stage.quarantined:
         top = "; ".join(f"{reason} ({n:,})" for reason, n in stage.reasons.most_common(3))
         line += f", {stage.quarantined:,} quarantined ({top})"
@@ -210,6 +213,8 @@ def run(
         _fail(f"--redeliver needs a files data source; {model}'s is {spec.data_source.kind}")
     if any(not first <= day <= last for day in days):
         _fail(f"--redeliver days must fall within {first}..{last}")
+    if days and not reason.strip():
+        _fail("--redeliver needs --reason: a replaced delivery is recorded with why")
     if isinstance(spec.data_source, FilesSource):
         delivery = land_files(ctx.store(), spec, first, last, days, actor, reason)
         _echo_delivery(spec, delivery, days)
@@ -229,7 +234,10 @@ def _echo_delivery(spec: ModelSpec, delivery, redeliver: list[dt.date]) -> None:
     for day in landing_days(delivery.replaced):
         click.echo(f"  {day}: redelivered; the replaced file is kept and the change recorded")
     for day in sorted(set(redeliver) - set(landing_days(delivery.replaced))):
-        click.echo(f"  {day}: --redeliver asked, but the source file is unchanged; kept")
+        if day in delivery.missing_days:
+            click.echo(f"  {day}: --redeliver asked, but the source has no file for that day")
+        else:
+            click.echo(f"  {day}: --redeliver asked, but the source file is unchanged; kept")
     for day, source in sorted(delivery.changed.items()):
         click.secho(
             f"  Warning: {source} changed since {day} was delivered; the delivered copy is kept. "

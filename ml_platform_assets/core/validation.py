@@ -133,7 +133,9 @@ def _as_delivered_text(values: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
         return pa.array([None if v is None else str(v) for v in values.to_pylist()], pa.string())
 
 
-def _check_ids(table: pa.Table, ids: pa.ChunkedArray, reasons: _Reasons, id_col: str) -> np.ndarray:
+def _check_ids(
+    table: pa.Table, ids: pa.ChunkedArray, reasons: _Reasons, id_col: str, model: str
+) -> np.ndarray:
     """Quarantine missing ids and ids repeated with different content; returns the mask of
     byte-identical extra copies, which are dropped rather than quarantined."""
     missing = flags(pc.is_null(ids))
@@ -158,7 +160,7 @@ def _check_ids(table: pa.Table, ids: pa.ChunkedArray, reasons: _Reasons, id_col:
         reasons.add(
             conflict & ~copies,
             f"{id_col}: duplicate id with different content (fix the source file and "
-            "redeliver the day with 'ml-platform run MODEL --redeliver DAY')",
+            f"redeliver the day with 'ml-platform run {model} --redeliver DAY --reason TEXT')",
         )
     return copies
 
@@ -225,10 +227,11 @@ def _parse_stamps(
             f"{column}: no UTC offset, unlike the rest of the column",
         )
     reasons.add(np.isnat(stamps), f"{column}: missing or not a timestamp in format {shown}")
-    elsewhere = f"{column}: not on {day.isoformat()} in {spec.timezone}"
-    if spec.timezone == "UTC" and carries_zone(values):
-        # The usual cause: a lender dating applications in local time, spec left on UTC.
-        elsewhere += " (if the files are dated in local time, set the spec's timezone)"
+    # No date in the reason: one sentence counts the rows of every day together.
+    elsewhere = f"{column}: not on the file's day in {spec.timezone}"
+    if carries_zone(values):
+        # The usual cause: files cut at midnight in another timezone than the spec's.
+        elsewhere += " (the spec's timezone decides an application's day; is it the file's?)"
     reasons.add(_not_on(stamps, day), elsewhere)
     return stamps
 
@@ -256,7 +259,7 @@ def validate_applications(rows: Rows, spec: ModelSpec, day: dt.date, name: str) 
     separators = number_format(table)
 
     clean[id_col] = ids = clean_text(table[id_col])
-    copies = _check_ids(table, ids, reasons, id_col)
+    copies = _check_ids(table, ids, reasons, id_col, spec.name)
     _count(notes, "duplicate row dropped (a byte-identical copy of another row)", copies.sum())
 
     clean[ts_col] = _column(_parse_stamps(table, ts_col, spec, day, reasons, name))
@@ -328,7 +331,7 @@ def validate_outcomes(
     notes: dict[str, int] = {}
 
     ids = clean_text(table[id_col])
-    copies = _check_ids(table, ids, reasons, id_col)
+    copies = _check_ids(table, ids, reasons, id_col, spec.name)
     _count(notes, "duplicate row dropped (a byte-identical copy of another row)", copies.sum())
     stamps = _parse_stamps(table, date_column, spec, day, reasons, name)
     dates = stamps.astype("datetime64[D]").astype("datetime64[ns]")

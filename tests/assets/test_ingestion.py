@@ -67,7 +67,7 @@ def test_bad_rows_are_quarantined_and_a_corrected_rerun_replaces_everything(
     assert len(raw) == 50 - 4
     duplicate = (
         "application_id: duplicate id with different content (fix the source file and "
-        "redeliver the day with 'ml-platform run MODEL --redeliver DAY')"
+        "redeliver the day with 'ml-platform run credit_default --redeliver DAY --reason TEXT')"
     )
     assert sorted(quarantined[REASON_COLUMN]) == [
         "annual_income: not a number",
