@@ -145,6 +145,13 @@ def build_drift_report(spec: ModelSpec) -> dg.AssetsDefinition:
         reference = _read(store, key, f"The reference sample of champion v{champion.version}")
         # The day's application features stand for production data until the decision log exists.
         current = _read(store, layout.features_key(spec.name, day), f"Features of {day}")
+        if current.empty:
+            # A weekend or holiday of a feed that skips them: nothing to compare, and no result
+            # is recorded, so the day neither raises nor clears a drift streak's share.
+            context.log.info(f"{spec.name} {day}: no applications, so no drift was measured")
+            return dg.MaterializeResult(
+                metadata={"rows_current": 0, "champion_version": champion.version}
+            )
         result = measure_drift(
             reference, current, spec, sample_rows=config.sample_rows, seed=day.toordinal()
         )

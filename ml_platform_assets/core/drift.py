@@ -209,7 +209,13 @@ def null_noise(method: str, ref: pd.Series, cur: pd.Series, sizes: tuple[int, in
     spread = sum(1 / math.sqrt(n) for n in sizes)
     if method == "wasserstein":
         norm = max(float(np.std(ref)), 0.001)  # the same floor as Evidently's normalization
-        return _j1(ref) / norm * spread
+        j1 = _j1(ref)
+        if not (math.isfinite(norm) and math.isfinite(j1)):
+            # Values so large their spread overflows (1e300 in a column without a maximum): a
+            # normed distance would read 0 whatever happens, so the noise is taken as 1, ten
+            # times the threshold, and the rank-based K-S test decides.
+            return 1.0
+        return j1 / norm * spread
     if method == "jensenshannon":
         return math.sqrt((_levels(ref, cur) - 1) / 8) * spread
     raise ValueError(f"no noise estimate for {method!r}")

@@ -111,3 +111,20 @@ def test_a_day_without_bureau_data_is_recorded_as_drift_and_its_page_says_so(
     assert '"column_name": "annual_income"' in full
     assert not any(f'"column_name": "{c}"' in full for c in bureau)
     assert metadata["html_full_uri"].value.endswith("drift_full.html")
+
+
+def test_a_day_without_applications_is_reported_without_a_drift_result(small_platform) -> None:
+    """A feed that skips weekends materializes empty days; their drift report succeeds, says
+    nothing was measured, and records no share for the retrain sensor to count."""
+    from ml_platform_assets.core.features import feature_schema
+    from ml_platform_assets.core.layout import features_key
+
+    p = DriftPlatform(drift_spec(), small_platform.resources, small_platform.instance)
+    p.prepare()
+    day = DRIFT_START + 1
+    p.store.put_table(features_key(p.spec.name, p.day(day)), feature_schema(p.spec).empty_table())
+    p.report(day)
+    assert p.drift_store.results(p.spec.name) == []
+    event = p.instance.get_latest_materialization_event(dg.AssetKey([p.spec.name, "drift_report"]))
+    assert event.asset_materialization.metadata["rows_current"].value == 0
+    assert not p.store.exists(drift_key(p.spec.name, p.day(day), "drift.json"))

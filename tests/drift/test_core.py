@@ -431,3 +431,17 @@ def test_decide_retrain(shares, labels, last, trigger, reason) -> None:
 def test_decide_retrain_ignores_days_after_today() -> None:
     shares = _days(0.5, 0.5, 0.5, 0.0, end=D + dt.timedelta(days=1))
     assert decide_retrain(shares, GUARDS, 5000, None, D).trigger
+
+
+def test_a_spread_that_overflows_hands_the_column_to_the_rank_test() -> None:
+    """One 1e300 income in the reference makes its standard deviation infinite: a normed
+    Wasserstein distance would then read 0 for any day, so K-S decides instead."""
+    from ml_platform_assets.core.drift import null_noise
+
+    ref = pd.Series(np.r_[np.random.default_rng(1).lognormal(10, 0.5, 5000), 1e300])
+    cur = pd.Series(np.random.default_rng(2).lognormal(11, 0.5, 5000))  # clearly shifted
+    assert null_noise("wasserstein", ref, cur, (len(ref), len(cur))) == 1.0
+    frame = lambda s: pd.DataFrame({"annual_income": s})  # noqa: E731
+    spec = small_spec()
+    [column] = measure_drift(frame(ref), frame(cur), spec, columns=["annual_income"]).columns
+    assert column.method == "ks" and column.drifted
