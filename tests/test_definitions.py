@@ -39,6 +39,11 @@ def test_every_model_has_the_whole_chain(two_model_defs) -> None:
         for downstream, upstream in zip(keys[1:], keys[:-1], strict=True):
             assert upstream in _upstream(graph, downstream), f"{upstream} -> {downstream}"
         assert dg.AssetKey([name, "loan_outcomes"]) in _upstream(graph, keys[2])
+        # The loop is visible: each day's drift report reads the features and the champion.
+        assert _upstream(graph, dg.AssetKey([name, "drift_report"])) == {
+            dg.AssetKey([name, "features"]),
+            dg.AssetKey([name, "deployed_model"]),
+        }
         assert defs.resolve_job_def(f"{name}__training") is not None
         assert defs.resolve_job_def(f"{name}__ingestion") is not None
 
@@ -63,6 +68,15 @@ def test_gates_are_blocking_checks_on_the_evaluation(two_model_defs) -> None:
     }
     assert set(checks) == {"min_auc", "auc_vs_champion", "score_psi"}
     assert all(spec.blocking for spec in checks.values())
+
+
+def test_ingestion_warns_on_quarantined_shares_without_blocking(two_model_defs) -> None:
+    defs, _ = two_model_defs
+    graph = defs.resolve_asset_graph()
+    for asset in ("raw_applications", "loan_outcomes"):
+        key = dg.AssetKey(["credit_default", asset])
+        [check] = [k for k in graph.asset_check_keys if k.asset_key == key]
+        assert check.name == "quarantine_share" and not graph.get_check_spec(check).blocking
 
 
 def test_module_definitions_load_from_the_environment(monkeypatch, tmp_path) -> None:

@@ -115,7 +115,9 @@ def _publish(
 def build_drift_report(spec: ModelSpec) -> dg.AssetsDefinition:
     @dg.asset(
         key=asset_key(spec, "drift_report"),
-        deps=[asset_key(spec, "features")],
+        # The champion is an input of every day's report: the lineage shows the loop, and a new
+        # champion marks the reports measured against the old one stale.
+        deps=[asset_key(spec, "features"), asset_key(spec, "deployed_model")],
         partitions_def=daily_partitions(spec),
         group_name=spec.name,
         kinds={"evidently", "json", "html"},
