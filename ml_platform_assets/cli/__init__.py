@@ -45,7 +45,7 @@ def _parse_day(value: str | None, spec: ModelSpec, option: str) -> dt.date | Non
 def _run_lifecycle(
     ctx: Context, spec: ModelSpec, first: dt.date, last: dt.date, as_of: dt.date | None = None
 ) -> None:
-    from ml_platform_assets.lifecycle import ingest, train
+    from ml_platform_assets.cli.lifecycle import ingest, train
 
     instance = ctx.instance()
     total = (last - first).days + 1
@@ -162,7 +162,7 @@ def demo(days: int, rows_per_day: int, drift_from: str | None, drift: str | None
     if plan is None:
         _run_lifecycle(ctx, spec, spec.start_date, last)
         return
-    from ml_platform_assets.drift_loop import pre_drift_cutoff, run_drift_loop
+    from ml_platform_assets.cli.drift_loop import pre_drift_cutoff, run_drift_loop
 
     if not spec.start_date < plan.start <= last:
         _fail(f"--drift-from must fall within the delivered days {spec.start_date}..{last}")

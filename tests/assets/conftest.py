@@ -12,11 +12,11 @@ import dagster as dg
 import pytest
 
 from ml_platform_assets.assets.common import registry
+from ml_platform_assets.cli.lifecycle import TrainingOutcome, ingest, train
 from ml_platform_assets.core.simulate import DriftPlan
 from ml_platform_assets.core.spec import ModelSpec, Windows, load_specs
 from ml_platform_assets.definitions import build_definitions
 from ml_platform_assets.landing import land_simulated
-from ml_platform_assets.lifecycle import TrainingOutcome, ingest, train
 from resources.database import DatabaseResource, dispose_engine
 from resources.object_store_resource import ObjectStoreResource
 

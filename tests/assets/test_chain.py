@@ -4,17 +4,13 @@ import hashlib
 
 import dagster as dg
 import pytest
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
 from ml_platform_assets.assets.common import MANIFEST_IO
 from ml_platform_assets.assets.factory import build_model_assets
 from ml_platform_assets.assets.manifests import ManifestIOManager
+from ml_platform_assets.cli.lifecycle import LifecycleError, partition_range_tags
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.spec import Gates
-from ml_platform_assets.lifecycle import LifecycleError
 from tests.assets.conftest import small_spec
 
 DAYS = 14  # 6 training + 3 out-of-time + 3 maturity days, and two to spare
@@ -37,10 +33,7 @@ def test_materialize_runs_landing_to_deployment(small_platform) -> None:
         resources=resources,
         instance=p.instance,
         selection=[_key(p, n) for n in ("raw_applications", "loan_outcomes", "features")],
-        tags={
-            ASSET_PARTITION_RANGE_START_TAG: p.day(0).isoformat(),
-            ASSET_PARTITION_RANGE_END_TAG: p.day(DAYS - 1).isoformat(),
-        },
+        tags=partition_range_tags(p.day(0), p.day(DAYS - 1)),
     )
     assert ingestion.success
     training = dg.materialize(

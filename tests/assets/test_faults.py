@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from ml_platform_assets.cli.lifecycle import LifecycleError
 from ml_platform_assets.core import layout
-from ml_platform_assets.lifecycle import LifecycleError
 from resources.database import DatabaseResource
 from resources.object_store import LocalObjectStore
 from resources.s3_object_store import S3ObjectStore

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ml_platform_assets.cli.lifecycle import LifecycleError
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.landing import land_files
-from ml_platform_assets.lifecycle import LifecycleError
 from tests.assets import conftest as asset_tests
 from tests.assets.conftest import SmallPlatform
 

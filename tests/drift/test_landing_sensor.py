@@ -3,7 +3,7 @@
 import dagster as dg
 
 from ml_platform_assets.assets.factory import ingestion_job_name
-from ml_platform_assets.lifecycle import QUIET
+from ml_platform_assets.cli.lifecycle import QUIET
 from sensors.landing import landing_sensor_name
 
 

@@ -4,7 +4,7 @@ process and ends in a new evaluation and a promotion decision on record."""
 
 import dagster as dg
 
-from ml_platform_assets.drift_loop import run_drift_loop
+from ml_platform_assets.cli.drift_loop import run_drift_loop
 from sensors.drift import RUN_KEY_TAG
 from tests.drift.conftest import CUTOFF, DAYS, DRIFT_START, DriftPlatform, drift_spec
 

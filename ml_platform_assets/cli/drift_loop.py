@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from ml_platform_assets.assets.factory import drift_job_name
+from ml_platform_assets.cli.lifecycle import QUIET, LifecycleError, TrainingOutcome, failure_message
+from ml_platform_assets.cli.lifecycle import train as run_training
 from ml_platform_assets.core.drift import HTML_ROWS
 from ml_platform_assets.core.spec import ModelSpec
-from ml_platform_assets.lifecycle import QUIET, LifecycleError, TrainingOutcome, failure_message
-from ml_platform_assets.lifecycle import train as run_training
 from sensors.drift import RUN_KEY_TAG, drift_sensor_name
 
 
