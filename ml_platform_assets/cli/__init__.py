@@ -122,7 +122,10 @@ def _summarize(ctx: Context, spec: ModelSpec, outcome) -> None:
     else:
         failed = [g["description"] for g in evaluation.get("gates", []) if not g["passed"]]
         kept = f"v{champion.version}" if champion else "none"
-        click.echo(f"  rejected by gates ({'; '.join(failed)}); champion stays {kept}")
+        if failed:
+            click.echo(f"  rejected by gates ({'; '.join(failed)}); champion stays {kept}")
+        else:
+            click.echo(f"  passed every gate, but this run did not move the champion ({kept})")
     if champion:
         record = ctx.registry().latest_evaluation(spec.name, champion.version) or {}
         cm = record.get("metrics", {})

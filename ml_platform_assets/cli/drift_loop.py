@@ -70,7 +70,11 @@ def _outcome_line(outcome: TrainingOutcome) -> str:
     if outcome.promoted:
         return f"v{version} (AUC {auc:.4f}) passed every gate and is the champion now"
     failed = [g["description"] for g in evaluation.get("gates", []) if not g["passed"]]
-    return f"v{version} (AUC {auc:.4f}) was rejected: {'; '.join(failed) or 'no evaluation'}"
+    if not evaluation:
+        return "no evaluation was recorded"
+    if not failed:
+        return f"v{version} (AUC {auc:.4f}) passed every gate, but the champion did not move"
+    return f"v{version} (AUC {auc:.4f}) was rejected: {'; '.join(failed)}"
 
 
 def run_drift_loop(
