@@ -2,7 +2,7 @@
 ingestion and the training job: each stops with one sentence before anything is registered,
 and indeterminate labels are excluded and counted.
 
-The files are regenerated here the way the delivery cases write them (100 invented applications
+The files are the delivery cases' (``tests/deliveries/lender_files``: 100 invented applications
 a day over 34 days, the target inside the application files, outcomes known 3 days later): with
 the cutoff 2026-02-03 the windows are training 01-05..01-19, validation 01-20..01-24 and
 out-of-time 01-25..01-31.
@@ -22,6 +22,7 @@ from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.landing import land_files
 from tests.assets import conftest as asset_tests
 from tests.assets.conftest import SmallPlatform
+from tests.deliveries import lender_files as L
 
 platform_resources = asset_tests.platform_resources
 
@@ -32,83 +33,19 @@ def instance():
         yield instance
 
 
-START = dt.date(2026, 1, 1)
-DAYS = [START + dt.timedelta(days=i) for i in range(34)]
-CHANNELS = ["web", "app", "branch"]
+START = L.START
+DAYS = L.days()
 
 
 def _applications(day: dt.date, n: int, bad_boost: float = 0.0) -> pd.DataFrame:
-    """``n`` invented applications on ``day`` with a learnable default signal."""
-    rng = np.random.default_rng(100_000 + day.toordinal())
-    income = np.round(rng.lognormal(10.8, 0.5, n), 2)
-    dti = np.round(rng.beta(2, 5, n) * 1.5, 4)
-    loan = np.round(rng.uniform(200, 20000, n), 2)
-    score = rng.integers(450, 830, n)
-    channel = rng.choice(CHANNELS, n, p=[0.5, 0.35, 0.15])
-    logit = -3.0 + 2.5 * dti - 0.012 * (score - 650) + 0.00003 * loan + (channel == "web") * 0.4
-    bad = (rng.random(n) < 1 / (1 + np.exp(-(logit + bad_boost)))).astype(int)
-    seconds = np.sort(rng.integers(0, 86400, n))
-    stamps = [dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=int(s)) for s in seconds]
-    return pd.DataFrame(
-        {
-            "app_id": [f"A{day:%Y%m%d}{i:05d}" for i in range(n)],
-            "applied_at": [s.strftime("%Y-%m-%d %H:%M:%S") for s in stamps],
-            "annual_income": income,
-            "debt_to_income": dti,
-            "loan_amount": loan,
-            "bureau_score": score,
-            "channel": channel,
-            "is_bad": bad,
-        }
-    )
+    return L.make_day(day, n, bad_boost=bad_boost)
 
 
 def _spec(name: str, folder: Path, **target) -> ModelSpec:
-    return ModelSpec.model_validate(
-        {
-            "name": name,
-            "description": f"delivery case {name}",
-            "owner": "team:risk",
-            "start_date": START.isoformat(),
-            "data_source": {"kind": "files", "applications": str(folder / "apps_{date}.csv")},
-            "entity_id_column": "app_id",
-            "event_timestamp_column": "applied_at",
-            "target": {"column": "is_bad", "bad_value": 1, **target},
-            "features": {
-                "numeric": {
-                    "annual_income": {"min": 0},
-                    "debt_to_income": {"min": 0, "max": 5},
-                    "loan_amount": {"min": 0, "max": 100000},
-                    "bureau_score": {"min": 300, "max": 850},
-                },
-                "categorical": {"channel": {"values": CHANNELS}},
-                "derived": {"loan_to_income": {"ratio": ["loan_amount", "annual_income"]}},
-            },
-            "monotone_constraints": {"debt_to_income": "increasing"},
-            "lightgbm": {
-                "objective": "binary",
-                "learning_rate": 0.1,
-                "num_leaves": 7,
-                "min_data_in_leaf": 10,
-                "num_boost_round": 60,
-                "early_stopping_rounds": 10,
-            },
-            "windows": {
-                "training_days": 20,
-                "validation_days": 5,
-                "oot_days": 7,
-                "label_maturity_days": 3,
-            },
-            "gates": {"min_auc": 0.55, "max_auc_drop_vs_champion": 0.05, "max_score_psi": 0.5},
-            "drift": {
-                "share_threshold": 0.3,
-                "consecutive_days": 2,
-                "min_matured_labels": 100,
-                "cooldown_days": 7,
-            },
-            "decision": {"cutoff": 0.3},
-        }
-    )
+    spec = L.base_spec(name, folder / "apps_{date}.csv")
+    spec["target"] |= target
+    spec["lightgbm"]["min_data_in_leaf"] = 10
+    return ModelSpec.model_validate(spec)
 
 
 def _deliver(
