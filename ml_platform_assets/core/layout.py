@@ -54,7 +54,7 @@ def report_key(model: str, version: int, name: str) -> str:
 
 
 def drift_key(model: str, day: dt.date, name: str) -> str:
-    """``name`` is drift.json or drift.html."""
+    """``name`` is drift.json, drift.html or (on demand) drift_full.html, Evidently's page."""
     return f"{model}/drift/dt={day.isoformat()}/{name}"
 
 
