@@ -159,11 +159,21 @@ def sample_indices(rows: int, cap: int, seed: int) -> np.ndarray | None:
     return np.sort(rng.choice(rows, size=cap, replace=False))
 
 
-def _values(frame: pd.DataFrame, column: str, rows: np.ndarray | None) -> pd.Series:
-    """A column's finite values, optionally at ``rows``; Evidently drops missing values too."""
+def _values(
+    frame: pd.DataFrame, column: str, rows: np.ndarray | None, ordered: bool = False
+) -> pd.Series:
+    """A column's finite values, optionally at ``rows``; Evidently drops missing values too.
+
+    ``ordered`` sorts numbers ascending. Every score here depends on a side's values, not their
+    order, and sorting the reference once lets the Wasserstein distance, ``_j1`` and the
+    distinct-value count reuse that order instead of each sorting 50,000 values again.
+    """
     series = frame[column] if rows is None else frame[column].take(rows)
-    if series.dtype.kind == "f":
-        series = series.replace([np.inf, -np.inf], np.nan)
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "fiub":
+        values = series.to_numpy()
+        if values.dtype.kind == "f":
+            values = values[np.isfinite(values)]
+        return pd.Series(np.sort(values) if ordered else values, name=column, copy=False)
     return series.dropna().reset_index(drop=True)
 
 
@@ -173,7 +183,9 @@ def _fpc(n: int, population: int) -> float:
 
 def _j1(values: pd.Series) -> float:
     """integral sqrt(F(1-F)) dx of the sample's empirical distribution function."""
-    x = np.sort(values.to_numpy(dtype="float64"))
+    x = values.to_numpy(dtype="float64")
+    if len(x) > 1 and not bool(np.all(x[1:] >= x[:-1])):
+        x = np.sort(x)
     f = np.arange(1, len(x)) / len(x)
     return float(np.sum(np.sqrt(f * (1 - f)) * np.diff(x)))
 
@@ -224,13 +236,14 @@ def null_noise(method: str, ref: pd.Series, cur: pd.Series, sizes: tuple[int, in
 class _AllRows:
     """A column's all-rows values on both sides, cleaned on first use."""
 
-    def __init__(self, reference: pd.DataFrame, current: pd.DataFrame, column: str):
+    def __init__(self, reference: pd.DataFrame, current: pd.DataFrame, column: str, ordered: bool):
         self._frames, self._column, self._values = (reference, current), column, None
+        self._ordered = ordered  # the reference's numbers sorted, as on the sampled path
 
     def values(self) -> tuple[pd.Series, pd.Series]:
         if self._values is None:
-            ref, cur = (_values(f, self._column, None) for f in self._frames)
-            self._values = (ref, cur)
+            ref = _values(self._frames[0], self._column, None, ordered=self._ordered)
+            self._values = (ref, _values(self._frames[1], self._column, None))
         return self._values
 
     def sizes(self) -> tuple[int, int]:
@@ -239,13 +252,24 @@ class _AllRows:
         return ref, cur
 
 
-def _distinct(ref: pd.Series, cur: pd.Series, full: _AllRows | None, at_most: int) -> int:
-    """Distinct values on both sides, counted on all rows when the sample shows ``at_most`` or
-    fewer (a sample can miss a rare value; it never shows one that is not there)."""
-    n = pd.concat([ref, cur]).nunique()
-    if n <= at_most and full is not None:
-        n = pd.concat(full.values()).nunique()
-    return int(n)
+def _shows_more(values: pd.Series, limit: int) -> bool:
+    """Whether ``values`` hold more than ``limit`` distinct values, counted without hashing
+    when they are sorted numbers (the reference side of a numeric column)."""
+    array = values.to_numpy()
+    if array.dtype.kind in "fiub" and len(array) > 1 and bool(np.all(array[1:] >= array[:-1])):
+        return int(np.count_nonzero(array[1:] != array[:-1])) + 1 > limit
+    return int(values.nunique()) > limit
+
+
+def _at_most(ref: pd.Series, cur: pd.Series, full: _AllRows | None, limit: int) -> bool:
+    """Whether both sides together hold at most ``limit`` distinct values, on all rows when the
+    sample shows that few (a sample can miss a rare value; it never shows one that is not
+    there)."""
+    if _shows_more(ref, limit) or int(pd.concat([ref, cur]).nunique()) > limit:
+        return False
+    if full is not None:
+        return int(pd.concat(full.values()).nunique()) <= limit
+    return True
 
 
 @dataclass(frozen=True)
@@ -277,7 +301,7 @@ def choose_test(
     from evidently.legacy.core import ColumnType
 
     kind = ColumnType.Categorical if categorical else ColumnType.Numerical
-    by_level = categorical or _distinct(ref, cur, full, FEW_VALUES) <= FEW_VALUES
+    by_level = categorical or _at_most(ref, cur, full, FEW_VALUES)
     distance = get_stattest(ref, cur, kind, "jensenshannon" if by_level else "wasserstein")
     noise = null_noise(distance.name, ref, cur, sizes)
     if noise <= MAX_NOISE_SHARE * distance.default_threshold:
@@ -285,7 +309,7 @@ def choose_test(
     if not by_level:
         return _Choice(get_stattest(ref, cur, kind, "ks"), p_threshold, noise)
     # Evidently registers its level tests for categories; it applies them to few-valued numbers.
-    if _distinct(ref, cur, full, 2) <= 2:
+    if _at_most(ref, cur, full, 2):
         return _Choice(get_stattest(ref, cur, ColumnType.Categorical, "z"), p_threshold, noise)
     # A sampled chi-square is always redone on all rows (no bound), so its levels are counted there.
     levels = int(pd.concat(full.values() if full else (ref, cur)).nunique())
@@ -328,7 +352,8 @@ def column_drift(
     ``p_threshold`` is the significance level should the column get a hypothesis test.
     """
     kind = "categorical" if categorical else "numeric"
-    ref, cur = _values(reference, column, samples[0]), _values(current, column, samples[1])
+    ref = _values(reference, column, samples[0], ordered=not categorical)
+    cur = _values(current, column, samples[1])
     if ref.empty or cur.empty:
         # A column the champion never saw cannot drift; one that vanished today has.
         method = NO_REFERENCE_VALUES if ref.empty else NO_CURRENT_VALUES
@@ -344,7 +369,7 @@ def column_drift(
         )
     # All rows are cleaned only when needed: most columns never need them.
     sampled = any(s is not None for s in samples)
-    full = _AllRows(reference, current, column) if sampled else None
+    full = _AllRows(reference, current, column, not categorical) if sampled else None
     sizes = (len(ref), len(cur)) if full is None else full.sizes()
     choice = choose_test(ref, cur, categorical, sizes, p_threshold, full)
     result = _run(choice, ref, cur, categorical)
@@ -414,12 +439,15 @@ def _page_side(
 ) -> pd.DataFrame:
     """At most ``rows`` rows of ``columns``, numbers as floats with infinities missing."""
     picked = sample_indices(len(frame), rows, seed)
-    # Rows first: selecting columns first would copy every row of them.
-    part = frame[columns] if picked is None else frame.take(picked)[columns]
+    # Only the drawn rows of only these columns are copied.
+    positions = [frame.columns.get_loc(c) for c in columns]
+    part = frame.iloc[slice(None) if picked is None else picked, positions]
     part = part.reset_index(drop=True)
     for column in numeric.intersection(columns):
-        values = pd.to_numeric(part[column], errors="coerce").astype("float64")
-        part[column] = values.replace([np.inf, -np.inf], np.nan)
+        values = pd.to_numeric(part[column], errors="coerce")
+        array = values.to_numpy(dtype="float64", na_value=np.nan, copy=True)
+        array[~np.isfinite(array)] = np.nan
+        part[column] = array
     return part
 
 

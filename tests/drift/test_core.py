@@ -445,3 +445,39 @@ def test_a_spread_that_overflows_hands_the_column_to_the_rank_test() -> None:
     spec = small_spec()
     [column] = measure_drift(frame(ref), frame(cur), spec, columns=["annual_income"]).columns
     assert column.method == "ks" and column.drifted
+
+
+def test_the_order_of_the_reference_rows_changes_no_score() -> None:
+    # The reference's numbers are sorted once per column and reused by every test: shuffling
+    # its rows (or handing them over sorted) must leave each score as it was, up to rounding.
+    reference, current = _frame(3_000, 21), _frame(1_500, 22, income_scale=1.1)
+    shuffled = reference.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    ordered = reference.sort_values("annual_income").reset_index(drop=True)
+    results = [
+        measure_drift(frame, current, SPEC, columns=COLUMNS)
+        for frame in (reference, shuffled, ordered)
+    ]
+    for other in results[1:]:
+        assert other.drifted_columns == results[0].drifted_columns
+        for a, b in zip(other.columns, results[0].columns, strict=True):
+            assert a.method == b.method
+            assert a.score == pytest.approx(b.score, rel=1e-12)
+            assert a.noise == pytest.approx(b.noise, rel=1e-12)
+
+
+def test_missing_values_of_nullable_and_infinite_numbers_are_left_out() -> None:
+    # Nullable integers (pandas' Int64, as a parquet column with nulls may arrive) and
+    # infinities are dropped before scoring, as Evidently drops missing values.
+    reference, current = _frame(2_000, 31), _frame(2_000, 32)
+    with_gaps = reference.copy()
+    with_gaps["bureau_score"] = with_gaps["bureau_score"].astype("Int64")
+    with_gaps.loc[::4, "bureau_score"] = pd.NA
+    with_gaps.loc[::5, "annual_income"] = np.inf
+    dropped = reference.drop(index=with_gaps.index[::4])
+    gapped = measure_drift(with_gaps, current, SPEC, columns=["bureau_score", "annual_income"])
+    income_only = reference.drop(index=with_gaps.index[::5])
+    by_column = {c.column: c for c in gapped.columns}
+    clean_score = measure_drift(dropped, current, SPEC, columns=["bureau_score"]).columns[0]
+    clean_income = measure_drift(income_only, current, SPEC, columns=["annual_income"]).columns[0]
+    assert by_column["bureau_score"].score == pytest.approx(clean_score.score, rel=1e-12)
+    assert by_column["annual_income"].score == pytest.approx(clean_income.score, rel=1e-12)
