@@ -4,6 +4,10 @@ Engines are cached per URL per process. SQLite gets WAL, a busy timeout and fore
 transactions that can take the write lock up front (``BEGIN IMMEDIATE``) so that concurrent
 writers queue instead of failing. A server that cannot be reached raises ``DatabaseError`` with a
 sentence naming the host and port.
+
+Nothing here imports Dagster, so the command line's read-only commands open the registry without
+it; the Dagster resource is ``DatabaseResource`` (``resources.database_resource``), still
+importable from here.
 """
 
 from __future__ import annotations
@@ -16,16 +20,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import dagster as dg
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from pydantic import Field
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-from resources.env_vars import resolved
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 logger = logging.getLogger(__name__)
 
@@ -153,6 +154,8 @@ def transaction(engine: Engine, *, write: bool = False) -> Iterator[Connection]:
 
 def alembic_config(connection: Connection | None = None) -> AlembicConfig:
     """Returns an Alembic config for this package's migrations, bound to ``connection``."""
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
@@ -161,6 +164,8 @@ def alembic_config(connection: Connection | None = None) -> AlembicConfig:
 
 def migrate(engine: Engine) -> None:
     """Brings the schema to the newest migration; safe to repeat and to run concurrently."""
+    from alembic import command
+
     is_mysql = engine.dialect.name in ("mysql", "mariadb")
     lock_name = f"ml_platform_migrate_{engine.url.database}"[:64]
     with engine.connect() as connection:
@@ -183,27 +188,10 @@ def migrate(engine: Engine) -> None:
     logger.info("Database schema of %s is up to date.", describe(engine.url))
 
 
-class DatabaseResource(dg.ConfigurableResource):
-    """The platform's relational database (model registry, ledger, decisions)."""
+def __getattr__(name: str) -> Any:
+    # The resource imports Dagster: loaded on first use, for the modules that import it here.
+    if name == "DatabaseResource":
+        from resources.database_resource import DatabaseResource
 
-    url: str = Field(
-        default=DEFAULT_DATABASE_URL,
-        description=(
-            "SQLAlchemy URL: sqlite:///path/to.db (embedded) or "
-            "mysql+pymysql://user:password@host:3306/database; pass secrets as dg.EnvVar."
-        ),
-    )
-
-    def get_engine(self) -> Engine:
-        """Returns the cached engine for ``url``."""
-        return get_engine(resolved(self.url))
-
-    def migrate(self) -> None:
-        """Applies every pending migration; a no-op when the schema is current."""
-        migrate(self.get_engine())
-
-    @contextmanager
-    def transaction(self, *, write: bool = False) -> Iterator[Connection]:
-        """Yields a connection in a transaction; see ``resources.database.transaction``."""
-        with transaction(self.get_engine(), write=write) as connection:
-            yield connection
+        return DatabaseResource
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,7 +2,9 @@
 
 Embedded by default (a local folder and SQLite inside it); production by setting
 ``ML_PLATFORM_OBJECT_STORE=s3://...`` and ``ML_PLATFORM_DATABASE_URL=mysql+pymysql://...``.
-Every variable is documented in ``.env.example`` at the repository root.
+Every variable is documented in ``.env.example`` at the repository root. Dagster is imported only
+by the functions that build its resources and instance: ``database_url_from_env`` serves the
+command line's read-only commands, which open the registry alone.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import os
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import dagster as dg
+from resources.database import DEFAULT_DATABASE_URL
 
-from resources.database import DEFAULT_DATABASE_URL, DatabaseResource
-from resources.object_store_resource import ObjectStoreResource
+if TYPE_CHECKING:
+    import dagster as dg
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +37,8 @@ def _setting(env: Mapping[str, str], name: str, *, from_process: bool) -> str | 
     value = env.get(name) or None
     if value is None or not from_process:
         return value
+    import dagster as dg
+
     return dg.EnvVar(name)
 
 
@@ -55,9 +60,12 @@ def resources_from_env(env: Mapping[str, str] | None = None) -> dict[str, dg.Con
         env: Variables to read; the process environment when None. Secrets read from the
             process environment are passed as ``dg.EnvVar``, never as literal config.
     """
+    from resources.database_resource import DatabaseResource
+    from resources.object_store_resource import ObjectStoreResource
+
     from_process = env is None
     env = os.environ if env is None else env
-    store_uri = env.get("ML_PLATFORM_OBJECT_STORE") or DEFAULT_OBJECT_STORE
+    store_uri = _object_store_uri(env)
     object_store = ObjectStoreResource(
         uri=store_uri,
         endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
@@ -74,6 +82,20 @@ def resources_from_env(env: Mapping[str, str] | None = None) -> dict[str, dg.Con
                 database_url,
             )
     return {"object_store": object_store, "database": DatabaseResource(url=database_url)}
+
+
+def _object_store_uri(env: Mapping[str, str]) -> str:
+    return env.get("ML_PLATFORM_OBJECT_STORE") or DEFAULT_OBJECT_STORE
+
+
+def database_url_from_env(env: Mapping[str, str] | None = None) -> str:
+    """The registry database's URL as a plain string, for code that runs outside Dagster.
+
+    The same database ``resources_from_env`` configures, without building any resource.
+    """
+    env = os.environ if env is None else env
+    url = env.get("ML_PLATFORM_DATABASE_URL") or None
+    return url or default_database_url(_object_store_uri(env))
 
 
 def specs_dir_from_env(env: Mapping[str, str] | None = None) -> str | None:
@@ -110,6 +132,8 @@ def dagster_instance(env: Mapping[str, str] | None = None) -> dg.DagsterInstance
             config.write_text(LOCAL_INSTANCE_YAML)
         logger.info("DAGSTER_HOME is unset: using the local instance in %s", local)
         home = str(local)
+    import dagster as dg
+
     return dg.DagsterInstance.from_config(home)
 
 
