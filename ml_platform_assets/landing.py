@@ -48,6 +48,10 @@ class Delivery:
     last_day: dt.date | None = None
 
 
+# Called after each day is delivered: (day, days done, days to deliver).
+Progress = Callable[[dt.date, int, int], None]
+
+
 @dataclass(frozen=True)
 class Redelivery:
     """Days to replace on purpose, and the record's who and why."""
@@ -193,6 +197,7 @@ def land_simulated(
     days: int,
     rows_per_day: int,
     drift: DriftPlan | None = None,
+    progress: Progress | None = None,
 ) -> Delivery:
     """Deliver ``days`` days from the spec's start; outcomes only once known by the last day."""
     seed = getattr(spec.data_source, "seed", 7)
@@ -207,6 +212,8 @@ def land_simulated(
         _deliver_bytes(store, keys, _parquet_bytes(applications), source, delivery)
         delivery.rows += len(applications)
         outcomes.append(known)
+        if progress:
+            progress(day, len(outcomes), days)
     outcomes = pd.concat(outcomes, ignore_index=True)
     outcomes = outcomes[outcomes["outcome_date"] <= pd.Timestamp(calendar[-1])]
     _outcome_files(store, spec, outcomes, calendar, delivery, source)
@@ -251,6 +258,7 @@ def _land_kind(
     days: list[dt.date],
     delivery: Delivery,
     redelivery: Redelivery | None,
+    progress: Progress | None = None,
 ) -> dict[dt.date, pa.Table | pd.DataFrame]:
     """Deliver one kind of file; returns the rows read, per day."""
     frames: dict[dt.date, pa.Table | pd.DataFrame] = {}
@@ -260,7 +268,8 @@ def _land_kind(
         return store.exists(built(spec.name, day))
 
     if "{date}" in pattern:
-        for day, path in _daily_files(pattern, days).items():
+        files = _daily_files(pattern, days)
+        for done, (day, path) in enumerate(files.items(), 1):
             if path.suffix.lstrip(".") not in layout.LANDING_FORMATS:
                 raise LandingFileError(f"{path}: unsupported file type (expected .csv or .parquet)")
             data = path.read_bytes()
@@ -269,13 +278,17 @@ def _land_kind(
             keys = [f"{spec.name}/landing/{kind}/{day.isoformat()}{path.suffix}"]
             # As delivered, byte for byte.
             _deliver_bytes(store, keys, data, str(path), delivery, redelivery, ingested=ingested)
+            if progress:
+                progress(day, done, len(files))
     else:
         frames = _split_by_day(Path(pattern), spec, ts_col, days, delivery)
-        for day, frame in frames.items():
+        for done, (day, frame) in enumerate(frames.items(), 1):
             keys = layout.landing_keys(spec.name, kind, day)
             source = f"{pattern} (rows of {day})"
             data = _parquet_bytes(frame)
             _deliver_bytes(store, keys, data, source, delivery, redelivery, ingested=ingested)
+            if progress:
+                progress(day, done, len(frames))
     return frames
 
 
@@ -287,6 +300,7 @@ def land_files(
     redeliver: Collection[dt.date] = (),
     actor: str | None = None,
     reason: str = "",
+    progress: Progress | None = None,
 ) -> Delivery:
     """Deliver a files data source's days ``first``..``last`` into the landing zone.
 
@@ -315,6 +329,7 @@ def land_files(
         days,
         delivery,
         redelivery,
+        progress,
     )
     if not applications:
         example = source.applications.replace("{date}", first.isoformat())

@@ -3,6 +3,9 @@ are one sentence with a non-zero exit."""
 
 import datetime as dt
 import json
+import subprocess
+import sys
+import textwrap
 import uuid
 from pathlib import Path
 
@@ -13,6 +16,8 @@ from click.testing import CliRunner
 from ml_platform_assets.cli import main
 from ml_platform_assets.core.simulate import simulate_day
 from ml_platform_assets.core.spec import BUILTIN_SPECS_DIR, load_specs
+from resources.database import get_engine, migrate
+from resources.environment import database_url_from_env
 
 START = dt.date(2026, 1, 1)
 
@@ -75,7 +80,11 @@ def test_demo_runs_the_lifecycle_and_the_registry_shows_it(
         _use_real_backends(monkeypatch, request)
     result = _run("demo", "--days", "106", "--rows-per-day", "300")
     assert result.exit_code == 0, result.output
+    # Delivery, ingestion and training report progress; without a terminal, as plain lines.
+    assert "delivered 106/106 days (through 2026-04-16)" in result.output
     assert "ingested 106/106 days" in result.output
+    assert "stage 2/4: challenger_model" in result.output
+    assert "\r" not in result.output
     assert "promoted: champion is v1" in result.output
     assert f"Report: {'s3' if backend == 'real' else 'file'}://" in result.output
 
@@ -90,6 +99,10 @@ def test_demo_runs_the_lifecycle_and_the_registry_shows_it(
         {"model": "credit_default", "versions": 1, "latest_version": 1,
          "champion_version": 1, "champion_auc": pytest.approx(version["metrics"]["auc"])}
     ]  # fmt: skip
+    # The simulator's spec runs to its last delivered day, not to yesterday.
+    again = _run("run", "credit_default")
+    assert again.exit_code == 0, again.output
+    assert "Ingesting credit_default 2026-01-01..2026-04-16 (106 days)" in again.output
 
 
 @pytest.mark.parametrize("backend", ["embedded", "real"])
@@ -99,13 +112,13 @@ def test_run_ingests_a_specs_own_files(cli_env, monkeypatch, request, backend) -
     monkeypatch.setenv("ML_PLATFORM_SPECS_DIR", str(_files_spec(cli_env, 14)))
     result = _run("run", "pay_in_four", "--start", "2026-01-01", "--end", "2026-01-14")
     assert result.exit_code == 0, result.output
-    assert "Delivered 11,200 applications through 2026-01-14: 14 new day(s)" in result.output
+    assert "Delivered 11,200 applications through 2026-01-14: 14 new days" in result.output
     assert "pay_in_four v1" in result.output and "promoted" in result.output
     # Without --end, the run ends on the source's last day of data.
     again = _run("run", "pay_in_four")
     assert again.exit_code == 0, again.output
     assert (
-        "Delivered 11,200 applications through 2026-01-14: 0 new day(s), "
+        "Delivered 11,200 applications through 2026-01-14: 0 new days, "
         "14 already delivered and kept" in again.output
     )
 
@@ -114,8 +127,15 @@ def test_run_ingests_a_specs_own_files(cli_env, monkeypatch, request, backend) -
     ("args", "message"),
     [
         (["run", "no_such_model"], "no model named 'no_such_model'; known models: credit_default"),
+        (["models", "show", "nope"], "no model named 'nope'; known models: credit_default"),
+        (["drift", "status", "nope"], "no model named 'nope'; known models: credit_default"),
+        # Errors raised below the command line read as the command line's own.
+        (
+            ["models", "show", "credit_default", "9"],
+            "Error: model 'credit_default' has no version 9\n",
+        ),
         (["demo", "--drift", "income_shock"], "--drift-from and --drift go together"),
-        (["models", "show", "credit_default"], "model 'credit_default' has no versions yet"),
+        (["run", "credit_default"], "nothing has been delivered for credit_default yet"),
         (["demo", "--days", "20", "--rows-per-day", "50"], "earliest cutoff is 2026-04-14"),
     ],
 )
@@ -124,6 +144,51 @@ def test_errors_are_one_sentence_and_exit_non_zero(cli_env, args, message) -> No
     assert result.exit_code == 1
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_model_without_versions_is_said_plainly(cli_env) -> None:
+    shown = _run("models", "show", "credit_default")
+    assert shown.exit_code == 0
+    assert shown.output.strip() == (
+        "credit_default: no versions yet, champion none; "
+        "'ml-platform run credit_default' trains the first one"
+    )
+    listed = _run("models", "list")
+    assert "None" not in listed.output and "credit_default" in listed.output
+
+
+READ_COMMANDS = [
+    ["--help"],
+    ["models", "list"],
+    ["models", "show", "credit_default", "--json"],
+    ["drift", "status", "credit_default"],
+    ["run", "--help"],
+    ["demo", "--help"],
+]
+
+
+@pytest.mark.parametrize("args", READ_COMMANDS, ids=" ".join)
+def test_read_commands_load_neither_dagster_nor_the_models_libraries(cli_env, args) -> None:
+    """The registry's commands and every --help answer in about a second because they import
+    the specs and the database only; this runs each in a fresh interpreter. The registry
+    exists (a new one is migrated first, which loads Alembic, as every first use does)."""
+    migrate(get_engine(database_url_from_env()))
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from click.testing import CliRunner
+        from ml_platform_assets.cli import main
+        result = CliRunner().invoke(main, {args!r})
+        assert result.exit_code == 0, result.output
+        heavy = ("dagster", "lightgbm", "evidently", "alembic", "pandas")
+        print(sorted(m for m in sys.modules if m.split(".")[0] in heavy))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_bad_spec_file_is_named(cli_env, monkeypatch) -> None:
@@ -160,3 +225,12 @@ def test_drift_demo_shows_the_loop_and_drift_status_lists_it(cli_env) -> None:
     assert any(not d["triggered"] and d["reason"] for d in status["decisions"])
     text = _run("drift", "status", "credit_default")
     assert text.exit_code == 0 and "2026-04-" in text.output
+    # The decision that triggered comes before the many that did not.
+    fired = text.output.index(triggered[0]["reason"])
+    assert (
+        fired
+        < text.output.index("NOT TRIGGERED")
+        < text.output.index(next(d["reason"] for d in status["decisions"] if not d["triggered"]))
+    )
+    only = json.loads(_run("drift", "status", "credit_default", "--triggered", "--json").output)
+    assert [d["reason"] for d in only["decisions"]] == [triggered[0]["reason"]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -137,8 +138,12 @@ def train(
     instance: dg.DagsterInstance,
     as_of: dt.date | None = None,
     tags: dict[str, str] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> TrainingOutcome:
     """Run training_set → challenger_model → model_evaluation → deployed_model.
+
+    ``progress(stage, done, total)`` is called as each stage starts (``done`` stages finished
+    before it) and once more when the last one has finished (``stage`` empty).
 
     A challenger that fails a gate is an expected outcome, not an error: the blocking checks
     stop the run before deployment, and the result says which gates failed. A run that
@@ -147,8 +152,12 @@ def train(
     """
     key = f"{spec.name}__training_set"
     config = {**QUIET, "ops": {key: {"config": {"as_of": as_of.isoformat() if as_of else None}}}}
-    result = defs.resolve_job_def(training_job_name(spec)).execute_in_process(
-        instance=instance, run_config=config, tags=tags or {}, raise_on_error=False
+    job = defs.resolve_job_def(training_job_name(spec))
+    run_id = str(uuid.uuid4())
+    if progress:
+        _follow_steps(instance, run_id, spec, len(job.nodes_in_topological_order), progress)
+    result = job.execute_in_process(
+        instance=instance, run_config=config, tags=tags or {}, raise_on_error=False, run_id=run_id
     )
     failed_checks = [
         e.asset_check_evaluation_data.check_name
@@ -163,6 +172,31 @@ def train(
         registry(defs.resources["database"]), spec.name, evaluation["version"], result.run_id
     )
     return TrainingOutcome(result.run_id, promoted, evaluation, failed_checks)
+
+
+def _follow_steps(
+    instance: dg.DagsterInstance,
+    run_id: str,
+    spec: ModelSpec,
+    total: int,
+    progress: Callable[[str, int, int], None],
+) -> None:
+    """Reports run ``run_id``'s steps to ``progress`` as the instance records them."""
+    done = 0
+
+    def on_event(record) -> None:
+        nonlocal done
+        event = record.dagster_event
+        if event is None or event.step_key is None:
+            return
+        if event.event_type_value == "STEP_START":
+            progress(event.step_key.removeprefix(f"{spec.name}__"), done, total)
+        elif event.event_type_value == "STEP_SUCCESS":
+            done += 1
+            if done == total:
+                progress("", done, total)
+
+    instance.add_event_listener(run_id, on_event)
 
 
 def promoted_in_run(reg: ModelRegistry, model: str, version: int, run_id: str) -> bool:

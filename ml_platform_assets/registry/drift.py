@@ -146,14 +146,15 @@ class DriftStore:
             ).inserted_primary_key[0]
         return RetrainDecisionRecord(id=row_id, tags=tags or {}, **values)
 
-    def decisions(self, model: str, limit: int = 20) -> list[RetrainDecisionRecord]:
-        """The newest decisions about ``model``, newest first."""
-        query = (
-            sa.select(retrain_decisions)
-            .where(retrain_decisions.c.model == model)
-            .order_by(retrain_decisions.c.id.desc())
-            .limit(limit)
-        )
+    def decisions(
+        self, model: str, limit: int = 20, triggered: bool | None = None
+    ) -> list[RetrainDecisionRecord]:
+        """The newest decisions about ``model``, newest first; only those that requested a
+        retraining run (``triggered=True``) or only the others (``False``) when asked."""
+        query = sa.select(retrain_decisions).where(retrain_decisions.c.model == model)
+        if triggered is not None:
+            query = query.where(retrain_decisions.c.triggered == triggered)
+        query = query.order_by(retrain_decisions.c.id.desc()).limit(limit)
         with self.engine.connect() as conn:
             return [_decision(row) for row in conn.execute(query)]
 

@@ -100,7 +100,7 @@ def test_clean_files_train_and_promote_with_or_without_a_byte_order_mark(
     specs = L.write_spec(tmp_path / "specs", L.base_spec("baseline", pattern))
     result = lender.run(specs, "baseline")
     _trained_and_promoted(lender, result, "baseline")
-    assert "raw_applications: 3,400 kept over 34 day(s)" in result.output
+    assert "raw_applications: 3,400 kept over 34 days" in result.output
     assert lender.quarantined("baseline").empty
     assert lender.table("baseline", "raw", "2026-01-05")["app_id"].str.startswith("A").all()
 
@@ -187,7 +187,7 @@ def test_unknown_levels_are_quarantined_counted_and_warned_about(lender, tmp_pat
         "raw_applications: 3,400 delivered, 2,942 kept, 458 quarantined "
         "(channel: unknown value (458))" in result.output
     )
-    assert "Warning: raw_applications: 15 of 34 day(s) quarantined more than 5%" in result.output
+    assert "Warning: raw_applications: 15 of 34 days quarantined more than 5%" in result.output
     assert len(lender.quarantined("new_channel")) == 458
 
 
@@ -561,7 +561,7 @@ def test_days_without_a_file_are_empty_days_and_training_goes_on(lender, tmp_pat
     spec = L.base_spec("weekdays", L.write_days(tmp_path / "data", frames))
     result = lender.run(L.write_spec(tmp_path / "specs", spec), "weekdays")
     _trained_and_promoted(lender, result, "weekdays")
-    assert "No file for 10 day(s) (2026-01-03, 2026-01-04, 2026-01-10" in result.output
+    assert "No file for 10 days (2026-01-03, 2026-01-04, 2026-01-10" in result.output
     assert lender.table("weekdays", "raw", "2026-01-03").empty
     assert "no file delivered: 10" in result.output  # counted per stage too
 

@@ -1,0 +1,140 @@
+"""``ml-platform models``: the registry's versions, champions, metrics and provenance.
+
+Read-only: the specs and the registry database, never the Dagster definitions.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ml_platform_assets.cli.common import Context, one_sentence, unknown_model
+
+
+def _version_label(version: int | None) -> str:
+    return f"v{version}" if version is not None else "none"
+
+
+@click.group()
+def models() -> None:
+    """The model registry: versions, champions, metrics and provenance."""
+
+
+def _list_rows(ctx: Context) -> list[dict]:
+    def query(reg) -> list[dict]:
+        rows = []
+        for name in sorted(set(ctx.specs) | set(reg.list_models())):
+            versions = reg.list_versions(name)
+            champion = reg.champion(name)
+            rows.append(
+                {
+                    "model": name,
+                    "versions": len(versions),
+                    "latest_version": versions[-1].version if versions else None,
+                    "champion_version": champion.version if champion else None,
+                    "champion_auc": (champion.metrics or {}).get("auc") if champion else None,
+                }
+            )
+        return rows
+
+    return ctx.read(query)
+
+
+@models.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@one_sentence
+def models_list(as_json: bool) -> None:
+    """Every model with its versions and champion."""
+    rows = _list_rows(Context())
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(f"{'MODEL':<24}{'VERSIONS':>9}{'LATEST':>8}{'CHAMPION':>10}{'AUC':>8}")
+    for r in rows:
+        auc = f"{r['champion_auc']:.4f}" if r["champion_auc"] is not None else "-"
+        latest = f"v{r['latest_version']}" if r["latest_version"] is not None else "-"
+        click.echo(
+            f"{r['model']:<24}{r['versions']:>9}{latest:>8}"
+            f"{_version_label(r['champion_version']):>10}{auc:>8}"
+        )
+
+
+def _version_record(reg, version) -> dict:
+    return {
+        "version": version.version,
+        "status": version.status,
+        "created_at": version.created_at.isoformat(),
+        "artifact_uri": version.artifact_uri,
+        "model_sha256": version.model_sha256,
+        "training_set_fingerprint": version.training_set_fingerprint,
+        "code_version": version.code_version,
+        "git_commit": version.git_commit,
+        "windows": version.windows,
+        "metrics": version.metrics,
+        "evaluation": reg.latest_evaluation(version.model, version.version),
+    }
+
+
+def _show_payload(ctx: Context, model: str, version: int | None) -> dict:
+    def query(reg) -> dict:
+        if model not in ctx.specs and model not in reg.list_models():
+            raise unknown_model(model, sorted(set(ctx.specs) | set(reg.list_models())))
+        versions = [reg.get_version(model, version)] if version else reg.list_versions(model)
+        champion = reg.champion(model)
+        return {
+            "model": model,
+            "champion_version": champion.version if champion else None,
+            "versions": [_version_record(reg, v) for v in versions],
+            "champion_history": [
+                {
+                    "from": e.from_version,
+                    "to": e.to_version,
+                    "reason": e.reason,
+                    "actor": e.actor,
+                    "at": e.created_at.isoformat(),
+                }
+                for e in reg.alias_history(model)
+            ],
+        }
+
+    return ctx.read(query)
+
+
+def _print_show(payload: dict) -> None:
+    model = payload["model"]
+    if not payload["versions"]:
+        click.echo(
+            f"{model}: no versions yet, champion none; "
+            f"'ml-platform run {model}' trains the first one"
+        )
+        return
+    click.echo(f"{model}: champion {_version_label(payload['champion_version'])}")
+    for v in payload["versions"]:
+        m = v["metrics"] or {}
+        auc = f"AUC {m['auc']:.4f} KS {m['ks']:.4f}" if "auc" in m else "not evaluated"
+        click.echo(f"  v{v['version']} [{v['status']}] {auc} created {v['created_at']}")
+        click.echo(f"     model {v['artifact_uri']} sha256 {v['model_sha256'][:16]}…")
+        click.echo(
+            f"     training set {v['training_set_fingerprint'][:16]}… "
+            f"code {v['code_version']} commit {v['git_commit'] or 'unknown'}"
+        )
+    for e in payload["champion_history"]:
+        click.echo(
+            f"  champion {_version_label(e['from'])} -> {_version_label(e['to'])} at {e['at']} "
+            f"by {e['actor']}: {e['reason']}"
+        )
+
+
+@models.command("show")
+@click.argument("model")
+@click.argument("version", required=False, type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@one_sentence
+def models_show(model: str, version: int | None, as_json: bool) -> None:
+    """MODEL's versions (or one VERSION) with metrics, provenance and champion history."""
+    payload = _show_payload(Context(), model, version)
+    if as_json:
+        click.echo(json.dumps(payload, indent=2, default=str))
+    else:
+        _print_show(payload)
