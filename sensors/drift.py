@@ -1,23 +1,24 @@
 """The drift retrain sensor: asks for a retraining run when drift has persisted, with guardrails.
 
-A cheap tick: it reads the drift results that the ``drift_report`` asset recorded, counts the
-outcomes that matured since the champion's training cutoff, and leaves the rules to
-``core.retrain.decide_retrain``. It evaluates only when there is something new (a drift result
-or another champion), and records every such decision, triggered or not, with its reason.
+A thin tick: it reads the drift results that the ``drift_report`` asset recorded, counts (when
+the rules ask) the matured outcomes of applications made since the drift began, and leaves the
+rules to ``core.retrain.decide_retrain``. It evaluates only when there is something new (a
+drift result or another champion), and records every decision, triggered or not, with its
+reason.
 """
 
 import datetime as dt
-import io
 import json
 
 import dagster as dg
-import pyarrow.parquet as pq
+import pyarrow as pa
 
-from ml_platform_assets.assets.common import asset_key, registry
+from ml_platform_assets.assets.common import registry
 from ml_platform_assets.assets.factory import training_job_name
 from ml_platform_assets.core import layout
-from ml_platform_assets.core.retrain import RetrainDecision, decide_retrain
+from ml_platform_assets.core.retrain import LabelCounter, RetrainDecision, decide_retrain
 from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.core.training_set import labelled_applications
 from ml_platform_assets.registry import ModelVersion
 from ml_platform_assets.registry.drift import DriftRecord, DriftStore
 from resources.database import DatabaseResource
@@ -39,23 +40,42 @@ def retrain_run_key(spec: ModelSpec, champion: int, window: tuple[dt.date, dt.da
     return f"{spec.name}:drift-retrain:v{champion}:{window[0]}..{window[1]}"
 
 
-def matured_labels(
-    instance: dg.DagsterInstance, store: ObjectStore, spec: ModelSpec, after: dt.date, to: dt.date
-) -> int:
-    """Outcomes that became known after ``after`` up to ``to`` (loan_outcomes partitions)."""
-    keys = instance.get_materialized_partitions(asset_key(spec, "loan_outcomes"))
-    days = sorted(d for d in map(dt.date.fromisoformat, keys) if after < d <= to)
-    # Only the parquet footers are needed; the files are one day's outcomes each.
-    return sum(
-        pq.read_metadata(io.BytesIO(store.get_bytes(layout.outcomes_key(spec.name, d)))).num_rows
-        for d in days
-    )
+def label_counter(store: ObjectStore, spec: ModelSpec) -> LabelCounter:
+    """``labelled(first, last, as_of)`` over the stored days: applications dated
+    ``first``..``last`` (features partitions) whose last outcome known by the end of ``as_of``
+    (loan_outcomes partitions ``first``..``as_of``; an outcome is never dated before its
+    application) is bad or good. Reads the id and timestamp columns and the outcomes only;
+    a day not ingested yet counts nothing."""
+
+    def stored(key_of, first: dt.date, last: dt.date, columns=None) -> list[pa.Table]:
+        days = (first + dt.timedelta(days=i) for i in range((last - first).days + 1))
+        keys = [key_of(spec.name, d) for d in days]
+        return [store.get_table(k, columns) for k in keys if store.exists(k)]
+
+    def labelled(first: dt.date, last: dt.date, as_of: dt.date) -> int:
+        columns = [spec.entity_id_column, spec.event_timestamp_column]
+        features = stored(layout.features_key, first, last, columns)
+        outcomes = stored(layout.outcomes_key, first, as_of)
+        if not features or not outcomes:
+            return 0
+        return labelled_applications(
+            pa.concat_tables(features), pa.concat_tables(outcomes), spec, as_of
+        )
+
+    return labelled
 
 
 def _tags(spec: ModelSpec, champion: int, decision: RetrainDecision, latest: DriftRecord) -> dict:
     start, end = decision.window
+    windows = decision.training_windows
     return {
         "ml_platform/trigger": "drift",
+        "ml_platform/drift_start": str(decision.drift_start),
+        "ml_platform/training_windows": (
+            f"train {windows.train_start}..{windows.valid_start - dt.timedelta(days=1)}, "
+            f"valid {windows.valid_start}..{windows.train_end}, "
+            f"oot {windows.oot_start}..{windows.oot_end}"
+        ),
         "ml_platform/model": spec.name,
         "ml_platform/champion_version": str(champion),
         "ml_platform/drift_window": f"{start}..{end}",
@@ -111,13 +131,11 @@ def _evaluate(
         )
         return reason
     latest = results[0]
-    cutoff = dt.date.fromisoformat(champion.windows["as_of"])
-    labels = matured_labels(context.instance, store, spec, cutoff, latest.day)
     last = drift.last_trigger(spec.name)
     decision = decide_retrain(
         {r.day: r.share for r in results},
-        spec.drift,
-        labels,
+        spec,
+        label_counter(store, spec),
         last.window_end if last else None,
         latest.day,
     )
@@ -150,9 +168,11 @@ def build_drift_retrain_sensor(spec: ModelSpec) -> dg.SensorDefinition:
         minimum_interval_seconds=TICK_SECONDS,
         default_status=dg.DefaultSensorStatus.STOPPED,
         description=f"Requests {spec.name}'s retraining run when the drift share has been at or "
-        f"above {spec.drift.share_threshold:.0%} for {spec.drift.consecutive_days} days, "
-        f"{spec.drift.min_matured_labels:,} new outcomes have matured and the "
-        f"{spec.drift.cooldown_days}-day cooldown has passed.",
+        f"above {spec.drift.share_threshold:.0%} for {spec.drift.consecutive_days} days, the "
+        f"{spec.drift.cooldown_days}-day cooldown has passed, and a training set cut on the "
+        "last drifted day would judge the challenger on applications made since the drift "
+        f"began and learn from at least {spec.drift.min_matured_labels:,} of them with matured "
+        "outcomes.",
     )
     def drift_retrain_sensor(
         context: dg.SensorEvaluationContext,

@@ -138,10 +138,45 @@ def point_in_time_join(
     Raises:
         ValueError: an entity id labels more than one feature row.
     """
-    id_col, ts_col = spec.entity_id_column, spec.event_timestamp_column
     _require_unique(features, spec)
+    label, hit, impossible, day = _last_known_labels(features, outcomes, spec, windows.as_of)
+    unlabelled = ~hit
+    indeterminate = hit & np.isnan(label) & ~impossible
+    usable = hit & ~np.isnan(label) & ~impossible
+    splits = {}
+    for split, (first, last) in windows.split_bounds.items():
+        inside = np.flatnonzero(
+            usable & (day >= np.datetime64(first)) & (day <= np.datetime64(last))
+        )
+        part = _rows(features, inside).append_column(LABEL, pa.array(label[inside].astype("int8")))
+        splits[split] = _with_pandas_metadata(part)
+    dropped = {
+        "unlabelled": int(unlabelled.sum()),
+        "indeterminate": int(indeterminate.sum()),
+        "outcome_before_application": int(impossible.sum()),
+    }
+    return splits, dropped
+
+
+def labelled_applications(
+    features: pa.Table, outcomes: pa.Table, spec: ModelSpec, as_of: dt.date
+) -> int:
+    """How many of ``features``' applications a training set cut at the end of ``as_of`` could
+    learn from: their last outcome known by then is bad or good, as ``point_in_time_join``
+    labels them. ``features`` need only the entity id and event timestamp columns."""
+    label, hit, impossible, _day = _last_known_labels(features, outcomes, spec, as_of)
+    return int((hit & ~np.isnan(label) & ~impossible).sum())
+
+
+def _last_known_labels(
+    features: pa.Table, outcomes: pa.Table, spec: ModelSpec, as_of: dt.date
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per feature row: the label of its last outcome known by ``as_of`` (NaN when none or
+    indeterminate), whether it has one, whether that outcome predates the application, and the
+    application's day."""
+    id_col, ts_col = spec.entity_id_column, spec.event_timestamp_column
     dates = outcomes["outcome_date"].to_numpy()
-    known = np.flatnonzero(dates <= np.datetime64(windows.as_of))
+    known = np.flatnonzero(dates <= np.datetime64(as_of))
     # Days are loaded in order, so sorting is rarely needed; a stable sort keeps the delivery
     # order within a day.
     if known.size > 1 and (np.diff(dates[known]) < np.timedelta64(0)).any():
@@ -159,22 +194,7 @@ def point_in_time_join(
     day = features[ts_col].to_numpy().astype("datetime64[D]")
     # An outcome dated before its application is corrupt data, not a label.
     impossible = outcome_date < day
-    unlabelled = ~hit
-    indeterminate = hit & np.isnan(label) & ~impossible
-    usable = hit & ~np.isnan(label) & ~impossible
-    splits = {}
-    for split, (first, last) in windows.split_bounds.items():
-        inside = np.flatnonzero(
-            usable & (day >= np.datetime64(first)) & (day <= np.datetime64(last))
-        )
-        part = _rows(features, inside).append_column(LABEL, pa.array(label[inside].astype("int8")))
-        splits[split] = _with_pandas_metadata(part)
-    dropped = {
-        "unlabelled": int(unlabelled.sum()),
-        "indeterminate": int(indeterminate.sum()),
-        "outcome_before_application": int(impossible.sum()),
-    }
-    return splits, dropped
+    return label, hit, impossible, day
 
 
 def check_windows(

@@ -3,7 +3,10 @@
 Timeline (days from the spec's start, 1,500 applications a day): the champion is trained as of
 day 11 on days 0-8; ``income_shock`` ramps in from day 12 (full from day 14); outcomes mature
 after 3 days. Days 0-11 drift only in ``is_weekend`` (a single day is all weekday or all
-weekend), a share of 1/39; days 12-17 drift in 4-7 of 39 columns, above the 0.1 threshold here.
+weekend), a share of 1/39; days 12-25 drift in 4-7 of 39 columns, above the 0.1 threshold here.
+A training set cut on day E trains on days E-11..E-8 (E-7..E-6 validate) and is judged on
+E-5..E-3, so a drift first measured on day 13 can be learnt (two post-drift days, 3,000
+labels, in the training split) from a cut on day 22.
 """
 
 import datetime as dt
@@ -28,7 +31,7 @@ from tests.assets.conftest import (  # noqa: F401 - the fixtures are used by thi
     small_spec,
 )
 
-DAYS = 18
+DAYS = 26
 CUTOFF = 11
 DRIFT_START = 12
 GUARDRAILS = dict(share_threshold=0.1, consecutive_days=3, min_matured_labels=3000, cooldown_days=5)

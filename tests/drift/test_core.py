@@ -1,6 +1,5 @@
-"""Drift measurement and the retrain decision as plain functions: no Dagster, no storage."""
+"""Drift measurement as plain functions: no Dagster, no storage."""
 
-import datetime as dt
 import json
 import re
 
@@ -16,14 +15,10 @@ from ml_platform_assets.core.drift import (
     render_html,
     sample_indices,
 )
-from ml_platform_assets.core.retrain import decide_retrain
-from ml_platform_assets.core.spec import Drift
 from tests.assets.conftest import small_spec
 
 SPEC = small_spec()
 COLUMNS = ["annual_income", "bureau_score", "phone_verified", "state"]
-GUARDS = Drift(share_threshold=0.3, consecutive_days=3, min_matured_labels=1000, cooldown_days=7)
-D = dt.date(2026, 3, 1)
 
 
 def _frame(rows: int, seed: int, income_scale: float = 1.0, other_state: float = 0.45):
@@ -388,49 +383,6 @@ def test_the_page_sums_rare_levels_into_one_bar() -> None:
     page = render_html(reference, current, SPEC, result=result)
     chart = page[page.index('data-column="state"') :]
     assert chart.count("<tr>") == 1 + 12 and "<td>19 other levels</td>" in chart
-
-
-def _days(*shares: float, end: dt.date = D) -> dict[dt.date, float]:
-    return {end - dt.timedelta(days=len(shares) - 1 - i): s for i, s in enumerate(shares)}
-
-
-@pytest.mark.parametrize(
-    ("shares", "labels", "last", "trigger", "reason"),
-    [
-        ({}, 5000, None, False, "No drift has been measured"),
-        (
-            _days(0.5, 0.5, 0.1),
-            5000,
-            None,
-            False,
-            "on 2026-03-01 was 10.0%, below the threshold of 30%",
-        ),
-        (
-            _days(0.5, 0.5),
-            5000,
-            None,
-            False,
-            "for 2 days in a row through 2026-03-01; 3 are needed",
-        ),
-        (_days(0.4, 0.0, 0.4, 0.4), 5000, None, False, "for 2 days in a row"),
-        (_days(0.3, 0.3, 0.3), 5000, None, True, "for 3 days (2026-02-27..2026-03-01), 5,000"),
-        (_days(0.5, 0.5, 0.5), 999, None, False, "only 999 outcomes have matured"),
-        (_days(0.5, 0.5, 0.5), 5000, D - dt.timedelta(days=6), False, "cooldown lasts until"),
-        (_days(0.5, 0.5, 0.5), 5000, D - dt.timedelta(days=7), True, "retraining."),
-        (_days(0.5, 0.5, 0.5), 5000, D, True, "retraining."),  # the same window again
-    ],
-)
-def test_decide_retrain(shares, labels, last, trigger, reason) -> None:
-    decision = decide_retrain(shares, GUARDS, labels, last, D)
-    assert decision.trigger is trigger
-    assert reason in decision.reason
-    if trigger:
-        assert decision.window == (D - dt.timedelta(days=2), D)
-
-
-def test_decide_retrain_ignores_days_after_today() -> None:
-    shares = _days(0.5, 0.5, 0.5, 0.0, end=D + dt.timedelta(days=1))
-    assert decide_retrain(shares, GUARDS, 5000, None, D).trigger
 
 
 def test_a_spread_that_overflows_hands_the_column_to_the_rank_test() -> None:

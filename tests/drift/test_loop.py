@@ -1,6 +1,9 @@
 """The whole drift loop, embedded and on MariaDB + SeaweedFS: an injected income shock is
-measured day by day, the sensor fires once, and the retraining run it asks for executes in
-process and ends in a new evaluation and a promotion decision on record."""
+measured day by day, the sensor waits for matured outcomes of the new regime, fires once, and
+the retraining run it asks for (trained on post-drift days too, judged on post-drift days only)
+executes in process and ends in a new evaluation and a promotion decision on record."""
+
+import datetime as dt
 
 import dagster as dg
 
@@ -21,8 +24,18 @@ def test_income_shock_leads_to_one_retraining_and_a_decision_on_record(small_pla
     run = p.instance.get_run_by_id(outcome.run_id)
     assert run.status == dg.DagsterRunStatus.SUCCESS or outcome.failed_checks
     assert run.tags["ml_platform/trigger"] == "drift"
-    # Three drifted days in a row: DRIFT_START..DRIFT_START + 2, then the run trains as of then.
-    assert run.tags["ml_platform/drift_window"] == f"{p.day(DRIFT_START)}..{p.day(DRIFT_START + 2)}"
+    # The drift begins on DRIFT_START; the sensor waits until a set cut on the last drifted day
+    # learns from 3,000 post-drift labels (two days) and is judged on post-drift days only:
+    # trained on days up to DRIFT_START + 1, so cut on DRIFT_START + 9.
+    assert run.tags["ml_platform/drift_start"] == str(p.day(DRIFT_START))
+    cut = DRIFT_START + 9
+    assert run.tags["ml_platform/drift_window"] == f"{p.day(cut - 2)}..{p.day(cut)}"
+    version = p.registry.get_version(p.spec.name, 2)
+    windows = {k: dt.date.fromisoformat(v) for k, v in version.windows.items()}
+    assert windows["as_of"] == p.day(cut)
+    assert windows["oot_start"] >= p.day(DRIFT_START)  # judged on the new regime
+    assert windows["valid_start"] - dt.timedelta(days=1) >= p.day(DRIFT_START)  # learns it
+    assert windows["train_start"] < p.day(DRIFT_START)  # and the old regime too
     assert "annual_income" in run.tags["ml_platform/drifted_columns"]
     assert len(p.instance.get_runs(dg.RunsFilter(tags={RUN_KEY_TAG: run.tags[RUN_KEY_TAG]}))) == 1
 
