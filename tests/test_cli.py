@@ -3,6 +3,7 @@ are one sentence with a non-zero exit."""
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -207,14 +208,43 @@ def test_unreachable_mysql_names_the_host(cli_env, monkeypatch) -> None:
     assert "127.0.0.1:1" in result.output and "Traceback" not in result.output
 
 
-def test_drift_demo_shows_the_loop_and_drift_status_lists_it(cli_env) -> None:
+def _fewer_post_drift_labels(monkeypatch, labels: int) -> None:
+    """credit_default retrains after ``labels`` post-drift labels (25,000 in the spec): two
+    days of this test's 700 rows instead of 36."""
+    import ml_platform_assets.core.spec as spec_module
+
+    real = spec_module.load_specs
+
+    def load(*args, **kwargs):
+        specs = real(*args, **kwargs)
+        spec = specs["credit_default"]
+        guard = spec.drift.model_copy(update={"min_matured_labels": labels})
+        return specs | {"credit_default": spec.model_copy(update={"drift": guard})}
+
+    monkeypatch.setattr(spec_module, "load_specs", load)
+
+
+def test_drift_demo_shows_the_loop_and_drift_status_lists_it(cli_env, monkeypatch) -> None:
+    _fewer_post_drift_labels(monkeypatch, 1400)
     result = _run(
-        "demo", "--days", "112", "--rows-per-day", "700",
+        "demo", "--days", "158", "--rows-per-day", "700",
         "--drift-from", "2026-04-10", "--drift", "merchant_mix",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    # The champion predates the drift; the sensor waits for the new regime's outcomes, then the
+    # retrain learns from post-drift days and is judged on post-drift days only.
+    assert "Training set" in result.output and "as of 2026-04-14" in result.output
+    assert "before the drift began: waiting for outcomes of the new regime" in result.output
+    assert "sensor: still waiting, as above" in result.output
+    assert "have matured outcomes in the training split of a set cut on" in result.output
     assert "sensor fired:" in result.output
     assert "retraining run" in result.output
+    trained = re.search(
+        r"trained on applications of .* \((\d+) of 50 days on or after", result.output
+    )
+    assert trained and int(trained.group(1)) >= 2, result.output
+    assert re.search(r"judged on .* \((14) of 14 days on or after", result.output)
+    assert re.search(r"on those [\d,]+ out-of-time rows: v2 AUC 0\.\d+, champion v1", result.output)
 
     status = json.loads(_run("drift", "status", "credit_default", "--json").output)
     assert status["champion_version"] >= 1

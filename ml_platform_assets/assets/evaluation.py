@@ -136,6 +136,9 @@ def build_model_evaluation(spec: ModelSpec) -> dg.AssetsDefinition:
             "gates": evaluation["gates"],
             "champion_version": evaluation["champion_version"],
             "metrics": evaluation["challenger"]["metrics"],
+            # The champion scored on the same out-of-time rows (None without a champion).
+            "champion_metrics": (evaluation["champion"] or {}).get("metrics"),
+            "windows": training_set["windows"],
             "report_uri": html_uri,
         }
         yield dg.Output(manifest, metadata=_metadata(evaluation, html_uri))

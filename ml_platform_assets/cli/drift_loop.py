@@ -9,6 +9,7 @@ run it requests executes the training job with the request's config and tags.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -77,6 +78,41 @@ def _outcome_line(outcome: TrainingOutcome) -> str:
     return f"v{version} (AUC {auc:.4f}) was rejected: {'; '.join(failed)}"
 
 
+def _days_from(first: dt.date, last: dt.date, drift_start: dt.date) -> str:
+    total = (last - first).days + 1
+    after = max(0, min((last - drift_start).days + 1, total))
+    return f"{first}..{last} ({after} of {total} days on or after {drift_start})"
+
+
+def regime_lines(outcome: TrainingOutcome, drift_start: dt.date) -> list[str]:
+    """Where a drift-triggered retrain learnt and was judged, against the drift's first day,
+    and how the champion scored on the same out-of-time rows."""
+    evaluation = outcome.evaluation or {}
+    w = {k: dt.date.fromisoformat(v) for k, v in (evaluation.get("windows") or {}).items()}
+    if not w:
+        return []
+    train_end = w["valid_start"] - dt.timedelta(days=1)
+    lines = [
+        f"trained on applications of {_days_from(w['train_start'], train_end, drift_start)}",
+        f"validated on {_days_from(w['valid_start'], w['train_end'], drift_start)}",
+        f"judged on {_days_from(w['oot_start'], w['oot_end'], drift_start)}",
+    ]
+    metrics, champion = evaluation.get("metrics") or {}, evaluation.get("champion_metrics")
+    if champion:
+        lines.append(
+            f"on those {int(metrics.get('n', 0)):,} out-of-time rows: v{evaluation['version']} "
+            f"AUC {metrics['auc']:.4f}, champion v{evaluation['champion_version']} AUC "
+            f"{champion['auc']:.4f}"
+        )
+    return lines
+
+
+def _kind(reason: str) -> str:
+    """A decision's reason with its dates and numbers masked: days that wait for the same thing
+    read the same."""
+    return re.sub(r"\d[\d,.%-]*", "#", reason)
+
+
 def run_drift_loop(
     defs: dg.Definitions,
     spec: ModelSpec,
@@ -91,7 +127,7 @@ def run_drift_loop(
     Features of those days and a champion must exist (the normal demo makes both).
     """
     sensor = defs.resolve_sensor_def(drift_sensor_name(spec))
-    summary, cursor, day = DriftLoopSummary(), None, first
+    summary, cursor, day, previous = DriftLoopSummary(), None, first, None
     echo(f"Measuring drift of {spec.name} {first}..{last} and ticking {sensor.name}")
     while day <= last:
         share, drifted = _report(defs, spec, instance, day, html_rows)
@@ -104,12 +140,21 @@ def run_drift_loop(
         cursor = tick.cursor
         if tick.skip_message:
             summary.decisions.append((day, tick.skip_message))
-            echo(f"    sensor: {tick.skip_message}")
+            # A wait for the same thing as yesterday is on record; the terminal says it once.
+            if _kind(tick.skip_message) != previous:
+                echo(f"    sensor: {tick.skip_message}")
+            else:
+                echo("    sensor: still waiting, as above")
+            previous = _kind(tick.skip_message)
         for request in tick.run_requests:
+            previous = None
             summary.decisions.append((day, request.tags["ml_platform/reason"]))
             echo(f"    sensor fired: {request.tags['ml_platform/reason']}")
             outcome = _retrain(defs, spec, instance, request)
             summary.retrainings.append(outcome)
             echo(f"    retraining run {outcome.run_id[:8]}: {_outcome_line(outcome)}")
+            drift_start = dt.date.fromisoformat(request.tags["ml_platform/drift_start"])
+            for line in regime_lines(outcome, drift_start):
+                echo(f"      {line}")
         day += dt.timedelta(days=1)
     return summary

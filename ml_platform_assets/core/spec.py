@@ -263,7 +263,12 @@ class Gates(_Strict):
 class Drift(_Strict):
     share_threshold: float = Field(gt=0, le=1, description="Share of drifted columns that counts.")
     consecutive_days: int = Field(ge=1, description="Days in a row at or above the threshold.")
-    min_matured_labels: int = Field(ge=0, description="New matured outcomes needed to retrain.")
+    min_matured_labels: int = Field(
+        ge=0,
+        description="Applications made since the drift began whose outcomes have matured into "
+        "the training split of the retraining set: a drift-triggered retrain waits for them "
+        "(and for an out-of-time window wholly after the drift's first day).",
+    )
     cooldown_days: int = Field(ge=0, description="Days between drift-triggered retrains.")
     exclude_columns: list[Identifier] = Field(
         default_factory=list,
