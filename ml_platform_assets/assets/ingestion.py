@@ -30,6 +30,7 @@ from ml_platform_assets.core.validation import (
     LandingFileError,
     Validation,
     application_schema,
+    ingestion_code_version,
     outcome_schema,
     read_table,
     reason_counts,
@@ -235,6 +236,7 @@ def build_applications(spec: ModelSpec) -> dg.AssetsDefinition:
     raw, features = asset_key(spec, "raw_applications"), asset_key(spec, "features")
     raw_spec = dg.AssetSpec(
         raw,
+        code_version=ingestion_code_version(spec, "applications"),
         group_name=spec.name,
         kinds={"parquet", "pyarrow"},
         owners=owners(spec),
@@ -300,6 +302,7 @@ def build_loan_outcomes(spec: ModelSpec) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=key,
+        code_version=ingestion_code_version(spec, "outcomes"),
         check_specs=[_check_spec(spec, key, "outcomes")],
         partitions_def=daily_partitions(spec),
         backfill_policy=dg.BackfillPolicy.single_run(),

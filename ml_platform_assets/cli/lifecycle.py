@@ -65,11 +65,13 @@ class StageSummary:
     reasons: Counter = field(default_factory=Counter)
     notes: Counter = field(default_factory=Counter)
     quarantine_shares: dict[str, float] = field(default_factory=dict)  # by day
+    unchanged: int = 0  # days left as they were ingested before (counted from their records)
 
-    def add(self, day: str, metadata: dict) -> None:
+    def add(self, day: str, metadata: dict, unchanged: bool = False) -> None:
         value = {k: getattr(v, "value", v) for k, v in metadata.items()}
         self.quarantine_shares[day] = float(value.get("quarantine_share", 0.0))
         self.days += 1
+        self.unchanged += unchanged
         self.kept += int(value.get("dagster/row_count", 0))
         self.delivered += int(value.get("rows_delivered", value.get("dagster/row_count", 0)))
         self.quarantined += int(value.get("rows_quarantined", 0))
@@ -93,12 +95,16 @@ def _summaries(result: dg.ExecuteInProcessResult, into: dict[str, StageSummary])
 @dataclass(frozen=True)
 class TrainingOutcome:
     """What a training run decided. ``promoted`` is the registry's word, not the run's status:
-    true only when this run moved the champion alias to the version it evaluated."""
+    true only when this run moved the champion alias to the version it evaluated.
+    ``already_trained`` is set when the registry already held this run's version, decided, so
+    nothing was trained: the metadata challenger_model observed (``version``, ``status``,
+    ``summary``, ...), and ``evaluation`` is None."""
 
     run_id: str
     promoted: bool
     evaluation: dict | None
     failed_checks: list[str]
+    already_trained: dict | None = None
 
 
 def ingest(
@@ -108,17 +114,28 @@ def ingest(
     first: dt.date,
     last: dt.date,
     progress: Callable[[dt.date, dt.date], None] | None = None,
+    rebuild: bool = False,
 ) -> dict[str, StageSummary]:
     """Materialize raw_applications, loan_outcomes and features for ``first``..``last``.
 
-    Runs in chunks of days (one run each) so progress shows and a failure costs one chunk.
-    Returns each asset's rows kept and quarantined, with reasons and warnings.
+    A day already ingested from the same landing files by the same code is left as it is (see
+    ``ingestion_plan``) unless ``rebuild``; its recorded counts still go into the summaries,
+    marked unchanged. The other days run in chunks of consecutive days (one run each) so
+    progress shows and a failure costs one chunk. Returns each asset's rows kept and
+    quarantined, with reasons and warnings.
     """
+    from ml_platform_assets.cli.ingestion_plan import plan_ingestion
+
+    store = defs.resources["object_store"].get_store()
+    plan = plan_ingestion(defs, spec, instance, store, first, last, rebuild)
     job = defs.resolve_job_def(ingestion_job_name(spec))
     summaries: dict[str, StageSummary] = {}
-    start = first
-    while start <= last:
-        end = min(start + dt.timedelta(days=CHUNK_DAYS - 1), last)
+    for day, recorded in plan.unchanged.items():
+        for name, metadata in recorded.items():
+            summaries.setdefault(name, StageSummary(name)).add(day.isoformat(), metadata, True)
+    if progress and not plan.todo:
+        progress(first, last)
+    for start, end in plan.ranges(CHUNK_DAYS):
         tags = partition_range_tags(start, end)
         result = job.execute_in_process(
             instance=instance, run_config=QUIET, tags=tags, raise_on_error=False
@@ -128,7 +145,6 @@ def ingest(
         _summaries(result, summaries)
         if progress:
             progress(start, end)
-        start = end + dt.timedelta(days=1)
     return summaries
 
 
@@ -148,17 +164,27 @@ def train(
     A challenger that fails a gate is an expected outcome, not an error: the blocking checks
     stop the run before deployment, and the result says which gates failed. A run that
     succeeds has not necessarily promoted anything: the registry says whether it moved the
-    champion (see ``promoted_in_run``).
+    champion (see ``promoted_in_run``). Nor has it necessarily trained anything: a version
+    identical to this run's, already decided, is reported in ``already_trained``.
     """
     key = f"{spec.name}__training_set"
     config = {**QUIET, "ops": {key: {"config": {"as_of": as_of.isoformat() if as_of else None}}}}
     job = defs.resolve_job_def(training_job_name(spec))
-    run_id = str(uuid.uuid4())
+    run_id, total = str(uuid.uuid4()), len(job.nodes_in_topological_order)
     if progress:
-        _follow_steps(instance, run_id, spec, len(job.nodes_in_topological_order), progress)
+        _follow_steps(instance, run_id, spec, total, progress)
     result = job.execute_in_process(
         instance=instance, run_config=config, tags=tags or {}, raise_on_error=False, run_id=run_id
     )
+    already = [
+        {name: getattr(value, "value", value) for name, value in observed.metadata.items()}
+        for observed in result.asset_observations_for_node(f"{spec.name}__challenger_model")
+        if "already_trained_as" in observed.metadata
+    ]
+    if already and result.success:
+        if progress:
+            progress("", total, total)  # evaluation and deployment were skipped
+        return TrainingOutcome(result.run_id, False, None, [], already[0])
     failed_checks = [
         e.asset_check_evaluation_data.check_name
         for e in result.all_events

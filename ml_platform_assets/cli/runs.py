@@ -55,7 +55,12 @@ def _delivery_progress(progress: Progress):
 
 
 def _run_lifecycle(
-    ctx: Context, spec: ModelSpec, first: dt.date, last: dt.date, as_of: dt.date | None = None
+    ctx: Context,
+    spec: ModelSpec,
+    first: dt.date,
+    last: dt.date,
+    as_of: dt.date | None = None,
+    rebuild: bool = False,
 ) -> None:
     from ml_platform_assets.cli.lifecycle import ingest, train
 
@@ -69,6 +74,13 @@ def _run_lifecycle(
             first,
             last,
             lambda _start, end: progress.update((end - first).days + 1, end.isoformat()),
+            rebuild=rebuild,
+        )
+    unchanged = summaries["raw_applications"].unchanged if "raw_applications" in summaries else 0
+    if unchanged:
+        click.echo(
+            f"  {unchanged} of {plural(total, 'day')} unchanged since they were ingested from "
+            "the same files by the same code: not redone (--rebuild redoes them)"
         )
     for name in ("raw_applications", "features", "loan_outcomes"):
         if name in summaries:
@@ -134,14 +146,21 @@ def _summarize(ctx: Context, spec: ModelSpec, outcome) -> None:
             for name in ("train", "valid", "oot")
         )
     )
+    champion = ctx.read(lambda reg: reg.champion(spec.name))
+    kept = f"v{champion.version}" if champion else "none"
+    if outcome.already_trained:
+        # Nothing was trained, evaluated or deployed: the existing version and its report.
+        known = outcome.already_trained
+        click.echo(f"{spec.name} {known['summary']}; champion stays {kept}")
+        report = layout.report_key(spec.name, int(known["version"]), "evaluation.html")
+        click.echo(f"Report: {ctx.store().uri(report)}")
+        return
     evaluation = outcome.evaluation or {}
     version, m = evaluation.get("version"), evaluation.get("metrics", {})
     click.echo(
         f"{spec.name} v{version}: AUC {m.get('auc', float('nan')):.4f}, "
         f"KS {m.get('ks', float('nan')):.4f} on out-of-time rows"
     )
-    champion = ctx.read(lambda reg: reg.champion(spec.name))
-    kept = f"v{champion.version}" if champion else "none"
     if outcome.promoted:
         click.echo(f"  promoted: champion is {kept} (run {outcome.run_id})")
     else:
@@ -165,8 +184,16 @@ def _summarize(ctx: Context, spec: ModelSpec, outcome) -> None:
 @click.option("--rows-per-day", default=5000, show_default=True, help="Applications per day.")
 @click.option("--drift-from", "drift_from", help="First drifted day: a date or a day number.")
 @click.option("--drift", type=click.Choice(SCENARIOS), help="Drift scenario to inject.")
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Ingest every day again, even those already ingested from the same files by the same "
+    "code.",
+)
 @one_sentence
-def demo(days: int, rows_per_day: int, drift_from: str | None, drift: str | None) -> None:
+def demo(
+    days: int, rows_per_day: int, drift_from: str | None, drift: str | None, rebuild: bool
+) -> None:
     """Deliver synthetic data and run credit_default's whole lifecycle through Dagster."""
     from ml_platform_assets.core.simulate import DriftPlan
     from ml_platform_assets.landing import land_simulated, landing_days
@@ -191,7 +218,7 @@ def demo(days: int, rows_per_day: int, drift_from: str | None, drift: str | None
         click.echo(f"  {plural(len(kept), 'day')} already delivered, kept as delivered")
     last = spec.start_date + dt.timedelta(days=days - 1)
     if plan is None:
-        _run_lifecycle(ctx, spec, spec.start_date, last)
+        _run_lifecycle(ctx, spec, spec.start_date, last, rebuild=rebuild)
         return
     from ml_platform_assets.cli.drift_loop import pre_drift_cutoff, run_drift_loop
 
@@ -199,7 +226,8 @@ def demo(days: int, rows_per_day: int, drift_from: str | None, drift: str | None
         _fail(f"--drift-from must fall within the delivered days {spec.start_date}..{last}")
     # The champion is trained as of the eve of the drift, then the loop watches the drift
     # arrive day by day, as the daemon would.
-    _run_lifecycle(ctx, spec, spec.start_date, last, pre_drift_cutoff(spec, plan.start))
+    cutoff = pre_drift_cutoff(spec, plan.start)
+    _run_lifecycle(ctx, spec, spec.start_date, last, cutoff, rebuild=rebuild)
     watch_from = max(plan.start - dt.timedelta(days=2), spec.start_date)
     run_drift_loop(ctx.defs, spec, ctx.instance(), watch_from, last, echo=click.echo)
 
@@ -234,6 +262,12 @@ def landed_through(ctx: Context, spec: ModelSpec) -> dt.date | None:
 )
 @click.option("--reason", default="", help="Why the days are redelivered (recorded).")
 @click.option("--actor", help="Who redelivers (recorded; default: the user running this).")
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Ingest every day again, even those already ingested from the same files by the same "
+    "code.",
+)
 @one_sentence
 def run(
     model: str,
@@ -242,6 +276,7 @@ def run(
     redeliver: tuple[str, ...],
     reason: str,
     actor: str | None,
+    rebuild: bool,
 ) -> None:
     """Run MODEL's lifecycle over its own data source, without generating data."""
     from ml_platform_assets.core.spec import FilesSource
@@ -263,7 +298,7 @@ def run(
         last = _deliver_files(ctx, spec, first, last, days, actor, reason)
     else:
         last = _landed_range(ctx, spec, first, last, explicit_end=end is not None)
-    _run_lifecycle(ctx, spec, first, last)
+    _run_lifecycle(ctx, spec, first, last, rebuild=rebuild)
 
 
 def _deliver_files(

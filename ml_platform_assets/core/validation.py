@@ -9,6 +9,8 @@ Validation works on Arrow tables: per-column pandas overhead dominated on daily 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -186,6 +188,32 @@ def application_schema(spec: ModelSpec) -> pa.Schema:
             *((col, pa.string()) for col in categorical),
         ]
     )
+
+
+# Bump when parsing or validation turns the same delivered file into other rows.
+INGESTION_LOGIC_VERSION = 1
+# Spec sections that do not decide how a delivered file becomes validated rows.
+_NOT_INGESTION = {
+    "description",
+    "owner",
+    "monotone_constraints",
+    "lightgbm",
+    "windows",
+    "gates",
+    "drift",
+    "data_quality",
+    "decision",
+}
+
+
+def ingestion_code_version(spec: ModelSpec, kind: str) -> str:
+    """Code version of a model's raw ``kind`` asset ("applications" or "outcomes"): the parsing
+    and validation logic version plus every part of the spec that can change the rows a
+    delivered file becomes (data source, timezone, columns, target, features and their rules).
+    A section added to the spec counts unless listed as not deciding ingestion."""
+    declared = spec.model_dump(mode="json", exclude=_NOT_INGESTION)
+    digest = hashlib.sha256(json.dumps(declared, sort_keys=True).encode()).hexdigest()[:12]
+    return f"raw_{kind}-v{INGESTION_LOGIC_VERSION}-{digest}"
 
 
 def outcome_schema(spec: ModelSpec) -> pa.Schema:

@@ -170,3 +170,20 @@ def test_outcome_dates_typed_as_dates_are_accepted() -> None:
     assert bad.num_rows == 0
     assert valid["outcome_date"].to_pylist() == [dt.datetime(2026, 1, 5)] * 2
     assert valid["is_bad"].to_pylist() == [1, 0]
+
+
+def test_the_ingestion_code_version_follows_what_decides_the_rows() -> None:
+    from ml_platform_assets.core.spec import load_specs
+    from ml_platform_assets.core.validation import ingestion_code_version
+
+    spec = load_specs()["credit_default"]
+    base = ingestion_code_version(spec, "applications")
+    assert base.startswith("raw_applications-v") and base != ingestion_code_version(
+        spec, "outcomes"
+    )
+    # Training windows, gates or LightGBM parameters do not change how a file becomes rows.
+    others = spec.model_copy(update={"lightgbm": {**spec.lightgbm, "num_leaves": 7}})
+    assert ingestion_code_version(others, "applications") == base
+    # The timezone decides an application's day: another version.
+    moved = spec.model_copy(update={"timezone": "Europe/Berlin"})
+    assert ingestion_code_version(moved, "applications") != base
