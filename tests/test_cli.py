@@ -104,6 +104,16 @@ def test_demo_runs_the_lifecycle_and_the_registry_shows_it(
     again = _run("run", "credit_default")
     assert again.exit_code == 0, again.output
     assert "Ingesting credit_default 2026-01-01..2026-04-16 (106 days)" in again.output
+    # The same days, code, parameters and spec: v1 again, so nothing is trained or registered.
+    fingerprint = version["training_set_fingerprint"][:12]
+    assert (
+        f"credit_default v1 already trained on this data (training set {fingerprint}…, same "
+        "spec, code and parameters); champion stays v1\n" in again.output
+    )
+    assert "promoted" not in again.output
+    shown = json.loads(_run("models", "show", "credit_default", "--json").output)
+    assert [v["version"] for v in shown["versions"]] == [1]
+    assert len(shown["champion_history"]) == 1
 
 
 @pytest.mark.parametrize("backend", ["embedded", "real"])
@@ -122,6 +132,7 @@ def test_run_ingests_a_specs_own_files(cli_env, monkeypatch, request, backend) -
         "Delivered 11,200 applications through 2026-01-14: 0 new days, "
         "14 already delivered and kept" in again.output
     )
+    assert "pay_in_four v1 already trained on this data" in again.output
 
 
 @pytest.mark.parametrize(

@@ -1,17 +1,59 @@
-"""The promotion decision: a challenger that passed every gate becomes the champion."""
+"""The promotion decision: a challenger that passed every gate becomes the champion, and its
+evaluation report is completed with that decision."""
 
 import dagster as dg
 
 from ml_platform_assets.assets.common import MANIFEST_IO, asset_key, owners, registry
+from ml_platform_assets.core import layout
 from ml_platform_assets.core.gates import GateResult, failed_summary
+from ml_platform_assets.core.report import (
+    Deployment,
+    evaluation_to_json,
+    render_evaluation_html,
+    with_promotion,
+)
 from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.registry import AliasEvent, ModelRegistry
 from resources.database import DatabaseResource
+from resources.object_store import ObjectStore, StoredObject
+from resources.object_store_resource import ObjectStoreResource
 
 
 def promotion_reason(evaluation: dict) -> str:
     """The sentence recorded with the alias move."""
     passed = "; ".join(g["description"] for g in evaluation["gates"])
     return f"v{evaluation['version']} passed every promotion gate: {passed}"
+
+
+def complete_report(
+    store: ObjectStore,
+    reg: ModelRegistry,
+    model: str,
+    version: int,
+    promotion: AliasEvent,
+    run_id: str,
+) -> StoredObject:
+    """Rewrites the version's evaluation report (JSON and HTML) with the alias move that made it
+    champion, then points the registry's record of the report at the completed JSON.
+
+    The documents are written first and the registry last, in one transaction: if that fails,
+    the step fails with the registry still naming the earlier checksum, and the next run of
+    this step writes the same documents again.
+    """
+    json_key = layout.report_key(model, version, "evaluation.json")
+    deployment = Deployment(
+        champion_since=promotion.created_at.isoformat(timespec="seconds"),
+        promoted_by=promotion.actor,
+        previous_champion_version=promotion.from_version,
+        reason=promotion.reason,
+        recorded_by_run=run_id,
+    )
+    record = with_promotion(store.get_json(json_key), deployment)
+    html_key = layout.report_key(model, version, "evaluation.html")
+    store.put_bytes(html_key, render_evaluation_html(record).encode())
+    stored = store.put_bytes(json_key, evaluation_to_json(record).encode())
+    reg.record_report(model, version, report_uri=stored.uri, report_sha256=stored.sha256)
+    return stored
 
 
 def build_deployed_model(spec: ModelSpec) -> dg.AssetsDefinition:
@@ -26,7 +68,10 @@ def build_deployed_model(spec: ModelSpec) -> dg.AssetsDefinition:
         "moved only for a challenger that passed every gate; the previous one stays for rollback.",
     )
     def deployed_model(
-        context: dg.AssetExecutionContext, model_evaluation: dict, database: DatabaseResource
+        context: dg.AssetExecutionContext,
+        model_evaluation: dict,
+        object_store: ObjectStoreResource,
+        database: DatabaseResource,
     ) -> dg.Output[dict]:
         reg = registry(database)
         version = model_evaluation["version"]
@@ -40,15 +85,19 @@ def build_deployed_model(spec: ModelSpec) -> dg.AssetsDefinition:
             )
         current = reg.champion(spec.name)
         previous = current.version if current else None
+        # Promoting the champion again moves nothing and returns the move that made it so.
+        promotion = reg.promote(
+            spec.name,
+            version,
+            reason=promotion_reason(model_evaluation),
+            actor=f"dagster run {context.run.run_id}",
+        )
         if previous != version:
-            reg.promote(
-                spec.name,
-                version,
-                reason=promotion_reason(model_evaluation),
-                actor=f"dagster run {context.run.run_id}",
-            )
             was = f"v{previous}" if previous else "none"
             context.log.info(f"{spec.name}: champion moved from {was} to v{version}")
+        report = complete_report(
+            object_store.get_store(), reg, spec.name, version, promotion, context.run.run_id
+        )
         champion = reg.champion(spec.name)
         manifest = {
             "model": spec.name,
@@ -66,6 +115,8 @@ def build_deployed_model(spec: ModelSpec) -> dg.AssetsDefinition:
                 "model_sha256": champion.model_sha256,
                 "auc": float(model_evaluation["metrics"]["auc"]),
                 "ks": float(model_evaluation["metrics"]["ks"]),
+                "report_uri": dg.MetadataValue.path(model_evaluation["report_uri"]),
+                "report_sha256": report.sha256,
             },
         )
 

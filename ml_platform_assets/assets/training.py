@@ -21,7 +21,9 @@ from ml_platform_assets.core.features import features_code_version
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.training import (
     NothingLearnedError,
+    already_trained_message,
     code_versions,
+    recorded_params,
     train_model,
     training_code_version,
 )
@@ -41,6 +43,7 @@ from ml_platform_assets.core.training_set import (
     training_set_code_version,
     training_windows,
 )
+from ml_platform_assets.registry import ModelRegistry, ModelVersion, Status
 from resources.database import DatabaseResource
 from resources.environment import code_git_commit
 from resources.object_store import ObjectNotFound, ObjectStore
@@ -202,12 +205,51 @@ def build_training_set(spec: ModelSpec) -> dg.AssetsDefinition:
     return training_set
 
 
+def _version_manifest(version: ModelVersion) -> dict:
+    """challenger_model's value: the registered version downstream assets evaluate."""
+    return {
+        "model": version.model,
+        "version": version.version,
+        "artifact_key": layout.model_artifact_key(version.model, version.version, "model.txt"),
+        "artifact_uri": version.artifact_uri,
+        "model_sha256": version.model_sha256,
+        "training_set_fingerprint": version.training_set_fingerprint,
+        "features": version.features,
+    }
+
+
+def _already_trained(
+    key: dg.AssetKey, reg: ModelRegistry, existing: ModelVersion
+) -> dg.AssetObservation:
+    """The record of a run that found its version registered and decided: no new version."""
+    evaluation = reg.latest_evaluation(existing.model, existing.version) or {}
+    failed = [g["description"] for g in evaluation.get("gates") or [] if not g["passed"]]
+    message = already_trained_message(existing.version, existing.training_set_fingerprint, failed)
+    return dg.AssetObservation(
+        asset_key=key,
+        description=f"{existing.model} {message}: nothing trained or registered",
+        metadata={
+            "already_trained_as": f"v{existing.version}",
+            "version": existing.version,
+            "status": existing.status,
+            "training_set_fingerprint": existing.training_set_fingerprint,
+            "model_sha256": existing.model_sha256,
+            "artifact_uri": dg.MetadataValue.path(existing.artifact_uri),
+            "failed_gates": dg.MetadataValue.json(failed),
+            "summary": message,
+        },
+    )
+
+
 def build_challenger_model(spec: ModelSpec) -> dg.AssetsDefinition:
     @dg.asset(
         key=asset_key(spec, "challenger_model"),
         ins={"training_set": dg.AssetIn(asset_key(spec, "training_set"))},
         code_version=training_code_version(spec),
         io_manager_key=MANIFEST_IO,
+        # No new challenger when this one is already registered: evaluation and deployment
+        # are then skipped.
+        output_required=False,
         group_name=spec.name,
         kinds={"lightgbm"},
         owners=owners(spec),
@@ -219,8 +261,55 @@ def build_challenger_model(spec: ModelSpec) -> dg.AssetsDefinition:
         training_set: dict,
         object_store: ObjectStoreResource,
         database: DatabaseResource,
-    ) -> dg.Output[dict]:
-        store = object_store.get_store()
+    ):
+        """Trains and registers a version, unless the registry already holds an identical one.
+
+        Identical means the same training-set fingerprint, code versions of every stage, LightGBM
+        parameters and spec. When that version has been evaluated and decided, nothing is
+        trained and no value is produced, so Dagster skips model_evaluation and deployed_model
+        and the run still succeeds. What happened is an ``AssetObservation`` of this asset
+        (``already_trained_as: vN``): a materialization would claim a new challenger exists and
+        put a second one beside the real one in the asset's lineage, while an observation
+        records the check without changing what the latest challenger is. A version registered
+        by a run that stopped before its deployment decision is handed on again, untrained, so
+        that it is evaluated and decided rather than left waiting.
+        """
+        store, reg = object_store.get_store(), registry(database)
+        code_version = code_versions(
+            training_set["features_code_version"],
+            # Manifests written before training sets had a code version of their own.
+            training_set.get("training_set_code_version", "training_set-unknown"),
+            training_code_version(spec),
+        )
+        spec_json = spec.model_dump(mode="json")
+        existing = reg.find_identical(
+            spec.name,
+            training_set_fingerprint=training_set["fingerprint"],
+            code_version=code_version,
+            params=recorded_params(spec),
+            spec=spec_json,
+        )
+        if existing is not None and existing.status not in (Status.TRAINED, Status.EVALUATED):
+            observation = _already_trained(context.asset_key, reg, existing)
+            context.log.info(observation.description)
+            yield observation
+            return
+        if existing is not None:
+            context.log.info(
+                f"{spec.name} v{existing.version} is already trained on this data but was never "
+                "decided: evaluating it again, without retraining"
+            )
+            yield dg.Output(
+                _version_manifest(existing),
+                metadata={
+                    "version": existing.version,
+                    "artifact_uri": dg.MetadataValue.path(existing.artifact_uri),
+                    "model_sha256": existing.model_sha256,
+                    "training_set_fingerprint": existing.training_set_fingerprint,
+                    "resumed": True,
+                },
+            )
+            return
         train = store.get_table(training_set["splits"]["train"])
         valid = store.get_table(training_set["splits"]["valid"])
         try:
@@ -238,7 +327,7 @@ def build_challenger_model(spec: ModelSpec) -> dg.AssetsDefinition:
             "windows": training_set["windows"],
             "split_summary": training_set["summary"],
             "model_sha256": trained.sha256,
-            "spec": spec.model_dump(mode="json"),
+            "spec": spec_json,
         }
 
         def publish(version: int) -> str:
@@ -248,34 +337,20 @@ def build_challenger_model(spec: ModelSpec) -> dg.AssetsDefinition:
             store.put_json(key(spec.name, version, "card.json"), {**card, "version": version})
             return store.put_bytes(key(spec.name, version, "model.txt"), trained.text.encode()).uri
 
-        version = registry(database).register_version(
+        version = reg.register_version(
             spec.name,
             publish=publish,
             model_sha256=trained.sha256,
             training_set_fingerprint=training_set["fingerprint"],
-            code_version=code_versions(
-                training_set["features_code_version"],
-                # Manifests written before training sets had a code version of their own.
-                training_set.get("training_set_code_version", "training_set-unknown"),
-                training_code_version(spec),
-            ),
+            code_version=code_version,
             git_commit=code_git_commit(),
             params=trained.params,
             windows=training_set["windows"],
             features=trained.features,
-            spec=card["spec"],
+            spec=spec_json,
         )
-        manifest = {
-            "model": spec.name,
-            "version": version.version,
-            "artifact_key": layout.model_artifact_key(spec.name, version.version, "model.txt"),
-            "artifact_uri": version.artifact_uri,
-            "model_sha256": trained.sha256,
-            "training_set_fingerprint": training_set["fingerprint"],
-            "features": trained.features,
-        }
-        return dg.Output(
-            manifest,
+        yield dg.Output(
+            _version_manifest(version),
             metadata={
                 "version": version.version,
                 "artifact_uri": dg.MetadataValue.path(version.artifact_uri),

@@ -66,6 +66,8 @@ def _retrain(
 
 
 def _outcome_line(outcome: TrainingOutcome) -> str:
+    if outcome.already_trained:
+        return f"{outcome.already_trained['summary']}; nothing new was trained"
     evaluation = outcome.evaluation or {}
     version, auc = evaluation.get("version"), evaluation.get("metrics", {}).get("auc", float("nan"))
     if outcome.promoted:

@@ -7,6 +7,7 @@ same jobs a person sees in the UI.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
 import uuid
@@ -170,20 +171,33 @@ def train(
     key = f"{spec.name}__training_set"
     config = {**QUIET, "ops": {key: {"config": {"as_of": as_of.isoformat() if as_of else None}}}}
     job = defs.resolve_job_def(training_job_name(spec))
-    run_id, total = str(uuid.uuid4()), len(job.nodes_in_topological_order)
+    run_id = str(uuid.uuid4())
     if progress:
-        _follow_steps(instance, run_id, spec, total, progress)
-    result = job.execute_in_process(
-        instance=instance, run_config=config, tags=tags or {}, raise_on_error=False, run_id=run_id
-    )
+        _follow_steps(instance, run_id, spec, len(job.nodes_in_topological_order), progress)
+    # A version already trained skips model_evaluation, and Dagster then warns on the terminal
+    # that its gates "emitted no result": there was nothing to gate, and the outcome says why.
+    gates_log = logging.getLogger("dagster._core.execution.plan.active")
+
+    def not_about_skipped_gates(record: logging.LogRecord) -> bool:
+        return "emitted no result" not in record.getMessage()
+
+    gates_log.addFilter(not_about_skipped_gates)
+    try:
+        result = job.execute_in_process(
+            instance=instance,
+            run_config=config,
+            tags=tags or {},
+            raise_on_error=False,
+            run_id=run_id,
+        )
+    finally:
+        gates_log.removeFilter(not_about_skipped_gates)
     already = [
         {name: getattr(value, "value", value) for name, value in observed.metadata.items()}
         for observed in result.asset_observations_for_node(f"{spec.name}__challenger_model")
         if "already_trained_as" in observed.metadata
     ]
     if already and result.success:
-        if progress:
-            progress("", total, total)  # evaluation and deployment were skipped
         return TrainingOutcome(result.run_id, False, None, [], already[0])
     failed_checks = [
         e.asset_check_evaluation_data.check_name

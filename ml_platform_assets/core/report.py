@@ -44,6 +44,16 @@ class Gate(TypedDict):
     description: str
 
 
+class Deployment(TypedDict):
+    """How a version that passed every gate became champion: the alias move on record."""
+
+    champion_since: str  # ISO-8601 time of the alias move
+    promoted_by: str  # the move's actor: "dagster run <id>", or a person promoting by hand
+    previous_champion_version: int | None  # None for the model's first champion
+    reason: str  # the reason recorded with the move
+    recorded_by_run: str  # the Dagster run whose deployed_model completed this record
+
+
 class Evaluation(TypedDict):
     """Input of ``render_evaluation_html`` and ``evaluation_to_json``."""
 
@@ -60,7 +70,10 @@ class Evaluation(TypedDict):
     feature_importance: list[dict[str, Any]]  # {"feature", "gain", "split"}, gain descending
     gates: list[Gate]
     passed: NotRequired[bool]  # all gates passed
+    # "pending" from evaluation until deployed_model records the decision and rewrites the
+    # record as "promoted" with its deployment; "rejected" is final at evaluation.
     decision: NotRequired[Literal["promoted", "rejected", "pending"]]
+    deployment: NotRequired[Deployment]  # with "promoted" only
 
 
 Cell = str | tuple[str, str]  # cell text, or (text, CSS class)
@@ -288,11 +301,49 @@ def _importance_section(ev: Evaluation) -> str:
     return "<h2>Feature importance (top 20 by gain)</h2>" + _table(headers, rows)
 
 
+FINAL_DECISIONS = ("promoted", "rejected")
+
+
+def with_promotion(evaluation: Evaluation, deployment: Deployment) -> Evaluation:
+    """The record completed by the deployment decision: promoted, when, by whom, replacing
+    which champion. Only a record whose gates all passed can be promoted."""
+    if evaluation.get("decision") == "rejected" or not evaluation.get("passed", True):
+        raise ValueError(
+            f"{evaluation['model']} v{evaluation['version']} was rejected by its gates; "
+            "its record cannot say promoted"
+        )
+    return {**evaluation, "decision": "promoted", "deployment": deployment}
+
+
+def _decision(ev: Evaluation) -> str:
+    """The headline: what was decided, and for a promotion when, by whom and replacing what."""
+    decision = str(ev.get("decision") or "not recorded")
+    if decision == "pending":
+        return (
+            '<p>Decision: <strong class="pending">AWAITING THE DEPLOYMENT DECISION</strong></p>'
+            "<p>Every gate passed, so this version may become champion. The deployment step "
+            "rewrites this report when it decides; a report that still reads so was not "
+            "decided, as when its run stopped before deployment.</p>"
+        )
+    headline = f'<p>Decision: <strong class="{_e(decision)}">{_e(decision.upper())}</strong></p>'
+    deployment = ev.get("deployment")
+    if decision != "promoted" or not deployment:
+        return headline
+    previous = deployment.get("previous_champion_version")
+    rows: list[list[Cell]] = [
+        ["Champion since", deployment["champion_since"]],
+        ["Promoted by", deployment["promoted_by"]],
+        ["Previous champion", "none (first champion)" if previous is None else f"v{previous}"],
+        ["Reason on record", deployment["reason"]],
+        ["Recorded by run", deployment["recorded_by_run"]],
+    ]
+    return headline + _table(["Deployment", "Value"], rows)
+
+
 def render_evaluation_html(evaluation: Evaluation) -> str:
     """Render the evaluation as one self-contained HTML page (inline CSS and SVG, no scripts)."""
     ev = evaluation
     title = _e(f"{ev['model']} version {ev['version']}")
-    decision = str(ev.get("decision") or "not recorded")
     sections = (
         _provenance,
         _metrics_section,
@@ -305,8 +356,8 @@ def render_evaluation_html(evaluation: Evaluation) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>Evaluation of {title}</title><style>{_CSS}</style></head><body>"
-        f'<h1>Model evaluation: {title}</h1><p>Decision: <strong class="{_e(decision)}">'
-        f"{_e(decision.upper())}</strong></p>{body}<footer><p>Rendered from the evaluation record "
+        f"<h1>Model evaluation: {title}</h1>{_decision(ev)}{body}"
+        "<footer><p>Rendered from the evaluation record "
         f"created {_e(ev['created_at'])}.</p></footer></body></html>\n"
     )
 

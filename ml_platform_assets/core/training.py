@@ -57,6 +57,18 @@ def code_versions(features: str, training_set: str, training: str) -> str:
     return f"{features}; {training_set}; {training}"
 
 
+def already_trained_message(version: int, fingerprint: str, failed_gates: list[str]) -> str:
+    """What a training run that found its version already registered says about it."""
+    if failed_gates:
+        return f"v{version} already trained on this data and rejected by its gates: " + "; ".join(
+            failed_gates
+        )
+    return (
+        f"v{version} already trained on this data (training set {fingerprint[:12]}…, "
+        "same spec, code and parameters)"
+    )
+
+
 def lightgbm_params(spec: ModelSpec) -> tuple[dict, int, int]:
     """(booster params, max rounds, early-stopping patience) from the spec."""
     params = {k: v for k, v in spec.lightgbm.items() if k not in _RESERVED}
@@ -73,6 +85,15 @@ def lightgbm_params(spec: ModelSpec) -> tuple[dict, int, int]:
         verbosity=-1,
     )
     return params, rounds, patience
+
+
+def recorded_params(spec: ModelSpec) -> dict:
+    """The parameters a version is registered with: LightGBM's, its rounds and its patience.
+
+    Known before training, so a run can tell that an identical version already exists.
+    """
+    params, rounds, patience = lightgbm_params(spec)
+    return {**params, "num_boost_round": rounds, "early_stopping_rounds": patience}
 
 
 def train_model(train: Rows, valid: Rows, spec: ModelSpec) -> TrainedModel:
@@ -112,7 +133,7 @@ def train_model(train: Rows, valid: Rows, spec: ModelSpec) -> TrainedModel:
         booster=lgb.Booster(model_str=text),
         text=text,
         sha256=hashlib.sha256(text.encode()).hexdigest(),
-        params={**params, "num_boost_round": rounds, "early_stopping_rounds": patience},
+        params=recorded_params(spec),
         best_iteration=best_iteration,
         features=names,
     )

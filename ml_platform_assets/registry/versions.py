@@ -22,6 +22,7 @@ from ml_platform_assets.registry.records import (
     CHAMPION,
     AliasEvent,
     ModelVersion,
+    RegistryError,
     Status,
     dumps,
     fetch_version,
@@ -138,6 +139,36 @@ class ModelRegistry:
         with self.engine.connect() as conn:
             return [to_version(row) for row in conn.execute(query)]
 
+    def find_identical(
+        self,
+        model: str,
+        *,
+        training_set_fingerprint: str,
+        code_version: str,
+        params: dict,
+        spec: dict,
+    ) -> ModelVersion | None:
+        """Returns the version that training with these inputs would duplicate, or None.
+
+        A version is identical when its training-set fingerprint, code version, parameters and
+        spec all equal these (compared as the JSON they are stored as). Among several (versions
+        registered before reruns were recognised), the champion, else the newest.
+        """
+        query = (
+            sa.select(model_versions)
+            .where(
+                model_versions.c.model == model,
+                model_versions.c.training_set_fingerprint == training_set_fingerprint,
+                model_versions.c.code_version == code_version,
+            )
+            .order_by(model_versions.c.version.desc())
+        )
+        wanted = (loads(dumps(params)), loads(dumps(spec)))
+        with self.engine.connect() as conn:
+            same = [v for v in map(to_version, conn.execute(query)) if (v.params, v.spec) == wanted]
+        champion = [v for v in same if v.status == Status.CHAMPION]
+        return (champion or same or [None])[0]
+
     def list_models(self) -> list[str]:
         """Returns the names of all models with at least one version."""
         query = sa.select(model_versions.c.model).distinct().order_by(model_versions.c.model)
@@ -183,6 +214,32 @@ class ModelRegistry:
                 model_versions.update()
                 .where(model_versions.c.model == model, model_versions.c.version == version)
                 .values(status=status, metrics_json=dumps(metrics))
+            )
+
+        self._write(record)
+
+    def record_report(
+        self, model: str, version: int, *, report_uri: str, report_sha256: str
+    ) -> None:
+        """Points a version's newest evaluation at its report as rewritten after the decision.
+
+        The report's first form said the decision was still to come; the completed one
+        replaces it in the store, so the checksum on record must follow it.
+        """
+
+        def record(conn: Connection) -> None:
+            # Two statements: MySQL refuses an UPDATE whose subquery reads the same table.
+            newest = conn.execute(
+                sa.select(sa.func.max(evaluations.c.id)).where(
+                    evaluations.c.model == model, evaluations.c.version == version
+                )
+            ).scalar()
+            if newest is None:
+                raise RegistryError(f"Model '{model}' v{version} has no evaluation on record.")
+            conn.execute(
+                evaluations.update()
+                .where(evaluations.c.id == newest)
+                .values(report_uri=report_uri, report_sha256=report_sha256)
             )
 
         self._write(record)

@@ -8,7 +8,9 @@ import dagster as dg
 import pytest
 
 from ml_platform_assets.cli.lifecycle import promoted_in_run
+from ml_platform_assets.core import layout
 from ml_platform_assets.registry import ModelRegistry
+from tests.assets.conftest import small_spec
 
 DAYS = 14  # 6 training + 2 validation + 3 out-of-time days, labels matured by the last day
 MODEL = "credit_default"
@@ -81,12 +83,13 @@ def test_a_successful_run_that_moves_nothing_is_not_a_promotion(
     first = p.train()
     assert first.promoted and p.registry.champion(p.spec.name).version == 1
 
-    # Retraining on the same data gives the same AUC, within the tolerance: the gates pass.
-    # A reviewer makes v2 champion by hand just before deployed_model runs; deployed_model finds
-    # it already champion and moves nothing, so the run succeeds without promoting.
+    # Retraining on the same data with one parameter changed (so that it is a new version)
+    # gives about the same AUC, within the tolerance: the gates pass. A reviewer makes v2
+    # champion by hand just before deployed_model runs; deployed_model finds it already
+    # champion and moves nothing, so the run succeeds without promoting.
     with monkeypatch.context() as patch:
         by_hand = _promote_on_deployment_start(p, "model-risk reviewer", patch)
-        second = p.train()
+        second = p.with_spec(small_spec(lambda_l2=1.5)).train()
     assert by_hand == [2]
     run = p.instance.get_run_by_id(second.run_id)
     assert run.status == dg.DagsterRunStatus.SUCCESS and second.failed_checks == []
@@ -102,8 +105,16 @@ def test_a_successful_run_that_moves_nothing_is_not_a_promotion(
     ).asset_materialization.metadata
     assert deployed["champion_version"].value == 2 and deployed["previous_version"].value == 2
 
-    # The same retraining without anyone's help is a promotion: the run moves the alias.
-    third = p.train()
-    assert third.evaluation["metrics"]["auc"] == pytest.approx(second.evaluation["metrics"]["auc"])
+    # The report of v2 says who promoted it: the reviewer, as the deployment found it.
+    report = p.store.get_json(layout.report_key(p.spec.name, 2, "evaluation.json"))
+    assert report["decision"] == "promoted"
+    assert report["deployment"]["promoted_by"] == "model-risk reviewer"
+    assert report["deployment"]["recorded_by_run"] == second.run_id
+
+    # A like retraining without anyone's help is a promotion: the run moves the alias.
+    third = p.with_spec(small_spec(lambda_l2=2.0)).train()
+    assert third.evaluation["metrics"]["auc"] == pytest.approx(
+        second.evaluation["metrics"]["auc"], abs=0.01
+    )
     assert third.promoted and p.registry.champion(p.spec.name).version == 3
     assert p.registry.alias_history(p.spec.name)[-1].actor == f"dagster run {third.run_id}"

@@ -229,3 +229,47 @@ def test_a_record_from_before_the_lift_table_still_renders() -> None:
     assert section.count("Not in this evaluation record.") == 2
     assert "Calibration by score decile" in page
     assert "lift_by_decile" not in json.loads(report.evaluation_to_json(ev))["challenger"]
+
+
+def _passed(with_champion: bool = True) -> report.Evaluation:
+    """A record whose gates all passed, as core.evaluation leaves it: awaiting deployment."""
+    ev = _evaluation(with_champion)
+    ev["gates"] = [{**g, "passed": True} for g in ev["gates"]]
+    return {**ev, "passed": True, "decision": "pending"}
+
+
+def test_a_version_awaiting_deployment_says_so_not_pending() -> None:
+    page = report.render_evaluation_html(_passed())
+    assert '<strong class="pending">AWAITING THE DEPLOYMENT DECISION</strong>' in page
+    assert "PENDING" not in page
+    assert "stopped before deployment" in page
+
+
+@pytest.mark.parametrize("previous", [2, None])
+def test_the_deployment_decision_completes_the_record(previous: int | None) -> None:
+    deployment: report.Deployment = {
+        "champion_since": "2026-11-30T08:15:00+00:00",
+        "promoted_by": "dagster run 0f6d1c2e",
+        "previous_champion_version": previous,
+        "reason": "v3 passed every promotion gate: <all of them>",
+        "recorded_by_run": "0f6d1c2e",
+    }
+    awaiting = _passed(previous is not None)
+    completed = report.with_promotion(awaiting, deployment)
+    assert awaiting["decision"] == "pending"  # the record given is left as it was
+    loaded = json.loads(report.evaluation_to_json(completed))
+    assert loaded["decision"] == "promoted" and loaded["deployment"] == deployment
+    page = report.render_evaluation_html(completed)
+    assert '<strong class="promoted">PROMOTED</strong>' in page and "AWAITING" not in page
+    rows = dict(re.findall(r"<tr><td>([^<]+)</td><td>([^<]*)</td></tr>", page))
+    assert rows["Champion since"] == "2026-11-30T08:15:00+00:00"
+    assert rows["Promoted by"] == "dagster run 0f6d1c2e"
+    assert rows["Recorded by run"] == "0f6d1c2e"
+    assert rows["Previous champion"] == ("v2" if previous else "none (first champion)")
+    assert rows["Reason on record"] == "v3 passed every promotion gate: &lt;all of them&gt;"
+
+
+def test_a_rejected_record_cannot_be_completed_as_promoted() -> None:
+    rejected = _evaluation(True)
+    with pytest.raises(ValueError, match="v3 was rejected by its gates"):
+        report.with_promotion(rejected, {})  # type: ignore[typeddict-item]

@@ -7,7 +7,8 @@ import datetime as dt
 
 import dagster as dg
 
-from ml_platform_assets.cli.drift_loop import run_drift_loop
+from ml_platform_assets.cli.drift_loop import _outcome_line, run_drift_loop
+from ml_platform_assets.cli.lifecycle import TrainingOutcome
 from sensors.drift import RUN_KEY_TAG
 from tests.drift.conftest import CUTOFF, DAYS, DRIFT_START, DriftPlatform, drift_spec
 
@@ -52,3 +53,9 @@ def test_income_shock_leads_to_one_retraining_and_a_decision_on_record(small_pla
     assert [d.run_key for d in decisions if d.triggered] == [run.tags[RUN_KEY_TAG]]
     assert all(d.reason.endswith(".") for d in decisions)
     assert any("retraining run" in line for line in lines)
+
+
+def test_a_retraining_whose_version_exists_says_so_rather_than_no_evaluation() -> None:
+    summary = "v2 already trained on this data and rejected by its gates: OOT AUC too low"
+    outcome = TrainingOutcome("run", False, None, [], {"version": 2, "summary": summary})
+    assert _outcome_line(outcome) == f"{summary}; nothing new was trained"

@@ -203,3 +203,54 @@ def test_a_failing_publish_registers_nothing(registry: ModelRegistry):
         _register(registry, artifact_uri=None, publish=publish)
     assert registry.list_versions("credit_default") == []
     assert _register(registry) == 1
+
+
+def _identical(registry: ModelRegistry, **overrides):
+    inputs = dict(
+        training_set_fingerprint="f1e2d3",
+        code_version="0.1.0",
+        # Key order and the JSON round trip do not make parameters differ.
+        params={"learning_rate": 0.05, "num_leaves": 31},
+        spec={"target": "defaulted", "name": "credit_default"},
+    )
+    return registry.find_identical("credit_default", **{**inputs, **overrides})
+
+
+def test_an_identical_version_is_found_by_data_code_parameters_and_spec(registry: ModelRegistry):
+    assert _identical(registry) is None
+    version = _register(registry)
+    assert _identical(registry).version == version
+    for differs in (
+        {"training_set_fingerprint": "0a0b0c"},
+        {"code_version": "0.2.0"},
+        {"params": {"learning_rate": 0.05, "num_leaves": 63}},
+        {"spec": {"name": "credit_default", "target": "defaulted", "owner": "risk"}},
+    ):
+        assert _identical(registry, **differs) is None, differs
+    assert registry.find_identical("fraud", **{
+        "training_set_fingerprint": "f1e2d3", "code_version": "0.1.0",
+        "params": {"learning_rate": 0.05, "num_leaves": 31},
+        "spec": {"name": "credit_default", "target": "defaulted"},
+    }) is None  # fmt: skip
+
+
+def test_among_duplicates_the_champion_is_the_identical_version(registry: ModelRegistry):
+    # Versions registered twice before reruns were recognised.
+    first, second = _register(registry), _register(registry)
+    assert _identical(registry).version == second  # the newest
+    registry.promote("credit_default", first, reason="passed", actor="dagster run r1")
+    assert _identical(registry).version == first
+
+
+def test_the_completed_report_replaces_the_newest_evaluations_checksum(registry: ModelRegistry):
+    version = _register(registry)
+    with pytest.raises(RegistryError, match="v1 has no evaluation on record"):
+        registry.record_report("credit_default", version, report_uri="s3://r", report_sha256="0")
+    _evaluate(registry, version)
+    _evaluate(registry, version, auc=0.81)
+    registry.record_report(
+        "credit_default", version, report_uri="s3://a/evaluation.json", report_sha256="ef" * 32
+    )
+    newest = registry.latest_evaluation("credit_default", version)
+    assert newest["report_uri"] == "s3://a/evaluation.json"
+    assert newest["report_sha256"] == "ef" * 32 and newest["metrics"]["auc"] == 0.81
