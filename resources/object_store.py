@@ -122,6 +122,11 @@ class ObjectStore(ABC):
     def list(self, prefix: str = "") -> list[str]:
         """Returns the sorted keys that start with ``prefix``."""
 
+    def list_etags(self, prefix: str = "") -> dict[str, str]:
+        """Every key that starts with ``prefix`` with its ``etag``, sorted by key, without
+        reading any content: a sensor's tick sees what changed in one listing."""
+        return {key: self.etag(key) for key in self.list(prefix)}
+
     @abstractmethod
     def delete(self, key: str) -> None:
         """Removes the object; deleting a missing key is not an error."""

@@ -173,6 +173,17 @@ class S3ObjectStore(ObjectStore):
                 keys.extend(item["Key"][len(base) :] for item in page.get("Contents", []))
         return sorted(keys)
 
+    def list_etags(self, prefix: str = "") -> dict[str, str]:
+        # One LIST page carries a thousand keys with their ETags: no request per object.
+        base = f"{self.prefix}/" if self.prefix else ""
+        paginator = self.client.get_paginator("list_objects_v2")
+        etags: dict[str, str] = {}
+        with self._errors(f"listing of {self.uri_prefix}/{prefix}"):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=base + prefix):
+                for item in page.get("Contents", []):
+                    etags[item["Key"][len(base) :]] = item["ETag"].strip('"')
+        return dict(sorted(etags.items()))
+
     def delete(self, key: str) -> None:
         full_key = self._full_key(key)
         with self._errors(f"deletion of {self.uri(key)}"):

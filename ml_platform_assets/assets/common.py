@@ -10,6 +10,13 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
+# The one private Dagster import of the platform: a single run over a range of partitions is
+# asked for with these tags (as a single-run backfill does), and no public API names them.
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.registry import ModelRegistry
 from resources.database import DatabaseResource
@@ -27,6 +34,14 @@ def owners(spec: ModelSpec) -> list[str]:
 
 def daily_partitions(spec: ModelSpec) -> dg.DailyPartitionsDefinition:
     return dg.DailyPartitionsDefinition(start_date=spec.start_date.isoformat())
+
+
+def partition_range_tags(first: dt.date, last: dt.date) -> dict[str, str]:
+    """Run tags asking for one run over the daily partitions ``first``..``last``."""
+    return {
+        ASSET_PARTITION_RANGE_START_TAG: first.isoformat(),
+        ASSET_PARTITION_RANGE_END_TAG: last.isoformat(),
+    }
 
 
 def partition_days(context: dg.AssetExecutionContext) -> list[dt.date]:

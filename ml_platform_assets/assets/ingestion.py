@@ -54,18 +54,23 @@ class _Landed:
     source: str
     uri: str | None
     sha256: str | None
+    etag: str | None = None  # the store's tag of the file read (see ObjectStore.etag)
 
 
 def _read_landing(store: ObjectStore, spec: ModelSpec, kind: str, day: dt.date) -> _Landed:
     for key in layout.landing_keys(spec.name, kind, day):
         if store.exists(key):
+            # The tag before the bytes: a file replaced in between is then seen as changed by
+            # the landing sensor, never as already ingested.
+            etag = store.etag(key)
             data, uri = store.get_bytes(key), store.uri(key)
             sha = hashlib.sha256(data).hexdigest()
             record = delivery_record(store, spec.name, kind, day) or {}
             # Messages quote the user's own file when the record vouches for these bytes; a
             # file dropped straight into the landing zone is its own source.
             source = record["source"] if record.get("sha256") == sha else uri
-            return _Landed(read_table(data, source, spec, key.rsplit(".", 1)[-1]), source, uri, sha)
+            rows = read_table(data, source, spec, key.rsplit(".", 1)[-1])
+            return _Landed(rows, source, uri, sha, etag)
     source = spec.data_source
     if not isinstance(source, FilesSource):
         expected = " or ".join(store.uri(k) for k in layout.landing_keys(spec.name, kind, day))
@@ -88,6 +93,7 @@ class _DayResult:
     delivered: int
     notes: dict[str, int]
     landing_sha256: str | None
+    landing_etag: str | None
 
     @property
     def quarantine_share(self) -> float:
@@ -134,6 +140,7 @@ def _ingest_day(
         delivered,
         checked.notes,
         landed.sha256,
+        landed.etag,
     )
 
 
@@ -156,8 +163,12 @@ def _record_days(
             "delivered_from": dg.MetadataValue.path(r.delivered_from),
             "uri": dg.MetadataValue.path(r.uri),
         }
+        # What the file was: its sha256 for `ml-platform run`, its etag for the landing
+        # sensor, which compares it with a listing instead of reading every file.
         if r.landing_sha256:
             metadata["landing_sha256"] = r.landing_sha256
+        if r.landing_etag:
+            metadata["landing_etag"] = r.landing_etag
         if r is results[-1]:
             metadata["preview"] = preview(r.valid)
         context.add_asset_metadata(metadata, asset_key=key, partition_key=r.day.isoformat())

@@ -80,6 +80,16 @@ def test_etag_changes_only_when_the_object_is_replaced(object_store: ObjectStore
         object_store.etag("credit_default/landing/applications/2026-01-02.csv")
 
 
+def test_a_listing_gives_the_same_etags_as_each_key(object_store: ObjectStore):
+    keys = [f"credit_default/landing/outcomes/2026-01-0{day}.csv" for day in (1, 2)]
+    for key in keys:
+        object_store.put_bytes(key, key.encode())
+    object_store.put_bytes("credit_default/raw/dt=2026-01-01/data.parquet", b"not landing")
+
+    listed = object_store.list_etags("credit_default/landing/")
+    assert listed == {key: object_store.etag(key) for key in keys}
+
+
 def test_json_is_written_with_sorted_keys(object_store: ObjectStore):
     card = {"version": 3, "auc": 0.81, "features": ["income", "age"]}
 
