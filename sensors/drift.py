@@ -26,7 +26,7 @@ from resources.object_store import ObjectStore
 from resources.object_store_resource import ObjectStoreResource
 from sensors.cursor import decode_cursor
 
-TICK_SECONDS = 300
+TICK_SECONDS = 30  # a tick with nothing new is one query: the loop need not wait
 RUN_KEY_TAG = "dagster/run_key"
 HISTORY_DAYS = 90
 

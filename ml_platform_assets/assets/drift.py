@@ -1,4 +1,8 @@
-"""Daily drift of a model's production data against the training reference of its champion."""
+"""Daily drift of a model's production data against the training reference of its champion.
+
+In a deployment the automation sensor asks for each day's report once that day's features are
+materialized (``drift_report_condition``); a backlog of days is measured in ranged runs.
+"""
 
 import datetime as dt
 from dataclasses import asdict
@@ -7,7 +11,13 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from ml_platform_assets.assets.common import asset_key, daily_partitions, owners, registry
+from ml_platform_assets.assets.common import (
+    asset_key,
+    daily_partitions,
+    owners,
+    partition_days,
+    registry,
+)
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.drift import (
     DEFAULT_SAMPLE_ROWS,
@@ -23,6 +33,8 @@ from ml_platform_assets.registry.drift import DriftStore
 from resources.database import DatabaseResource
 from resources.object_store import ObjectNotFound, ObjectStore
 from resources.object_store_resource import ObjectStoreResource
+
+MAX_RUN_DAYS = 31
 
 
 class DriftReportConfig(dg.Config):
@@ -112,13 +124,98 @@ def _publish(
     return {"json": store.put_json(layout.drift_key(spec.name, day, "drift.json"), payload).uri}
 
 
+def _report_day(
+    context: dg.AssetExecutionContext,
+    config: DriftReportConfig,
+    store: ObjectStore,
+    drift: DriftStore,
+    spec: ModelSpec,
+    day: dt.date,
+    champion: int,
+    reference_key: str,
+    reference: pd.DataFrame,
+) -> dict:
+    """Measures one day against the champion's reference, records and publishes it; returns the
+    day's metadata."""
+    # The day's application features stand for production data until the decision log exists.
+    current = _read(store, layout.features_key(spec.name, day), f"Features of {day}")
+    if current.empty:
+        # A weekend or holiday of a feed that skips them: nothing to compare, and no result
+        # is recorded, so the day neither raises nor clears a drift streak's share.
+        context.log.info(f"{spec.name} {day}: no applications, so no drift was measured")
+        return {"rows_current": 0, "champion_version": champion}
+    result = measure_drift(
+        reference, current, spec, sample_rows=config.sample_rows, seed=day.toordinal()
+    )
+    uris = _publish(store, spec, day, champion, result, reference_key)
+    # Recorded before the page is drawn: the decision never depends on the page.
+    drift.record_result(
+        spec.name,
+        day,
+        champion,
+        share=result.share,
+        drifted_columns=result.drifted_columns,
+        columns=[asdict(c) for c in result.columns],
+        rows_reference=result.rows_reference,
+        rows_current=result.rows_current,
+        report_uri=uris["json"],
+        run_id=context.run.run_id,
+    )
+    if config.html_rows > 0:
+        page = render_html(
+            reference,
+            current,
+            spec,
+            rows=config.html_rows,
+            seed=day.toordinal(),
+            result=result,
+            title=f"Data drift of {spec.name} on {day} against v{champion}",
+        )
+        uris["html"] = store.put_bytes(
+            layout.drift_key(spec.name, day, "drift.html"), page.encode()
+        ).uri
+    if config.full_preset_page:
+        page = render_full_preset_html(
+            reference, current, spec, seed=day.toordinal(), result=result
+        )
+        uris["html_full"] = store.put_bytes(
+            layout.drift_key(spec.name, day, "drift_full.html"), page.encode()
+        ).uri
+    if result.columns_without_values:
+        context.log.warning(
+            f"{spec.name} {day}: no values at all in "
+            f"{', '.join(result.columns_without_values)}; counted as drifted"
+        )
+    context.log.info(
+        f"{spec.name} {day}: drift share {result.share:.1%} against v{champion} "
+        f"({', '.join(result.drifted_columns) or 'no column drifted'})"
+    )
+    return _metadata(spec, result, champion, uris)
+
+
+def drift_report_condition(spec: ModelSpec) -> dg.AutomationCondition:
+    """When the automation sensor asks for a day's drift report: the day's features were
+    materialized since the report was last requested or made, and neither they nor the champion
+    are missing or being made. A new champion alone asks for nothing: past days keep the report
+    measured against the champion of their time."""
+    champion = dg.AssetSelection.assets(asset_key(spec, "deployed_model"))
+    return (
+        dg.AutomationCondition.any_deps_updated().ignore(champion).since_last_handled()
+        & ~dg.AutomationCondition.any_deps_missing()
+        & ~dg.AutomationCondition.any_deps_in_progress()
+        & ~dg.AutomationCondition.in_progress()
+    ).with_label("the day's features are new and a champion exists")
+
+
 def build_drift_report(spec: ModelSpec) -> dg.AssetsDefinition:
     @dg.asset(
         key=asset_key(spec, "drift_report"),
-        # The champion is an input of every day's report: the lineage shows the loop, and a new
-        # champion marks the reports measured against the old one stale.
+        # The champion is an input of every day's report: the lineage shows the loop.
         deps=[asset_key(spec, "features"), asset_key(spec, "deployed_model")],
         partitions_def=daily_partitions(spec),
+        # A backlog of new days is measured in runs of up to a month, Evidently loaded once.
+        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=MAX_RUN_DAYS),
+        automation_condition=drift_report_condition(spec),
         group_name=spec.name,
         kinds={"evidently", "json", "html"},
         owners=owners(spec),
@@ -132,7 +229,6 @@ def build_drift_report(spec: ModelSpec) -> dg.AssetsDefinition:
         object_store: ObjectStoreResource,
         database: DatabaseResource,
     ) -> dg.MaterializeResult:
-        day = dt.date.fromisoformat(context.partition_key)
         store, reg = object_store.get_store(), registry(database)
         champion = reg.champion(spec.name)
         if champion is None:
@@ -145,61 +241,12 @@ def build_drift_report(spec: ModelSpec) -> dg.AssetsDefinition:
             )
         key = layout.model_artifact_key(spec.name, champion.version, "reference.parquet")
         reference = _read(store, key, f"The reference sample of champion v{champion.version}")
-        # The day's application features stand for production data until the decision log exists.
-        current = _read(store, layout.features_key(spec.name, day), f"Features of {day}")
-        if current.empty:
-            # A weekend or holiday of a feed that skips them: nothing to compare, and no result
-            # is recorded, so the day neither raises nor clears a drift streak's share.
-            context.log.info(f"{spec.name} {day}: no applications, so no drift was measured")
-            return dg.MaterializeResult(
-                metadata={"rows_current": 0, "champion_version": champion.version}
+        drift = DriftStore(reg.engine)
+        for day in partition_days(context):
+            metadata = _report_day(
+                context, config, store, drift, spec, day, champion.version, key, reference
             )
-        result = measure_drift(
-            reference, current, spec, sample_rows=config.sample_rows, seed=day.toordinal()
-        )
-        uris = _publish(store, spec, day, champion.version, result, key)
-        # Recorded before the page is drawn: the decision never depends on the page.
-        DriftStore(reg.engine).record_result(
-            spec.name,
-            day,
-            champion.version,
-            share=result.share,
-            drifted_columns=result.drifted_columns,
-            columns=[asdict(c) for c in result.columns],
-            rows_reference=result.rows_reference,
-            rows_current=result.rows_current,
-            report_uri=uris["json"],
-            run_id=context.run.run_id,
-        )
-        if config.html_rows > 0:
-            page = render_html(
-                reference,
-                current,
-                spec,
-                rows=config.html_rows,
-                seed=day.toordinal(),
-                result=result,
-                title=f"Data drift of {spec.name} on {day} against v{champion.version}",
-            )
-            uris["html"] = store.put_bytes(
-                layout.drift_key(spec.name, day, "drift.html"), page.encode()
-            ).uri
-        if config.full_preset_page:
-            page = render_full_preset_html(
-                reference, current, spec, seed=day.toordinal(), result=result
-            )
-            uris["html_full"] = store.put_bytes(
-                layout.drift_key(spec.name, day, "drift_full.html"), page.encode()
-            ).uri
-        if result.columns_without_values:
-            context.log.warning(
-                f"{spec.name} {day}: no values at all in "
-                f"{', '.join(result.columns_without_values)}; counted as drifted"
-            )
-        context.log.info(
-            f"{spec.name} {day}: drift share {result.share:.1%} against v{champion.version} "
-            f"({', '.join(result.drifted_columns) or 'no column drifted'})"
-        )
-        return dg.MaterializeResult(metadata=_metadata(spec, result, champion.version, uris))
+            context.add_asset_metadata(metadata, partition_key=day.isoformat())
+        return dg.MaterializeResult()
 
     return drift_report
