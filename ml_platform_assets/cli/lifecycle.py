@@ -125,7 +125,7 @@ def ingest(
     progress shows and a failure costs one chunk. Returns each asset's rows kept and
     quarantined, with reasons and warnings.
     """
-    from ml_platform_assets.cli.ingestion_plan import plan_ingestion
+    from ml_platform_assets.assets.ingestion_plan import plan_ingestion
 
     store = defs.resources["object_store"].get_store()
     plan = plan_ingestion(defs, spec, instance, store, first, last, rebuild)

@@ -5,7 +5,7 @@ Runs on the embedded and the real backends."""
 import datetime as dt
 
 from ml_platform_assets.assets.common import asset_key
-from ml_platform_assets.cli.ingestion_plan import IngestionPlan, plan_ingestion
+from ml_platform_assets.assets.ingestion_plan import IngestionPlan, plan_ingestion
 from ml_platform_assets.cli.lifecycle import ingest
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.simulate import simulate_day, split_outcomes
