@@ -30,8 +30,8 @@ def automation_sensor_name(spec: ModelSpec) -> str:
 def build_automation_sensor(spec: ModelSpec) -> dg.AutomationConditionSensorDefinition:
     """Evaluates the automation conditions of ``spec``'s assets (today: ``drift_report``).
 
-    Its requests are plain runs, a backlog of days in ranged runs (the assets' backfill
-    policies), rather than backfills: the run list then shows the loop step by step.
+    A request of several days becomes a backfill that the daemon runs in ranged runs of up to
+    a month (drift_report's backfill policy); a single day is a plain run.
     """
     return dg.AutomationConditionSensorDefinition(
         automation_sensor_name(spec),
@@ -39,7 +39,6 @@ def build_automation_sensor(spec: ModelSpec) -> dg.AutomationConditionSensorDefi
         run_tags={"ml_platform/trigger": "automation", "ml_platform/model": spec.name},
         default_status=dg.DefaultSensorStatus.STOPPED,
         minimum_interval_seconds=AUTOMATION_TICK_SECONDS,
-        emit_backfills=False,
         description=f"Requests each day's {spec.name} drift report once that day's features "
         "are materialized and a champion exists.",
     )
