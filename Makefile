@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME := $(CURDIR)
 # On a shared 2-core machine, OpenMP busy-waiting makes LightGBM several times slower.
 export OMP_WAIT_POLICY := passive
+# A run over a range of days records one planned event per asset, not one per day (see
+# ml_platform_assets/cli/lifecycle.py): the runs the UI and the daemon create do the same.
+export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS := true
 
 .PHONY: setup demo test ui bench lint clean
 

@@ -4,6 +4,7 @@ are one sentence with a non-zero exit."""
 import datetime as dt
 import json
 import re
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -146,6 +147,14 @@ def test_run_ingests_a_specs_own_files(cli_env, monkeypatch, request, backend) -
             ["models", "show", "credit_default", "9"],
             "Error: model 'credit_default' has no version 9\n",
         ),
+        (
+            ["models", "show", "credit_default", "0"],
+            "Error: model 'credit_default' has no version 0\n",
+        ),
+        (
+            ["run", "credit_default", "--start", "2025-01-01", "--end", "2025-02-01"],
+            "--start 2025-01-01 is before credit_default's first day of data, 2026-01-01",
+        ),
         (["demo", "--drift", "income_shock"], "--drift-from and --drift go together"),
         (["run", "credit_default"], "nothing has been delivered for credit_default yet"),
         (["demo", "--days", "20", "--rows-per-day", "50"], "earliest cutoff is 2026-04-14"),
@@ -275,3 +284,24 @@ def test_drift_demo_shows_the_loop_and_drift_status_lists_it(cli_env, monkeypatc
     )
     only = json.loads(_run("drift", "status", "credit_default", "--triggered", "--json").output)
     assert [d["reason"] for d in only["decisions"]] == [triggered[0]["reason"]]
+
+
+def test_a_closed_pipe_ends_a_command_quietly(tmp_path) -> None:
+    # `ml-platform models show M | head -1`: the reader leaves early. The write that finds the
+    # pipe closed ends the command with status 0 and no "Error: [Errno 32] Broken pipe".
+    script = tmp_path / "closed_pipe.py"
+    script.write_text(
+        "import os, click\n"
+        "from ml_platform_assets.cli.common import one_sentence\n"
+        "@click.command()\n"
+        "@one_sentence\n"
+        "def lines():\n"
+        "    for i in range(100_000):\n"
+        "        click.echo(f'line {i}')\n"
+        "lines()\n"
+    )
+    shell = f"{shlex.quote(sys.executable)} {shlex.quote(str(script))} | head -n 1; "
+    shell += "echo status=${PIPESTATUS[0]} >&2"
+    done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=120)
+    assert done.stdout == "line 0\n"
+    assert "status=0" in done.stderr and "Broken pipe" not in done.stderr, done.stderr

@@ -26,6 +26,7 @@ from ml_platform_assets.core.training import (
     recorded_params,
     train_model,
     training_code_version,
+    training_identity,
 )
 from ml_platform_assets.core.training_set import (
     DELIVERED_LABEL,
@@ -288,6 +289,7 @@ def build_challenger_model(spec: ModelSpec) -> dg.AssetsDefinition:
             code_version=code_version,
             params=recorded_params(spec),
             spec=spec_json,
+            spec_key=training_identity,
         )
         if existing is not None and existing.status not in (Status.TRAINED, Status.EVALUATED):
             observation = _already_trained(context.asset_key, reg, existing)

@@ -8,7 +8,9 @@ The commands that run the lifecycle ask for the definitions and the instance, wh
 from __future__ import annotations
 
 import functools
+import os
 import re
+import sys
 import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -115,6 +117,11 @@ def one_sentence(fn):
             return fn(*args, **kwargs)
         except click.ClickException:
             raise
+        except BrokenPipeError:
+            # The reader closed the pipe (``| head``): it has what it wanted. Later writes,
+            # the interpreter's final flush included, go nowhere.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except Exception as exc:  # noqa: BLE001 - the command line's last line of defence
             from resources.environment import debug_tracebacks
 

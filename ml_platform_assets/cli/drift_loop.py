@@ -130,7 +130,10 @@ def run_drift_loop(
     """
     sensor = defs.resolve_sensor_def(drift_sensor_name(spec))
     summary, cursor, day, previous = DriftLoopSummary(), None, first, None
-    echo(f"Measuring drift of {spec.name} {first}..{last} and ticking {sensor.name}")
+    echo(
+        f"Simulating the daemon day by day, in process: measuring drift of {spec.name} "
+        f"{first}..{last} and ticking {sensor.name}"
+    )
     while day <= last:
         share, drifted = _report(defs, spec, instance, day, html_rows)
         summary.shares[day] = share

@@ -17,14 +17,10 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-# The one private Dagster import of the platform: a single run over a range of partitions is
-# asked for with these tags (as a single-run backfill does), and no public API names them.
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
+from ml_platform_assets.assets.common import (  # noqa: F401 - re-exported for its importers
+    partition_range_tags,
+    registry,
 )
-
-from ml_platform_assets.assets.common import registry
 from ml_platform_assets.assets.factory import ingestion_job_name, training_job_name
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.registry import ModelRegistry
@@ -44,14 +40,6 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 class LifecycleError(RuntimeError):
     """A run that failed for a reason other than a challenger failing its gates."""
-
-
-def partition_range_tags(first: dt.date, last: dt.date) -> dict[str, str]:
-    """Run tags asking for one run over the daily partitions ``first``..``last``."""
-    return {
-        ASSET_PARTITION_RANGE_START_TAG: first.isoformat(),
-        ASSET_PARTITION_RANGE_END_TAG: last.isoformat(),
-    }
 
 
 @dataclass

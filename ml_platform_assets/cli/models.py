@@ -80,7 +80,9 @@ def _show_payload(ctx: Context, model: str, version: int | None) -> dict:
     def query(reg) -> dict:
         if model not in ctx.specs and model not in reg.list_models():
             raise unknown_model(model, sorted(set(ctx.specs) | set(reg.list_models())))
-        versions = [reg.get_version(model, version)] if version else reg.list_versions(model)
+        versions = (
+            [reg.get_version(model, version)] if version is not None else reg.list_versions(model)
+        )
         champion = reg.champion(model)
         return {
             "model": model,

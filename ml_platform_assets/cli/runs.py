@@ -101,7 +101,7 @@ def _run_lifecycle(
             # A stage is reported as it starts ('stage 2/4: challenger_model').
             progress.update(done + 1 if name else done, name, total)
 
-        outcome = train(ctx.defs, spec, ctx.instance(), as_of, progress=stage)
+        outcome = train(ctx.defs, spec, ctx.instance(), as_of or last, progress=stage)
     _summarize(ctx, spec, outcome)
 
 
@@ -287,6 +287,8 @@ def run(
     last = _parse_day(end, spec, "--end") or dt.date.today() - dt.timedelta(days=1)
     if last < first:
         _fail(f"--end {last} is before --start {first}")
+    if first < spec.start_date:
+        _fail(f"--start {first} is before {spec.name}'s first day of data, {spec.start_date}")
     days = [_parse_day(day, spec, "--redeliver") for day in redeliver]
     if days and not isinstance(spec.data_source, FilesSource):
         _fail(f"--redeliver needs a files data source; {model}'s is {spec.data_source.kind}")
@@ -325,6 +327,12 @@ def _deliver_files(
             actor,
             reason,
             _delivery_progress(progress),
+        )
+    undelivered = [d for d in redeliver if delivery.last_day is None or d > delivery.last_day]
+    if undelivered:
+        _fail(
+            f"--redeliver {undelivered[0]}: the source has no file for that day (its last day "
+            f"of applications is {delivery.last_day or 'none'})"
         )
     _echo_delivery(spec, delivery, redeliver)
     _echo_stale_versions(ctx, spec, delivery)

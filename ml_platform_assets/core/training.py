@@ -186,3 +186,15 @@ def feature_importance(booster: lgb.Booster) -> list[dict]:
         for f, g, s in zip(booster.feature_name(), gain, split, strict=True)
     ]
     return sorted(rows, key=lambda r: r["gain"], reverse=True)
+
+
+# Spec sections that change neither the model nor how its evaluation judges it.
+_NOT_TRAINING = ("description", "owner", "drift", "decision", "data_quality")
+
+
+def training_identity(spec_json: dict) -> dict:
+    """A recorded spec without the sections that change neither the trained model nor its
+    judgement (wording, owner, drift guardrails, decision cutoff, the quarantine warning level):
+    two runs whose specs differ only there train the same version. Gates stay in: looser or
+    stricter gates are a new judgement."""
+    return {k: v for k, v in spec_json.items() if k not in _NOT_TRAINING}

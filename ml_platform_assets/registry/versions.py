@@ -147,12 +147,15 @@ class ModelRegistry:
         code_version: str,
         params: dict,
         spec: dict,
+        spec_key: Callable[[dict], dict] = lambda spec: spec,
     ) -> ModelVersion | None:
         """Returns the version that training with these inputs would duplicate, or None.
 
         A version is identical when its training-set fingerprint, code version, parameters and
-        spec all equal these (compared as the JSON they are stored as). Among several (versions
-        registered before reruns were recognised), the champion, else the newest.
+        spec all equal these (compared as the JSON they are stored as; specs through
+        ``spec_key``, which may leave out what cannot change the model or its judgement). Among
+        several (versions registered before reruns were recognised), the champion, else the
+        newest.
         """
         query = (
             sa.select(model_versions)
@@ -163,9 +166,13 @@ class ModelRegistry:
             )
             .order_by(model_versions.c.version.desc())
         )
-        wanted = (loads(dumps(params)), loads(dumps(spec)))
+        wanted = (loads(dumps(params)), spec_key(loads(dumps(spec))))
         with self.engine.connect() as conn:
-            same = [v for v in map(to_version, conn.execute(query)) if (v.params, v.spec) == wanted]
+            same = [
+                v
+                for v in map(to_version, conn.execute(query))
+                if (v.params, spec_key(v.spec or {})) == wanted
+            ]
         champion = [v for v in same if v.status == Status.CHAMPION]
         return (champion or same or [None])[0]
 

@@ -81,6 +81,15 @@ def test_a_rerun_on_the_same_data_registers_nothing(small_platform) -> None:
     gates = p.spec.gates.model_copy(update={"min_auc": 0.6})
     gated = p.with_spec(p.spec.model_copy(update={"gates": gates}))
     assert gated.train().evaluation["version"] == 3
+    # Wording, owner or drift guardrails change neither the model nor its judgement.
+    reworded = gated.spec.model_copy(
+        update={
+            "description": "Another wording",
+            "owner": "team:someone-else",
+            "drift": gated.spec.drift.model_copy(update={"cooldown_days": 1}),
+        }
+    )
+    assert p.with_spec(reworded).train().already_trained["version"] == 3
     assert [v.version for v in p.registry.list_versions(p.spec.name)] == [1, 2, 3]
 
 
