@@ -24,6 +24,14 @@ SCENARIOS = ("income_shock", "merchant_mix", "bureau_shift")
 LINE_EVERY_DAYS = 30
 
 
+REBUILD = click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Ingest every day again, even those already ingested from the same files by the same "
+    "code.",
+)
+
+
 def _fail(message: str) -> None:
     raise click.ClickException(message)
 
@@ -184,12 +192,7 @@ def _summarize(ctx: Context, spec: ModelSpec, outcome) -> None:
 @click.option("--rows-per-day", default=5000, show_default=True, help="Applications per day.")
 @click.option("--drift-from", "drift_from", help="First drifted day: a date or a day number.")
 @click.option("--drift", type=click.Choice(SCENARIOS), help="Drift scenario to inject.")
-@click.option(
-    "--rebuild",
-    is_flag=True,
-    help="Ingest every day again, even those already ingested from the same files by the same "
-    "code.",
-)
+@REBUILD
 @one_sentence
 def demo(
     days: int, rows_per_day: int, drift_from: str | None, drift: str | None, rebuild: bool
@@ -262,12 +265,7 @@ def landed_through(ctx: Context, spec: ModelSpec) -> dt.date | None:
 )
 @click.option("--reason", default="", help="Why the days are redelivered (recorded).")
 @click.option("--actor", help="Who redelivers (recorded; default: the user running this).")
-@click.option(
-    "--rebuild",
-    is_flag=True,
-    help="Ingest every day again, even those already ingested from the same files by the same "
-    "code.",
-)
+@REBUILD
 @one_sentence
 def run(
     model: str,
