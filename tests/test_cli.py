@@ -134,6 +134,10 @@ def test_run_ingests_a_specs_own_files(cli_env, monkeypatch, request, backend) -
         "14 already delivered and kept" in again.output
     )
     assert "pay_in_four v1 already trained on this data" in again.output
+    # A narrower run trains as of its own last day, not the last day the instance ingested.
+    narrower = _run("run", "pay_in_four", "--end", "2026-01-13")
+    assert narrower.exit_code == 0, narrower.output
+    assert "as of 2026-01-13:" in narrower.output and "as of 2026-01-14" not in narrower.output
 
 
 @pytest.mark.parametrize(
