@@ -113,10 +113,12 @@ def ingest(
     progress shows and a failure costs one chunk. Returns each asset's rows kept and
     quarantined, with reasons and warnings.
     """
-    from ml_platform_assets.assets.ingestion_plan import plan_ingestion
+    from ml_platform_assets.assets.ingestion_plan import LANDING_ETAG, plan_ingestion
 
     store = defs.resources["object_store"].get_store()
-    plan = plan_ingestion(defs, spec, instance, store, first, last, rebuild)
+    # The store's etag of each landing file, as the landing sensor compares: no file is read
+    # just to learn that it is the one already ingested.
+    plan = plan_ingestion(defs, spec, instance, store, first, last, rebuild, by=LANDING_ETAG)
     job = defs.resolve_job_def(ingestion_job_name(spec))
     summaries: dict[str, StageSummary] = {}
     for day, recorded in plan.unchanged.items():
