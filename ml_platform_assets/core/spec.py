@@ -294,6 +294,12 @@ class DecisionPolicy(_Strict):
         description="Decline when the predicted PD is above this. Planned: read by the fairness "
         "tests and the online scorer, which do not exist yet; nothing uses it today.",
     )
+    requires_approval: bool = Field(
+        False,
+        description="A challenger that passes every gate waits as pending_approval until a "
+        "reviewer other than its trainer approves it (`ml-platform approve`); without this "
+        "it is promoted as soon as it passes.",
+    )
 
 
 class ModelSpec(_Strict):
