@@ -73,6 +73,8 @@ model_versions = sa.Table(
     sa.Column("metrics_json", LongText, nullable=True),
     sa.Column("feature_list_json", LongText, nullable=False),
     sa.Column("spec_json", LongText, nullable=False),
+    # Who trained it: the reviewer who approves it must be someone else. NULL before 0004.
+    sa.Column("trained_by", sa.String(128), nullable=True),
     sa.UniqueConstraint("model", "version"),
 )
 
@@ -167,4 +169,43 @@ retrain_decisions = sa.Table(
     sa.Column("champion_version", sa.Integer, nullable=True),
     sa.Column("tags_json", LongText, nullable=False),
     sa.Index(None, "model", "triggered"),
+)
+
+# A reviewer's decision on a version that passed its gates and waits for approval.
+approvals = sa.Table(
+    "approvals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    # 'approved' or 'rejected'
+    sa.Column("decision", sa.String(16), nullable=False),
+    sa.Column("reviewer", sa.String(128), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["model", "version"], ["model_versions.model", "model_versions.version"]
+    ),
+    sa.Index(None, "model", "version"),
+)
+
+# Append-only and hash-chained per model (see ml_platform_assets/registry/ledger.py): the
+# application inserts and selects, never updates or deletes (deploy/README.md grants exactly
+# that on MySQL). ``sequence`` numbers a model's records 1, 2, ... without gaps; the unique
+# constraint makes two writers racing for the same place fail instead of forking the chain.
+audit_ledger = sa.Table(
+    "audit_ledger",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model", sa.String(64), nullable=False),
+    sa.Column("sequence", sa.Integer, nullable=False),
+    sa.Column("version", sa.Integer, nullable=True),
+    sa.Column("event_type", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(255), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("payload_json", LongText, nullable=False),
+    sa.Column("artifacts_json", LongText, nullable=False),
+    sa.Column("previous_sha256", sa.String(64), nullable=True),
+    sa.Column("record_sha256", sa.String(64), nullable=False),
+    sa.UniqueConstraint("model", "sequence"),
 )

@@ -33,20 +33,28 @@ def _lock_pointer(conn: Connection, model: str, alias: str) -> Any:
 
 def move_alias(
     conn: Connection, model: str, alias: str, version: int, *, reason: str, actor: str
-) -> AliasEvent:
-    """Points ``alias`` at ``version``; a no-op returning the current event if it already is."""
+) -> tuple[AliasEvent, bool]:
+    """Points ``alias`` at ``version``. Returns the move and whether it is new: a no-op (the
+    alias already points there) returns the event that made it so and False."""
     pointer = _lock_pointer(conn, model, alias)
     fetch_version(conn, model, version)
     if pointer is not None and pointer.version == version:
         query = sa.select(alias_events).where(alias_events.c.id == pointer.event_id)
-        return to_event(conn.execute(query).one())
-    return _record_move(conn, model, alias, pointer, version, "promote", reason, actor)
+        return to_event(conn.execute(query).one()), False
+    return _record_move(conn, model, alias, pointer, version, "promote", reason, actor), True
 
 
 def roll_back_alias(
-    conn: Connection, model: str, alias: str, *, reason: str, actor: str
+    conn: Connection,
+    model: str,
+    alias: str,
+    *,
+    reason: str,
+    actor: str,
+    to_version: int | None = None,
 ) -> AliasEvent:
-    """Points ``alias`` back at the version it held before the current one."""
+    """Points ``alias`` back at an earlier holder: ``to_version``, or the one before the
+    current. Raises ``RegistryError`` when there is none, or ``to_version`` never held it."""
     pointer = _lock_pointer(conn, model, alias)
     if pointer is None:
         raise RegistryError(
@@ -58,24 +66,36 @@ def roll_back_alias(
             f"Model '{model}' has no earlier {alias} to roll back to: "
             f"v{pointer.version} is the first."
         )
-    return _record_move(conn, model, alias, pointer, earlier[-1], "rollback", reason, actor)
+    if to_version is None:
+        to_version = earlier[-1]
+    elif to_version == pointer.version:
+        raise RegistryError(f"Model '{model}' v{to_version} is already the {alias}.")
+    elif to_version not in earlier:
+        held = ", ".join(f"v{v}" for v in sorted(set(earlier)))
+        raise RegistryError(
+            f"Model '{model}' v{to_version} was never an earlier {alias} still on the rollback "
+            f"stack; it can roll back to {held}."
+        )
+    return _record_move(conn, model, alias, pointer, to_version, "rollback", reason, actor)
 
 
 def previous_holders(conn: Connection, model: str, alias: str) -> list[int]:
     """Returns the versions a rollback would restore, most recent last.
 
     The history replays as a stack: a promotion pushes the version it replaced and a rollback
-    pops it, so two rollbacks in a row go two champions back rather than undoing each other.
+    pops down to the version it restored, so two rollbacks in a row go two champions back
+    rather than undoing each other, and a rollback to an older champion skips those between.
     """
     query = (
-        sa.select(alias_events.c.action, alias_events.c.from_version)
+        sa.select(alias_events.c.action, alias_events.c.from_version, alias_events.c.to_version)
         .where(alias_events.c.model == model, alias_events.c.alias == alias)
         .order_by(alias_events.c.id)
     )
     stack: list[int] = []
-    for action, from_version in conn.execute(query):
+    for action, from_version, to_version in conn.execute(query):
         if action == "rollback":
-            stack.pop()
+            while stack and stack.pop() != to_version:
+                pass
         elif from_version is not None:
             stack.append(from_version)
     return stack

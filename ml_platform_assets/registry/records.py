@@ -20,6 +20,7 @@ class Status:
 
     TRAINED = "trained"
     EVALUATED = "evaluated"
+    PENDING_APPROVAL = "pending_approval"  # passed every gate; a reviewer must approve it
     REJECTED = "rejected"
     CHAMPION = "champion"
     RETIRED = "retired"
@@ -55,6 +56,7 @@ class ModelVersion:
     metrics: dict | None
     features: list
     spec: dict
+    trained_by: str | None = None  # None for versions registered before it was recorded
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ def to_version(row: Any) -> ModelVersion:
         metrics=loads(row.metrics_json),
         features=loads(row.feature_list_json),
         spec=loads(row.spec_json),
+        trained_by=row.trained_by,
     )
 
 

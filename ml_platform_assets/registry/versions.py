@@ -11,13 +11,16 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from ml_platform_assets.registry import ledger
 from ml_platform_assets.registry.aliases import move_alias, roll_back_alias
+from ml_platform_assets.registry.ledger import Artifact, LedgerEvent, LedgerRecord
 from ml_platform_assets.registry.records import (
     CHAMPION,
     AliasEvent,
@@ -31,13 +34,53 @@ from ml_platform_assets.registry.records import (
     to_version,
 )
 from resources.database import transaction
-from resources.schema import alias_events, evaluations, model_aliases, model_versions, utcnow
+from resources.schema import (
+    alias_events,
+    approvals,
+    evaluations,
+    model_aliases,
+    model_versions,
+    utcnow,
+)
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _ATTEMPTS = 8
 _MYSQL_RETRYABLE = {1205, 1213}  # lock wait timeout, deadlock: both roll the transaction back
+
+
+@dataclass(frozen=True)
+class Override:
+    """Who allowed a version that failed a gate into service, and why."""
+
+    approver: str
+    reason: str
+
+
+def _same_person(a: str | None, b: str | None) -> bool:
+    return bool(a and b) and a.strip().casefold() == b.strip().casefold()
+
+
+def _alias_record(
+    conn: Connection, event: AliasEvent, event_type: str, **extra: object
+) -> LedgerRecord:
+    """The ledger record of an alias move, naming its ``alias_events`` row."""
+    row = {
+        "from_version": event.from_version,
+        "to_version": event.to_version,
+        "action": event.action,
+        "reason": event.reason,
+        "actor": event.actor,
+    }
+    return ledger.append(
+        conn,
+        model=event.model,
+        version=event.to_version,
+        event_type=event_type,
+        actor=event.actor,
+        payload={"registry_row": {"table": "alias_events", "id": event.id}, "row": row, **extra},
+    )
 
 
 def _retryable(exc: sa.exc.DBAPIError) -> bool:
@@ -72,7 +115,9 @@ class ModelRegistry:
         model: str,
         *,
         artifact_uri: str | None = None,
-        publish: Callable[[int], str] | None = None,
+        publish: Callable[[int], str | tuple[str, Sequence[Artifact]]] | None = None,
+        artifacts: Sequence[Artifact] = (),
+        trained_by: str | None = None,
         model_sha256: str,
         training_set_fingerprint: str,
         code_version: str,
@@ -86,8 +131,10 @@ class ModelRegistry:
 
         Give either the ``artifact_uri`` of an artifact already stored, or ``publish``: it is
         called with the new version number inside the registering transaction, writes the
-        artifacts and returns their URI. If it raises, nothing is registered, so a version
-        never points at an artifact that was not written.
+        artifacts and returns the model's URI, or that URI and every artifact it wrote. If it
+        raises, nothing is registered, so a version never points at an artifact that was not
+        written. ``trained_by`` is the actor who trained it; a ``registered`` ledger record
+        names it and the artifacts' SHA-256 in the same transaction.
         """
         if (artifact_uri is None) == (publish is None):
             raise ValueError("register_version needs exactly one of artifact_uri and publish")
@@ -103,6 +150,7 @@ class ModelRegistry:
             windows_json=dumps(windows),
             feature_list_json=dumps(features),
             spec_json=dumps(spec),
+            trained_by=trained_by,
         )
 
         def insert(conn: Connection) -> ModelVersion:
@@ -113,12 +161,43 @@ class ModelRegistry:
             conn.execute(
                 model_versions.insert().values(version=version, created_at=utcnow(), **values)
             )
+            stored = list(artifacts)
             if publish is not None:
                 # The inserted row holds the version against concurrent writers while uploading.
                 mine = (model_versions.c.model == model) & (model_versions.c.version == version)
-                uri = publish(version)
+                published = publish(version)
+                uri, written = published if isinstance(published, tuple) else (published, ())
+                stored += written
                 conn.execute(model_versions.update().where(mine).values(artifact_uri=uri))
-            return fetch_version(conn, model, version)
+            registered = fetch_version(conn, model, version)
+            row_id = conn.execute(
+                sa.select(model_versions.c.id).where(
+                    model_versions.c.model == model, model_versions.c.version == version
+                )
+            ).scalar_one()
+            ledger.append(
+                conn,
+                model=model,
+                version=version,
+                event_type=LedgerEvent.REGISTERED,
+                actor=trained_by or "unknown",
+                payload={
+                    "registry_row": {"table": "model_versions", "id": row_id},
+                    "row": {
+                        "version": version,
+                        "model_sha256": model_sha256,
+                        "artifact_uri": registered.artifact_uri,
+                        "training_set_fingerprint": training_set_fingerprint,
+                        "code_version": code_version,
+                    },
+                    "git_commit": git_commit,
+                    "params": params,
+                    "windows": windows,
+                    "features": features,
+                },
+                artifacts=stored,
+            )
+            return registered
 
         registered = self._write(insert)
         logger.info("Registered %s v%d (%s)", model, registered.version, registered.artifact_uri)
@@ -193,15 +272,21 @@ class ModelRegistry:
         report_uri: str,
         report_sha256: str,
         champion_version: int | None,
-    ) -> None:
+        actor: str = "ml-platform",
+        artifacts: Sequence[Artifact] = (),
+        summary: dict | None = None,
+    ) -> LedgerRecord:
         """Appends an evaluation and marks the version evaluated (passed) or rejected.
 
-        The champion keeps its status: only a move of the alias changes who is champion.
+        The champion keeps its status: only a move of the alias changes who is champion. The
+        ``evaluated`` ledger record (returned) carries the metrics, gates, ``summary`` (other
+        findings a reviewer reads: benchmark, fairness, reason codes) and the reports'
+        SHA-256 (``artifacts``), written in the same transaction.
         """
 
-        def record(conn: Connection) -> None:
+        def record(conn: Connection) -> LedgerRecord:
             current = fetch_version(conn, model, version, lock=True)
-            conn.execute(
+            inserted = conn.execute(
                 evaluations.insert().values(
                     model=model,
                     version=version,
@@ -222,12 +307,44 @@ class ModelRegistry:
                 .where(model_versions.c.model == model, model_versions.c.version == version)
                 .values(status=status, metrics_json=dumps(metrics))
             )
+            return ledger.append(
+                conn,
+                model=model,
+                version=version,
+                event_type=LedgerEvent.EVALUATED,
+                actor=actor,
+                payload={
+                    "registry_row": {
+                        "table": "evaluations",
+                        "id": inserted.inserted_primary_key[0],
+                    },
+                    "row": {
+                        "version": version,
+                        "passed": passed,
+                        "gates": gates,
+                        "metrics": metrics,
+                    },
+                    "decision": "pending" if passed else "rejected",
+                    "champion_version": champion_version,
+                    "report_uri": report_uri,
+                    "report_sha256": report_sha256,
+                    **({"summary": summary} if summary else {}),
+                },
+                artifacts=artifacts,
+            )
 
-        self._write(record)
+        return self._write(record)
 
     def record_report(
-        self, model: str, version: int, *, report_uri: str, report_sha256: str
-    ) -> None:
+        self,
+        model: str,
+        version: int,
+        *,
+        report_uri: str,
+        report_sha256: str,
+        actor: str = "ml-platform",
+        artifacts: Sequence[Artifact] = (),
+    ) -> LedgerRecord:
         """Points a version's newest evaluation at its report as rewritten after the decision.
 
         The report's first form said the decision was still to come; the completed one
@@ -248,8 +365,22 @@ class ModelRegistry:
                 .where(evaluations.c.id == newest)
                 .values(report_uri=report_uri, report_sha256=report_sha256)
             )
+            return ledger.append(
+                conn,
+                model=model,
+                version=version,
+                event_type=LedgerEvent.REPORT_COMPLETED,
+                actor=actor,
+                payload={
+                    "registry_row": {"table": "evaluations", "id": newest},
+                    "row": {"version": version},
+                    "report_uri": report_uri,
+                    "report_sha256": report_sha256,
+                },
+                artifacts=artifacts,
+            )
 
-        self._write(record)
+        return self._write(record)
 
     def latest_evaluation(self, model: str, version: int) -> dict | None:
         """Returns the newest evaluation of a version as a dict, or None if never evaluated."""
@@ -283,21 +414,162 @@ class ModelRegistry:
             row = conn.execute(query).first()
         return None if row is None else to_version(row)
 
-    def promote(self, model: str, version: int, *, reason: str, actor: str) -> AliasEvent:
+    def promote(
+        self,
+        model: str,
+        version: int,
+        *,
+        reason: str,
+        actor: str,
+        override: Override | None = None,
+    ) -> AliasEvent:
         """Makes ``version`` the champion; the previous champion is retired, kept for rollback.
 
-        Promoting the current champion again records nothing and returns the event that made
-        it champion, so a retried deployment is harmless.
+        The version's newest evaluation must have passed every gate, unless ``override`` names
+        who allows it into service anyway and why (an ``override`` ledger record with the
+        failed gates; otherwise a ``promoted`` one). A version waiting for approval is promoted
+        through ``decide_approval``. Promoting the current champion again records nothing and
+        returns the event that made it champion, so a retried deployment is harmless. Raises
+        ``RegistryError`` naming the model and version otherwise.
         """
-        return self._write(
-            lambda conn: move_alias(conn, model, CHAMPION, version, reason=reason, actor=actor)
-        )
 
-    def rollback(self, model: str, *, reason: str, actor: str) -> AliasEvent:
-        """Moves the champion back to the one before it; raises ``RegistryError`` if none."""
-        return self._write(
-            lambda conn: roll_back_alias(conn, model, CHAMPION, reason=reason, actor=actor)
-        )
+        def move(conn: Connection) -> AliasEvent:
+            current = fetch_version(conn, model, version, lock=True)
+            evaluation = _newest_evaluation(conn, model, version)
+            if current.status != Status.CHAMPION:
+                _check_promotable(model, current, evaluation, override)
+            event, moved = move_alias(conn, model, CHAMPION, version, reason=reason, actor=actor)
+            if moved:
+                if override is None:
+                    _alias_record(conn, event, LedgerEvent.PROMOTED)
+                else:
+                    failed = [g for g in loads(evaluation.gates_json) if not g["passed"]]
+                    _alias_record(
+                        conn,
+                        event,
+                        LedgerEvent.OVERRIDE,
+                        approver=override.approver,
+                        override_reason=override.reason,
+                        failed_gates=failed,
+                    )
+            return event
+
+        return self._write(move)
+
+    def request_approval(self, model: str, version: int, *, actor: str) -> bool:
+        """Marks a version that passed every gate as waiting for a reviewer
+        (``pending_approval``). Returns False, recording nothing, when it already waits or was
+        decided; raises ``RegistryError`` when it did not pass its gates."""
+
+        def request(conn: Connection) -> bool:
+            current = fetch_version(conn, model, version, lock=True)
+            if current.status != Status.EVALUATED:
+                return False
+            evaluation = _newest_evaluation(conn, model, version)
+            _check_promotable(model, current, evaluation, None, approving=True)
+            _set_status(conn, model, version, Status.PENDING_APPROVAL)
+            ledger.append(
+                conn,
+                model=model,
+                version=version,
+                event_type=LedgerEvent.PENDING_APPROVAL,
+                actor=actor,
+                payload={"evaluation_id": evaluation.id, "trained_by": current.trained_by},
+            )
+            return True
+
+        return self._write(request)
+
+    def decide_approval(
+        self, model: str, version: int, *, approve: bool, reviewer: str, note: str
+    ) -> AliasEvent | None:
+        """Records a reviewer's approval or rejection of a version waiting for one.
+
+        An approval promotes the version in the same transaction (returns the move); a
+        rejection marks it rejected (returns None). Raises ``RegistryError`` when the version
+        is not waiting for approval, or the reviewer is the actor who trained it.
+        """
+        if not reviewer.strip() or not note.strip():
+            raise RegistryError("An approval or rejection needs a reviewer's name and a note.")
+
+        def decide(conn: Connection) -> AliasEvent | None:
+            current = fetch_version(conn, model, version, lock=True)
+            if current.status != Status.PENDING_APPROVAL:
+                raise RegistryError(
+                    f"Model '{model}' v{version} is {current.status}, not waiting for approval."
+                )
+            if _same_person(reviewer, current.trained_by):
+                raise RegistryError(
+                    f"{reviewer} trained {model} v{version} and may not review it: another "
+                    "reviewer must decide."
+                )
+            decision = "approved" if approve else "rejected"
+            row = dict(model=model, version=version, decision=decision, reviewer=reviewer)
+            row.update(note=note, created_at=utcnow())
+            row_id = conn.execute(approvals.insert().values(**row)).inserted_primary_key[0]
+            ledger.append(
+                conn,
+                model=model,
+                version=version,
+                event_type=LedgerEvent.APPROVED if approve else LedgerEvent.REJECTED,
+                actor=reviewer,
+                payload={
+                    "registry_row": {"table": "approvals", "id": row_id},
+                    "row": {
+                        "version": version,
+                        "decision": decision,
+                        "reviewer": reviewer,
+                        "note": note,
+                    },
+                    "trained_by": current.trained_by,
+                },
+            )
+            if not approve:
+                _set_status(conn, model, version, Status.REJECTED)
+                return None
+            reason = f"v{version} passed every gate and was approved by {reviewer}: {note}"
+            event, _ = move_alias(conn, model, CHAMPION, version, reason=reason, actor=reviewer)
+            _alias_record(conn, event, LedgerEvent.PROMOTED, approval_id=row_id)
+            return event
+
+        return self._write(decide)
+
+    def rollback(
+        self,
+        model: str,
+        *,
+        reason: str,
+        actor: str,
+        to_version: int | None = None,
+        approver: str | None = None,
+    ) -> AliasEvent:
+        """Moves the champion back to ``to_version`` (an earlier champion), or the one before
+        it; a ``rolled_back`` ledger record names the approver. Raises ``RegistryError`` if
+        there is none to go back to."""
+
+        def move(conn: Connection) -> AliasEvent:
+            event = roll_back_alias(
+                conn, model, CHAMPION, reason=reason, actor=actor, to_version=to_version
+            )
+            _alias_record(conn, event, LedgerEvent.ROLLED_BACK, approver=approver or actor)
+            return event
+
+        return self._write(move)
+
+    def approvals(self, model: str, version: int | None = None) -> list[dict]:
+        """Reviewers' decisions on ``model`` (one version's when given), oldest first."""
+        query = sa.select(approvals).where(approvals.c.model == model)
+        if version is not None:
+            query = query.where(approvals.c.version == version)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query.order_by(approvals.c.id))]
+
+    def audit_history(
+        self, model: str, *, since=None, version: int | None = None
+    ) -> list[LedgerRecord]:
+        """``model``'s audit ledger, oldest first (see ``registry.ledger.history``)."""
+        with self.engine.connect() as conn:
+            return ledger.history(conn, model, since=since, version=version)
 
     def alias_history(self, model: str, alias: str = CHAMPION) -> list[AliasEvent]:
         """Returns every move of ``alias`` for ``model``, oldest first."""
@@ -308,3 +580,60 @@ class ModelRegistry:
         )
         with self.engine.connect() as conn:
             return [to_event(row) for row in conn.execute(query)]
+
+
+def _newest_evaluation(conn: Connection, model: str, version: int):
+    query = (
+        sa.select(evaluations)
+        .where(evaluations.c.model == model, evaluations.c.version == version)
+        .order_by(evaluations.c.id.desc())
+        .limit(1)
+    )
+    return conn.execute(query).first()
+
+
+def _check_promotable(
+    model: str,
+    current: ModelVersion,
+    evaluation,
+    override: Override | None,
+    *,
+    approving: bool = False,
+) -> None:
+    """Refuses a promotion the record does not allow, naming the model, version and why;
+    ``approving``: the promotion will follow a reviewer's approval."""
+    if evaluation is None:
+        raise RegistryError(f"Model '{model}' v{current.version} was never evaluated.")
+    if override is not None:
+        if not override.approver.strip() or not override.reason.strip():
+            raise RegistryError("An override needs an approver and a reason.")
+        if evaluation.passed:
+            raise RegistryError(
+                f"Model '{model}' v{current.version} passed every gate: it needs no override."
+            )
+        if _same_person(override.approver, current.trained_by):
+            raise RegistryError(
+                f"{override.approver} trained {model} v{current.version} and may not approve "
+                "its override."
+            )
+        return
+    if not approving and (current.spec or {}).get("decision", {}).get("requires_approval"):
+        raise RegistryError(
+            f"Model '{model}' v{current.version} needs a reviewer's approval before promotion "
+            f"(ml-platform approve {model} {current.version})."
+        )
+    if not evaluation.passed:
+        failed = [g["description"] for g in loads(evaluation.gates_json) if not g["passed"]]
+        raise RegistryError(
+            f"Model '{model}' v{current.version} failed a promotion gate "
+            f"({'; '.join(failed) or 'see its evaluation'}): only an override with an approver "
+            "and a reason can promote it."
+        )
+
+
+def _set_status(conn: Connection, model: str, version: int, status: str) -> None:
+    conn.execute(
+        model_versions.update()
+        .where(model_versions.c.model == model, model_versions.c.version == version)
+        .values(status=status)
+    )

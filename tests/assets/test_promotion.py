@@ -18,7 +18,8 @@ RUN = "0f6d1c2e-5b7a-4c3d-9e8f-a1b2c3d4e5f6"
 
 
 def _register(registry: ModelRegistry) -> int:
-    return registry.register_version(
+    """A version that passed its gates (the only kind promoted without an override)."""
+    version = registry.register_version(
         MODEL,
         artifact_uri=f"s3://artifacts/{MODEL}/models/vN/model.txt",
         model_sha256="ab" * 32,
@@ -30,6 +31,17 @@ def _register(registry: ModelRegistry) -> int:
         features=["income"],
         spec={"name": MODEL},
     ).version
+    registry.record_evaluation(
+        MODEL,
+        version,
+        metrics={"auc": 0.8},
+        gates=[],
+        passed=True,
+        report_uri="s3://artifacts/report.json",
+        report_sha256="cd" * 32,
+        champion_version=None,
+    )
+    return version
 
 
 def test_promoted_only_by_the_run_that_moved_the_alias(registry: ModelRegistry) -> None:

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from ml_platform_assets.registry import ModelRegistry, Status
+from ml_platform_assets.registry.audit import verify_ledger
 from resources.database import get_engine, migrate
 from resources.schema import VERSION_TABLE
 
@@ -38,7 +39,8 @@ def workers(monkeypatch):
 
 
 def _register(registry: ModelRegistry, model: str) -> int:
-    return registry.register_version(
+    """A version that passed its gates (the only kind promoted without an override)."""
+    version = registry.register_version(
         model,
         artifact_uri=f"file:///models/{model}.txt",
         model_sha256="0" * 64,
@@ -50,6 +52,17 @@ def _register(registry: ModelRegistry, model: str) -> int:
         features=[],
         spec={},
     ).version
+    registry.record_evaluation(
+        model,
+        version,
+        metrics={"auc": 0.8},
+        gates=[],
+        passed=True,
+        report_uri=f"file:///reports/{model}.json",
+        report_sha256="0" * 64,
+        champion_version=None,
+    )
+    return version
 
 
 def test_concurrent_promotions_leave_one_champion_and_one_chain(
@@ -66,6 +79,11 @@ def test_concurrent_promotions_leave_one_champion_and_one_chain(
     assert history[0].from_version is None
     for previous, event in zip(history, history[1:], strict=False):
         assert event.from_version == previous.to_version != event.to_version
+    # Every move has its ledger record, and racing writers never forked the chain.
+    promoted = [r for r in registry.audit_history("m") if r.event_type == "promoted"]
+    assert [r.payload["registry_row"]["id"] for r in promoted] == [e.id for e in history]
+    (check,) = verify_ledger(registry.engine, None, "m")
+    assert check.problems == []
     champion = registry.champion("m")
     assert champion.version == history[-1].to_version
     (other,) = {first, second} - {champion.version}

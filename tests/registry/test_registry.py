@@ -42,6 +42,13 @@ def _evaluate(registry: ModelRegistry, version: int, passed: bool = True, auc: f
     )
 
 
+def _eligible(registry: ModelRegistry, **overrides) -> int:
+    """A version that passed its gates: the only kind promoted without an override."""
+    version = _register(registry, **overrides)
+    _evaluate(registry, version)
+    return version
+
+
 def test_versions_count_up_per_model(registry: ModelRegistry):
     assert [_register(registry) for _ in range(3)] == [1, 2, 3]
     assert _register(registry, "fraud") == 1
@@ -92,7 +99,7 @@ def test_evaluations_set_status_and_metrics(registry: ModelRegistry):
 
 
 def test_promotion_moves_the_champion_and_retires_the_previous(registry: ModelRegistry):
-    first, second = _register(registry), _register(registry)
+    first, second = _eligible(registry), _eligible(registry)
     assert registry.champion("credit_default") is None
 
     registry.promote("credit_default", first, reason="first model", actor="alice")
@@ -105,7 +112,7 @@ def test_promotion_moves_the_champion_and_retires_the_previous(registry: ModelRe
 
 
 def test_promoting_the_champion_again_records_nothing(registry: ModelRegistry):
-    version = _register(registry)
+    version = _eligible(registry)
     first = registry.promote("credit_default", version, reason="first", actor="alice")
 
     again = registry.promote("credit_default", version, reason="retry", actor="alice")
@@ -115,7 +122,7 @@ def test_promoting_the_champion_again_records_nothing(registry: ModelRegistry):
 
 
 def test_promoting_an_unknown_version_changes_nothing(registry: ModelRegistry):
-    registry.promote("credit_default", _register(registry), reason="first", actor="alice")
+    registry.promote("credit_default", _eligible(registry), reason="first", actor="alice")
 
     with pytest.raises(VersionNotFoundError, match="no version 5"):
         registry.promote("credit_default", 5, reason="typo", actor="alice")
@@ -125,7 +132,7 @@ def test_promoting_an_unknown_version_changes_nothing(registry: ModelRegistry):
 
 
 def test_the_champion_keeps_its_status_when_re_evaluated(registry: ModelRegistry):
-    version = _register(registry)
+    version = _eligible(registry)
     registry.promote("credit_default", version, reason="first", actor="alice")
 
     _evaluate(registry, version, passed=False)
@@ -134,7 +141,7 @@ def test_the_champion_keeps_its_status_when_re_evaluated(registry: ModelRegistry
 
 
 def test_rollbacks_walk_back_through_earlier_champions(registry: ModelRegistry):
-    v1, v2, v3 = (_register(registry) for _ in range(3))
+    v1, v2, v3 = (_eligible(registry) for _ in range(3))
     for version in (v1, v2, v3):
         registry.promote("credit_default", version, reason=f"v{version}", actor="ci")
 
@@ -150,7 +157,7 @@ def test_rollbacks_walk_back_through_earlier_champions(registry: ModelRegistry):
 
 
 def test_rollback_after_a_new_promotion_returns_to_the_one_it_replaced(registry: ModelRegistry):
-    v1, v2, v3 = (_register(registry) for _ in range(3))
+    v1, v2, v3 = (_eligible(registry) for _ in range(3))
     registry.promote("credit_default", v1, reason="", actor="ci")
     registry.promote("credit_default", v2, reason="", actor="ci")
     registry.rollback("credit_default", reason="", actor="ci")
@@ -167,7 +174,7 @@ def test_rollback_without_a_champion_is_refused(registry: ModelRegistry):
 
 
 def test_history_is_one_chain_oldest_first(registry: ModelRegistry):
-    versions = [_register(registry) for _ in range(3)]
+    versions = [_eligible(registry) for _ in range(3)]
     for version in versions:
         registry.promote("credit_default", version, reason=f"v{version}", actor="ci")
     registry.rollback("credit_default", reason="incident 12", actor="bob")
@@ -236,7 +243,7 @@ def test_an_identical_version_is_found_by_data_code_parameters_and_spec(registry
 
 def test_among_duplicates_the_champion_is_the_identical_version(registry: ModelRegistry):
     # Versions registered twice before reruns were recognised.
-    first, second = _register(registry), _register(registry)
+    first, second = _eligible(registry), _eligible(registry)
     assert _identical(registry).version == second  # the newest
     registry.promote("credit_default", first, reason="passed", actor="dagster run r1")
     assert _identical(registry).version == first

@@ -1,0 +1,184 @@
+"""Verifying the audit ledger against itself, the registry's rows and the stored artifacts.
+
+``verify_ledger`` answers a reviewer's question "can I trust this history?" for one model or
+all: each chain is recomputed (``ledger.check_chain``); each record is compared with the
+registry row it speaks for (a version, an evaluation, an alias move, a reviewer's decision, a
+retraining decision); registry rows written after the chain began must each have their record;
+and the newest SHA-256 on record for each artifact must match the object store's bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from ml_platform_assets.registry import ledger
+from ml_platform_assets.registry.ledger import ChainCheck, LedgerEvent, LedgerRecord, Problem
+from ml_platform_assets.registry.records import loads
+from resources.schema import (
+    alias_events,
+    approvals,
+    evaluations,
+    model_versions,
+    retrain_decisions,
+)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A registry table a ledger event speaks for, and the fields both must agree on."""
+
+    table: sa.Table
+    fields: tuple[str, ...]
+
+
+_SOURCES: dict[str, _Source] = {
+    LedgerEvent.REGISTERED: _Source(
+        model_versions,
+        ("version", "model_sha256", "artifact_uri", "training_set_fingerprint", "code_version"),
+    ),
+    LedgerEvent.EVALUATED: _Source(evaluations, ("version", "passed", "gates", "metrics")),
+    LedgerEvent.REPORT_COMPLETED: _Source(evaluations, ("version",)),
+    LedgerEvent.PROMOTED: _Source(
+        alias_events, ("from_version", "to_version", "action", "reason", "actor")
+    ),
+    LedgerEvent.OVERRIDE: _Source(
+        alias_events, ("from_version", "to_version", "action", "reason", "actor")
+    ),
+    LedgerEvent.ROLLED_BACK: _Source(
+        alias_events, ("from_version", "to_version", "action", "reason", "actor")
+    ),
+    LedgerEvent.APPROVED: _Source(approvals, ("version", "decision", "reviewer", "note")),
+    LedgerEvent.REJECTED: _Source(approvals, ("version", "decision", "reviewer", "note")),
+    LedgerEvent.RETRAIN_TRIGGERED: _Source(
+        retrain_decisions, ("triggered", "reason", "run_key", "champion_version")
+    ),
+}
+# Registry rows that must each have a ledger record once the model's chain has begun.
+_MUST_BE_RECORDED = {
+    model_versions: (LedgerEvent.REGISTERED,),
+    evaluations: (LedgerEvent.EVALUATED,),
+    alias_events: (LedgerEvent.PROMOTED, LedgerEvent.OVERRIDE, LedgerEvent.ROLLED_BACK),
+    approvals: (LedgerEvent.APPROVED, LedgerEvent.REJECTED),
+}
+
+
+def _row_value(row: Any, name: str) -> Any:
+    if name in ("gates", "metrics"):
+        return loads(getattr(row, f"{name}_json"))
+    value = getattr(row, name)
+    return bool(value) if name in ("passed", "triggered") else value
+
+
+def _same(recorded: Any, stored: Any) -> bool:
+    # Both sides went through JSON: compare as JSON would (floats exactly, ints as ints).
+    return ledger._plain(recorded) == ledger._plain(stored)
+
+
+def _check_row(conn: Connection, record: LedgerRecord) -> str | None:
+    source = _SOURCES.get(record.event_type)
+    if source is None:
+        return None
+    reference = record.payload.get("registry_row") or {}
+    row_id = reference.get("id")
+    if reference.get("table") != source.table.name or row_id is None:
+        return f"it names no {source.table.name} row, though a {record.event_type} record must"
+    row = conn.execute(sa.select(source.table).where(source.table.c.id == row_id)).first()
+    if row is None:
+        return f"{source.table.name} row {row_id} it records no longer exists"
+    if row.model != record.model:
+        return f"{source.table.name} row {row_id} belongs to model {row.model}"
+    recorded = record.payload.get("row", {})
+    for name in source.fields:
+        if not _same(recorded.get(name), _row_value(row, name)):
+            return (
+                f"{source.table.name} row {row_id} no longer says what was recorded: {name} differs"
+            )
+    return None
+
+
+def _unrecorded_rows(conn: Connection, model: str, records: list[LedgerRecord]) -> list[Problem]:
+    """Registry rows written after the chain began that no record speaks for."""
+    if not records:
+        return []
+    began = records[0].created_at
+    problems = []
+    for table, events in _MUST_BE_RECORDED.items():
+        recorded = {
+            r.payload.get("registry_row", {}).get("id") for r in records if r.event_type in events
+        }
+        query = sa.select(table.c.id, table.c.created_at).where(
+            table.c.model == model, table.c.created_at >= began
+        )
+        for row_id, created_at in conn.execute(query.order_by(table.c.id)):
+            if row_id not in recorded:
+                problems.append(
+                    Problem(
+                        model,
+                        None,
+                        f"{table.name} row {row_id} (written {created_at:%Y-%m-%d %H:%M:%S} "
+                        "UTC) has no ledger record: it was added around the ledger, or its "
+                        "record was removed",
+                    )
+                )
+    return problems
+
+
+def _evaluation_reports(records: list[LedgerRecord]) -> dict[int, str]:
+    """Each evaluation row's newest report SHA-256 on record."""
+    newest: dict[int, str] = {}
+    for record in records:
+        if record.event_type in (LedgerEvent.EVALUATED, LedgerEvent.REPORT_COMPLETED):
+            row_id = record.payload.get("registry_row", {}).get("id")
+            sha = record.payload.get("report_sha256")
+            if row_id is not None and sha:
+                newest[row_id] = sha
+    return newest
+
+
+def _report_mismatches(conn: Connection, model: str, records: list[LedgerRecord]) -> list[Problem]:
+    problems = []
+    for row_id, sha in _evaluation_reports(records).items():
+        row = conn.execute(
+            sa.select(evaluations.c.report_sha256).where(evaluations.c.id == row_id)
+        ).first()
+        if row is not None and row.report_sha256 != sha:
+            problems.append(
+                Problem(
+                    model,
+                    None,
+                    f"evaluations row {row_id} names a report sha256 that no record gave",
+                )
+            )
+    return problems
+
+
+def verify_ledger(
+    engine: Engine,
+    read_sha256: Callable[[str], str | None] | None,
+    model: str | None = None,
+) -> list[ChainCheck]:
+    """Checks every model's ledger (or ``model``'s); one ``ChainCheck`` per model, problems
+    oldest first. ``read_sha256(key)`` gives an artifact's current SHA-256 in the object store
+    (None when missing); pass None to leave the artifacts unchecked."""
+    with engine.connect() as conn:
+        models = [model] if model else ledger.ledger_models(conn)
+        checks = []
+        for name in models:
+            check = ledger.check_chain(conn, name)
+            records = ledger.history(conn, name)
+            for record in records:
+                message = _check_row(conn, record)
+                if message:
+                    check.problems.append(Problem(name, record.sequence, message))
+            check.problems += _unrecorded_rows(conn, name, records)
+            check.problems += _report_mismatches(conn, name, records)
+            if read_sha256 is not None:
+                check.problems += ledger.check_artifacts(records, read_sha256)
+            check.problems.sort(key=lambda p: (p.sequence is None, p.sequence or 0))
+            checks.append(check)
+    return checks
