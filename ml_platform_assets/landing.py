@@ -76,6 +76,18 @@ def delivery_record(store: ObjectStore, model: str, kind: str, day: dt.date) -> 
         return None
 
 
+def replacement_records(store: ObjectStore, delivery: Delivery) -> list[dict]:
+    """The delivery record of each day this delivery replaced (``delivery.replaced``), each
+    naming the new file's sha256 and, under ``replaces``, the copy kept and why."""
+    records = []
+    for key in delivery.replaced:
+        model, kind, day = _landing_parts(key)
+        record = delivery_record(store, model, kind, day)
+        if record is not None:
+            records.append(record)
+    return records
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 

@@ -13,7 +13,7 @@ import json
 import dagster as dg
 import pyarrow as pa
 
-from ml_platform_assets.assets.common import registry
+from ml_platform_assets.assets.common import ACTOR_TAG, registry
 from ml_platform_assets.assets.factory import training_job_name
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.retrain import LabelCounter, RetrainDecision, decide_retrain
@@ -70,6 +70,8 @@ def _tags(spec: ModelSpec, champion: int, decision: RetrainDecision, latest: Dri
     windows = decision.training_windows
     return {
         "ml_platform/trigger": "drift",
+        # The retrained version's trainer on record: the sensor, not whoever runs the daemon.
+        ACTOR_TAG: f"sensor {drift_sensor_name(spec)}",
         "ml_platform/drift_start": str(decision.drift_start),
         "ml_platform/training_windows": (
             f"train {windows.train_start}..{windows.valid_start - dt.timedelta(days=1)}, "
@@ -151,6 +153,7 @@ def _evaluate(
         drift_share=latest.share,
         champion_version=champion.version,
         tags=tags,
+        actor=f"sensor {drift_sensor_name(spec)}",
     )
     return reason if request is None else request
 

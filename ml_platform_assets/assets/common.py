@@ -1,6 +1,7 @@
 """Pieces every asset module uses: resource keys, metadata builders, the registry handle."""
 
 import datetime as dt
+import getpass
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,8 @@ from ml_platform_assets.registry import ModelRegistry
 from resources.database import DatabaseResource
 
 MANIFEST_IO = "manifest_io_manager"
+# Who a run acts for: set by ``ml-platform run --actor`` and by the sensors that start runs.
+ACTOR_TAG = "ml_platform/actor"
 
 
 def asset_key(spec: ModelSpec, name: str) -> dg.AssetKey:
@@ -42,6 +45,18 @@ def partition_range_tags(first: dt.date, last: dt.date) -> dict[str, str]:
         ASSET_PARTITION_RANGE_START_TAG: first.isoformat(),
         ASSET_PARTITION_RANGE_END_TAG: last.isoformat(),
     }
+
+
+def run_actor(context: dg.AssetExecutionContext) -> str:
+    """Who the run acts for, as the audit ledger records it: its ``ml_platform/actor`` tag,
+    else the operating-system user running the step."""
+    tagged = context.run.tags.get(ACTOR_TAG)
+    if tagged:
+        return tagged
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container user without a passwd entry
+        return f"uid {os.getuid()}"
 
 
 def partition_days(context: dg.AssetExecutionContext) -> list[dt.date]:

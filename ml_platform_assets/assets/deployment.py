@@ -13,7 +13,8 @@ from ml_platform_assets.core.report import (
     with_promotion,
 )
 from ml_platform_assets.core.spec import ModelSpec
-from ml_platform_assets.registry import AliasEvent, ModelRegistry
+from ml_platform_assets.registry import AliasEvent, ModelRegistry, Status
+from ml_platform_assets.registry.ledger import Artifact
 from resources.database import DatabaseResource
 from resources.object_store import ObjectStore, StoredObject
 from resources.object_store_resource import ObjectStoreResource
@@ -31,14 +32,17 @@ def complete_report(
     model: str,
     version: int,
     promotion: AliasEvent,
-    run_id: str,
+    recorded_by: str,
 ) -> StoredObject:
     """Rewrites the version's evaluation report (JSON and HTML) with the alias move that made it
-    champion, then points the registry's record of the report at the completed JSON.
+    champion, then points the registry's record of the report at the completed JSON, with a
+    ``report_completed`` ledger record carrying both documents' SHA-256.
 
     The documents are written first and the registry last, in one transaction: if that fails,
     the step fails with the registry still naming the earlier checksum, and the next run of
-    this step writes the same documents again.
+    this step writes the same documents again. Completing it again with the same move writes
+    the same bytes and records nothing new. ``recorded_by`` names who completed it (a Dagster
+    run id, or the reviewer's approval).
     """
     json_key = layout.report_key(model, version, "evaluation.json")
     deployment = Deployment(
@@ -46,14 +50,39 @@ def complete_report(
         promoted_by=promotion.actor,
         previous_champion_version=promotion.from_version,
         reason=promotion.reason,
-        recorded_by_run=run_id,
+        recorded_by_run=recorded_by,
     )
     record = with_promotion(store.get_json(json_key), deployment)
     html_key = layout.report_key(model, version, "evaluation.html")
-    store.put_bytes(html_key, render_evaluation_html(record).encode())
+    html = store.put_bytes(html_key, render_evaluation_html(record).encode())
     stored = store.put_bytes(json_key, evaluation_to_json(record).encode())
-    reg.record_report(model, version, report_uri=stored.uri, report_sha256=stored.sha256)
+    on_record = reg.latest_evaluation(model, version) or {}
+    if on_record.get("report_sha256") != stored.sha256:
+        reg.record_report(
+            model,
+            version,
+            report_uri=stored.uri,
+            report_sha256=stored.sha256,
+            actor=promotion.actor,
+            artifacts=[Artifact(o.key, o.uri, o.sha256) for o in (stored, html)],
+        )
     return stored
+
+
+def ledger_metadata(reg: ModelRegistry, model: str, version: int) -> dg.MetadataValue:
+    """The version's ledger records as the UI shows them: sequence, event and SHA-256."""
+    return dg.MetadataValue.json(
+        [
+            {
+                "record": r.sequence,
+                "event": r.event_type,
+                "actor": r.actor,
+                "at": r.created_at.isoformat(timespec="seconds"),
+                "sha256": r.record_sha256,
+            }
+            for r in reg.audit_history(model, version=version)
+        ]
+    )
 
 
 def build_deployed_model(spec: ModelSpec) -> dg.AssetsDefinition:
@@ -85,12 +114,12 @@ def build_deployed_model(spec: ModelSpec) -> dg.AssetsDefinition:
             )
         current = reg.champion(spec.name)
         previous = current.version if current else None
+        run_actor = f"dagster run {context.run.run_id}"
+        if spec.decision.requires_approval and previous != version:
+            return _awaiting_approval(context, reg, spec, version, previous, run_actor)
         # Promoting the champion again moves nothing and returns the move that made it so.
         promotion = reg.promote(
-            spec.name,
-            version,
-            reason=promotion_reason(model_evaluation),
-            actor=f"dagster run {context.run.run_id}",
+            spec.name, version, reason=promotion_reason(model_evaluation), actor=run_actor
         )
         if previous != version:
             was = f"v{previous}" if previous else "none"
@@ -105,10 +134,12 @@ def build_deployed_model(spec: ModelSpec) -> dg.AssetsDefinition:
             "previous_version": previous,
             "artifact_uri": champion.artifact_uri,
             "model_sha256": champion.model_sha256,
+            "decision": "promoted",
         }
         return dg.Output(
             manifest,
             metadata={
+                "decision": "promoted",
                 "champion_version": champion.version,
                 "previous_version": previous if previous is not None else "none",
                 "artifact_uri": dg.MetadataValue.path(champion.artifact_uri),
@@ -117,7 +148,45 @@ def build_deployed_model(spec: ModelSpec) -> dg.AssetsDefinition:
                 "ks": float(model_evaluation["metrics"]["ks"]),
                 "report_uri": dg.MetadataValue.path(model_evaluation["report_uri"]),
                 "report_sha256": report.sha256,
+                "ledger_records": ledger_metadata(reg, spec.name, version),
             },
         )
 
     return deployed_model
+
+
+def _awaiting_approval(
+    context: dg.AssetExecutionContext,
+    reg: ModelRegistry,
+    spec: ModelSpec,
+    version: int,
+    previous: int | None,
+    run_actor: str,
+) -> dg.Output[dict]:
+    """The spec asks a reviewer to decide: the version waits, the champion stays."""
+    reg.request_approval(spec.name, version, actor=run_actor)
+    status = reg.get_version(spec.name, version).status
+    if status == Status.PENDING_APPROVAL:
+        context.log.info(
+            f"{spec.name} v{version} passed every gate and awaits a reviewer: "
+            f"ml-platform approve {spec.name} {version} --reviewer NAME --note TEXT"
+        )
+    champion = reg.champion(spec.name)
+    manifest = {
+        "model": spec.name,
+        "champion_version": champion.version if champion else None,
+        "previous_version": previous,
+        "artifact_uri": champion.artifact_uri if champion else None,
+        "model_sha256": champion.model_sha256 if champion else None,
+        "decision": status,
+        "awaiting_version": version,
+    }
+    return dg.Output(
+        manifest,
+        metadata={
+            "decision": status,
+            "awaiting_version": version,
+            "champion_version": champion.version if champion else "none",
+            "ledger_records": ledger_metadata(reg, spec.name, version),
+        },
+    )

@@ -15,6 +15,7 @@ from ml_platform_assets.assets.common import (
     parallel_map,
     preview,
     registry,
+    run_actor,
 )
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.features import features_code_version
@@ -45,6 +46,7 @@ from ml_platform_assets.core.training_set import (
     training_windows,
 )
 from ml_platform_assets.registry import ModelRegistry, ModelVersion, Status
+from ml_platform_assets.registry.ledger import Artifact
 from resources.database import DatabaseResource
 from resources.environment import code_git_commit
 from resources.object_store import ObjectNotFound, ObjectStore
@@ -332,16 +334,20 @@ def build_challenger_model(spec: ModelSpec) -> dg.AssetsDefinition:
             "spec": spec_json,
         }
 
-        def publish(version: int) -> str:
+        def publish(version: int) -> tuple[str, list[Artifact]]:
             # Runs inside the registration transaction: a failed upload registers nothing.
             key = layout.model_artifact_key
-            store.put_table(key(spec.name, version, "reference.parquet"), reference)
-            store.put_json(key(spec.name, version, "card.json"), {**card, "version": version})
-            return store.put_bytes(key(spec.name, version, "model.txt"), trained.text.encode()).uri
+            written = [
+                store.put_bytes(key(spec.name, version, "model.txt"), trained.text.encode()),
+                store.put_json(key(spec.name, version, "card.json"), {**card, "version": version}),
+                store.put_table(key(spec.name, version, "reference.parquet"), reference),
+            ]
+            return written[0].uri, [Artifact(o.key, o.uri, o.sha256) for o in written]
 
         version = reg.register_version(
             spec.name,
             publish=publish,
+            trained_by=run_actor(context),
             model_sha256=trained.sha256,
             training_set_fingerprint=training_set["fingerprint"],
             code_version=code_version,

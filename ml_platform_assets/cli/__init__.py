@@ -13,6 +13,8 @@ import warnings
 
 import click
 
+from ml_platform_assets.cli.audit import audit
+from ml_platform_assets.cli.decisions import approve, promote, reject, rollback
 from ml_platform_assets.cli.drift import drift
 from ml_platform_assets.cli.models import models
 from ml_platform_assets.cli.runs import demo, run
@@ -32,6 +34,11 @@ main.add_command(demo)
 main.add_command(run)
 main.add_command(models)
 main.add_command(drift)
+main.add_command(approve)
+main.add_command(reject)
+main.add_command(promote)
+main.add_command(rollback)
+main.add_command(audit)
 
 if __name__ == "__main__":
     sys.exit(main())

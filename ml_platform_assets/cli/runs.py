@@ -69,7 +69,9 @@ def _run_lifecycle(
     last: dt.date,
     as_of: dt.date | None = None,
     rebuild: bool = False,
+    actor: str | None = None,
 ) -> None:
+    from ml_platform_assets.assets.common import ACTOR_TAG
     from ml_platform_assets.cli.lifecycle import ingest, train
 
     total = (last - first).days + 1
@@ -109,7 +111,8 @@ def _run_lifecycle(
             # A stage is reported as it starts ('stage 2/4: challenger_model').
             progress.update(done + 1 if name else done, name, total)
 
-        outcome = train(ctx.defs, spec, ctx.instance(), as_of or last, progress=stage)
+        tags = {ACTOR_TAG: actor} if actor else None
+        outcome = train(ctx.defs, spec, ctx.instance(), as_of or last, tags, progress=stage)
     _summarize(ctx, spec, outcome)
 
 
@@ -173,8 +176,14 @@ def _summarize(ctx: Context, spec: ModelSpec, outcome) -> None:
         click.echo(f"  promoted: champion is {kept} (run {outcome.run_id})")
     else:
         failed = [g["description"] for g in evaluation.get("gates", []) if not g["passed"]]
+        status = ctx.read(lambda reg: reg.get_version(spec.name, version).status)
         if failed:
             click.echo(f"  rejected by gates ({'; '.join(failed)}); champion stays {kept}")
+        elif status == "pending_approval":
+            click.echo(
+                f"  passed every gate; awaits a reviewer's approval (ml-platform approve "
+                f"{spec.name} {version} --reviewer NAME --note TEXT); champion stays {kept}"
+            )
         else:
             click.echo(f"  passed every gate, but this run did not move the champion ({kept})")
     if champion:
@@ -264,7 +273,11 @@ def landed_through(ctx: Context, spec: ModelSpec) -> dt.date | None:
     "copy is kept and the replacement recorded.",
 )
 @click.option("--reason", default="", help="Why the days are redelivered (recorded).")
-@click.option("--actor", help="Who redelivers (recorded; default: the user running this).")
+@click.option(
+    "--actor",
+    help="Who runs it: recorded as the trainer of a new version and with redeliveries "
+    "(default: the user running this).",
+)
 @REBUILD
 @one_sentence
 def run(
@@ -298,7 +311,7 @@ def run(
         last = _deliver_files(ctx, spec, first, last, days, actor, reason)
     else:
         last = _landed_range(ctx, spec, first, last, explicit_end=end is not None)
-    _run_lifecycle(ctx, spec, first, last, rebuild=rebuild)
+    _run_lifecycle(ctx, spec, first, last, rebuild=rebuild, actor=actor)
 
 
 def _deliver_files(
@@ -332,9 +345,37 @@ def _deliver_files(
             f"--redeliver {undelivered[0]}: the source has no file for that day (its last day "
             f"of applications is {delivery.last_day or 'none'})"
         )
+    _record_replacements(ctx, spec, delivery)
     _echo_delivery(spec, delivery, redeliver)
     _echo_stale_versions(ctx, spec, delivery)
     return delivery.last_day
+
+
+def _record_replacements(ctx: Context, spec: ModelSpec, delivery) -> None:
+    """A ``redelivered`` audit ledger record per replaced day: the new file, the kept copy of
+    the old one and the delivery record, each with its sha256."""
+    import hashlib
+
+    from ml_platform_assets.core import layout
+    from ml_platform_assets.landing import replacement_records
+    from ml_platform_assets.registry.ledger import Artifact
+
+    store = ctx.store()
+    for record in replacement_records(store, delivery):
+        day = dt.date.fromisoformat(record["day"])
+        replaced = record["replaces"][-1]
+        record_key = layout.delivery_record_key(spec.name, record["kind"], day)
+        record_sha = hashlib.sha256(store.get_bytes(record_key)).hexdigest()
+        artifacts = [
+            Artifact(record["key"], store.uri(record["key"]), record["sha256"]),
+            Artifact(replaced["kept_at"], store.uri(replaced["kept_at"]), replaced["sha256"]),
+            Artifact(record_key, store.uri(record_key), record_sha),
+        ]
+        ctx.read(
+            lambda reg, record=record, artifacts=artifacts: reg.record_redelivery(
+                spec.name, actor=record["delivered_by"], delivery=record, artifacts=artifacts
+            )
+        )
 
 
 def _landed_range(

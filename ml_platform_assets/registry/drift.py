@@ -14,6 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from ml_platform_assets.registry import ledger
+from ml_platform_assets.registry.ledger import LedgerEvent
 from ml_platform_assets.registry.records import dumps, loads
 from resources.database import transaction
 from resources.schema import drift_results, retrain_decisions, utcnow
@@ -134,16 +136,33 @@ class DriftStore:
         drift_share: float | None = None,
         champion_version: int | None = None,
         tags: dict | None = None,
+        actor: str = "drift retrain sensor",
     ) -> RetrainDecisionRecord:
-        """Appends one decision of the drift retrain sensor and returns it."""
+        """Appends one decision of the drift retrain sensor and returns it.
+
+        A decision that requests a retraining is also a ``retrain_triggered`` record of the
+        audit ledger, written in the same transaction (``actor`` names the sensor); the many
+        decisions to wait are kept here only.
+        """
         values = dict(model=model, evaluated_at=utcnow(), triggered=triggered, reason=reason)
         values.update(window_start=window[0] if window else None)
         values.update(window_end=window[1] if window else None)
         values.update(run_key=run_key, drift_share=drift_share, champion_version=champion_version)
-        with transaction(self.engine, write=True) as conn:
-            row_id = conn.execute(
-                retrain_decisions.insert().values(tags_json=dumps(tags or {}), **values)
-            ).inserted_primary_key[0]
+        attempt = 1
+        while True:
+            try:
+                with transaction(self.engine, write=True) as conn:
+                    row_id = conn.execute(
+                        retrain_decisions.insert().values(tags_json=dumps(tags or {}), **values)
+                    ).inserted_primary_key[0]
+                    if triggered:
+                        _ledger_trigger(conn, row_id, values, tags or {}, actor)
+                break
+            except sa.exc.IntegrityError:
+                # Another writer took the ledger's next place first: the whole decision retries.
+                if attempt == 5:
+                    raise
+                attempt += 1
         return RetrainDecisionRecord(id=row_id, tags=tags or {}, **values)
 
     def decisions(
@@ -169,3 +188,27 @@ class DriftStore:
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         return None if row is None else _decision(row)
+
+
+def _ledger_trigger(conn, row_id: int, values: dict, tags: dict, actor: str) -> None:
+    window = [values["window_start"], values["window_end"]]
+    ledger.append(
+        conn,
+        model=values["model"],
+        version=values["champion_version"],
+        event_type=LedgerEvent.RETRAIN_TRIGGERED,
+        actor=actor,
+        payload={
+            "registry_row": {"table": "retrain_decisions", "id": row_id},
+            "row": {
+                "triggered": True,
+                "reason": values["reason"],
+                "run_key": values["run_key"],
+                "champion_version": values["champion_version"],
+            },
+            "drift_window": window,
+            "drift_share": values["drift_share"],
+            "drift_start": tags.get("ml_platform/drift_start"),
+            "training_windows": tags.get("ml_platform/training_windows"),
+        },
+    )

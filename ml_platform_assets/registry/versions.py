@@ -500,8 +500,8 @@ class ModelRegistry:
                 )
             if _same_person(reviewer, current.trained_by):
                 raise RegistryError(
-                    f"{reviewer} trained {model} v{version} and may not review it: another "
-                    "reviewer must decide."
+                    f"Model '{model}' v{version} was trained by {current.trained_by}, who may "
+                    "not review it: another reviewer must decide."
                 )
             decision = "approved" if approve else "rejected"
             row = dict(model=model, version=version, decision=decision, reviewer=reviewer)
@@ -555,6 +555,23 @@ class ModelRegistry:
             return event
 
         return self._write(move)
+
+    def record_redelivery(
+        self, model: str, *, actor: str, delivery: dict, artifacts: Sequence[Artifact]
+    ) -> LedgerRecord:
+        """Appends a ``redelivered`` ledger record: a lender's corrected file replaced a
+        delivered day. ``delivery`` is the day's delivery record (kind, day, sha256, source,
+        what it replaces and why); ``artifacts`` the new file, the kept copy and the record."""
+        return self._write(
+            lambda conn: ledger.append(
+                conn,
+                model=model,
+                event_type=LedgerEvent.REDELIVERED,
+                actor=actor,
+                payload=delivery,
+                artifacts=artifacts,
+            )
+        )
 
     def approvals(self, model: str, version: int | None = None) -> list[dict]:
         """Reviewers' decisions on ``model`` (one version's when given), oldest first."""
@@ -613,8 +630,8 @@ def _check_promotable(
             )
         if _same_person(override.approver, current.trained_by):
             raise RegistryError(
-                f"{override.approver} trained {model} v{current.version} and may not approve "
-                "its override."
+                f"Model '{model}' v{current.version} was trained by {current.trained_by}, who "
+                "may not approve its override."
             )
         return
     if not approving and (current.spec or {}).get("decision", {}).get("requires_approval"):

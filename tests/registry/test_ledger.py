@@ -312,7 +312,7 @@ def test_approval_waits_for_a_reviewer_who_did_not_train_it(registry, store):
     assert registry.request_approval(MODEL, version, actor="dagster run r1")
     assert not registry.request_approval(MODEL, version, actor="dagster run r2")  # already
     assert registry.get_version(MODEL, version).status == Status.PENDING_APPROVAL
-    with pytest.raises(RegistryError, match="Alice trained credit_default v1 and may not"):
+    with pytest.raises(RegistryError, match="v1 was trained by alice, who may not review it"):
         registry.decide_approval(MODEL, version, approve=True, reviewer="Alice", note="ok")
 
     event = registry.decide_approval(
@@ -354,7 +354,7 @@ def test_an_override_promotes_a_failed_version_only_with_an_approver_and_reason(
         registry.promote(MODEL, version, reason="try", actor="alice")
     with pytest.raises(RegistryError, match="needs an approver and a reason"):
         registry.promote(MODEL, version, reason="x", actor="a", override=Override(" ", "why"))
-    with pytest.raises(RegistryError, match="alice trained"):
+    with pytest.raises(RegistryError, match="trained by alice, who may not approve its override"):
         registry.promote(MODEL, version, reason="x", actor="a", override=Override("alice", "y"))
 
     registry.promote(

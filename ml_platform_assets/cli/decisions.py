@@ -1,0 +1,131 @@
+"""Decisions people make about models: approve, reject, promote (an override when a gate
+failed) and roll back. Each is one registry transaction with its audit ledger record."""
+
+from __future__ import annotations
+
+import click
+
+from ml_platform_assets.cli.common import Context, one_sentence
+
+
+def _required(value: str, option: str) -> str:
+    if not value or not value.strip():
+        raise click.ClickException(f"{option} must not be empty: it goes on the audit record")
+    return value.strip()
+
+
+def _known_version(ctx: Context, model: str, version: int) -> None:
+    ctx.spec(model)  # the same sentence for an unknown model as every other command
+    ctx.read(lambda reg: reg.get_version(model, version))
+
+
+def _complete_documents(ctx: Context, model: str, event, recorded_by: str) -> None:
+    """The promoted version's evaluation report completed with the move, as the deployment
+    step does after an automatic promotion."""
+    from ml_platform_assets.assets.deployment import complete_report
+
+    ctx.read(
+        lambda reg: complete_report(ctx.store(), reg, model, event.to_version, event, recorded_by)
+    )
+
+
+def _moved(event) -> str:
+    was = f"v{event.from_version}" if event.from_version else "none"
+    return f"champion is v{event.to_version} (was {was})"
+
+
+@click.command()
+@click.argument("model")
+@click.argument("version", type=int)
+@click.option("--reviewer", required=True, help="Who approves (not the version's trainer).")
+@click.option("--note", required=True, help="What was reviewed and why it is approved.")
+@one_sentence
+def approve(model: str, version: int, reviewer: str, note: str) -> None:
+    """Approve MODEL VERSION, waiting for a reviewer, and promote it to champion."""
+    ctx = Context()
+    _known_version(ctx, model, version)
+    reviewer, note = _required(reviewer, "--reviewer"), _required(note, "--note")
+    event = ctx.read(
+        lambda reg: reg.decide_approval(model, version, approve=True, reviewer=reviewer, note=note)
+    )
+    _complete_documents(ctx, model, event, f"approval by {reviewer}")
+    click.echo(f"{model} v{version} approved by {reviewer}; {_moved(event)}")
+
+
+@click.command()
+@click.argument("model")
+@click.argument("version", type=int)
+@click.option("--reviewer", required=True, help="Who rejects (not the version's trainer).")
+@click.option("--note", required=True, help="Why it is rejected.")
+@one_sentence
+def reject(model: str, version: int, reviewer: str, note: str) -> None:
+    """Reject MODEL VERSION, waiting for a reviewer; the champion stays."""
+    ctx = Context()
+    _known_version(ctx, model, version)
+    reviewer, note = _required(reviewer, "--reviewer"), _required(note, "--note")
+    ctx.read(
+        lambda reg: reg.decide_approval(model, version, approve=False, reviewer=reviewer, note=note)
+    )
+    champion = ctx.read(lambda reg: reg.champion(model))
+    kept = f"v{champion.version}" if champion else "none"
+    click.echo(f"{model} v{version} rejected by {reviewer}; champion stays {kept}")
+
+
+@click.command()
+@click.argument("model")
+@click.argument("version", type=int)
+@click.option("--approver", required=True, help="Who allows it into service.")
+@click.option("--reason", required=True, help="Why (recorded with the move).")
+@click.option(
+    "--override",
+    is_flag=True,
+    help="Promote although a gate failed: recorded as an override with the failed gates.",
+)
+@one_sentence
+def promote(model: str, version: int, approver: str, reason: str, override: bool) -> None:
+    """Promote MODEL VERSION to champion by hand.
+
+    A version that failed a gate needs --override; one that waits for a reviewer is promoted
+    by `ml-platform approve`.
+    """
+    from ml_platform_assets.registry.versions import Override
+
+    ctx = Context()
+    _known_version(ctx, model, version)
+    approver, reason = _required(approver, "--approver"), _required(reason, "--reason")
+    allowed = Override(approver, reason) if override else None
+    event = ctx.read(
+        lambda reg: reg.promote(
+            model,
+            version,
+            reason=f"override: {reason}" if override else reason,
+            actor=approver,
+            override=allowed,
+        )
+    )
+    _complete_documents(
+        ctx, model, event, f"{'override' if override else 'promotion'} by {approver}"
+    )
+    kind = "override by" if override else "promoted by"
+    click.echo(f"{model} v{version} {kind} {approver}; {_moved(event)}")
+
+
+@click.command()
+@click.argument("model")
+@click.option("--to", "to_version", type=int, help="The earlier champion to restore.")
+@click.option("--reason", required=True, help="Why the champion goes back (recorded).")
+@click.option("--approver", required=True, help="Who approves the rollback (recorded).")
+@one_sentence
+def rollback(model: str, to_version: int | None, reason: str, approver: str) -> None:
+    """Move MODEL's champion back to an earlier champion (default: the one before)."""
+    from ml_platform_assets.landing import current_actor
+
+    ctx = Context()
+    ctx.spec(model)
+    reason, approver = _required(reason, "--reason"), _required(approver, "--approver")
+    event = ctx.read(
+        lambda reg: reg.rollback(
+            model, reason=reason, actor=current_actor(), to_version=to_version, approver=approver
+        )
+    )
+    click.echo(f"{model} rolled back by {approver}; {_moved(event)}")

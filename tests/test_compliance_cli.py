@@ -1,0 +1,113 @@
+"""What a compliance reviewer does from the command line: approve or reject a version that
+waits for a reviewer, read the audit ledger, verify it, and see tampering named."""
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ml_platform_assets.core import layout
+from resources.environment import resources_from_env
+from tests.test_cli import _files_spec, _run, _use_real_backends, cli_env  # noqa: F401
+
+MODEL = "pay_in_four"
+
+
+def _requiring_approval(specs: Path) -> None:
+    path = specs / f"{MODEL}.yaml"
+    spec = yaml.safe_load(path.read_text())
+    spec["decision"]["requires_approval"] = True
+    path.write_text(yaml.safe_dump(spec))
+
+
+def _events(model: str = MODEL) -> list[str]:
+    result = _run("audit", model, "--json")
+    assert result.exit_code == 0, result.output
+    return [r["event_type"] for r in json.loads(result.output)]
+
+
+@pytest.mark.parametrize("backend", ["embedded", "real"])
+def test_a_version_waits_for_a_reviewer_and_the_ledger_proves_it(
+    cli_env,  # noqa: F811
+    monkeypatch,
+    request,
+    backend,
+) -> None:
+    if backend == "real":
+        _use_real_backends(monkeypatch, request)
+    specs = _files_spec(cli_env, 14)
+    _requiring_approval(specs)
+    monkeypatch.setenv("ML_PLATFORM_SPECS_DIR", str(specs))
+
+    trained = _run("run", MODEL, "--end", "2026-01-14", "--actor", "alice")
+    assert trained.exit_code == 0, trained.output
+    assert "awaits a reviewer's approval (ml-platform approve pay_in_four 1" in trained.output
+    assert "champion stays none" in trained.output
+
+    own = _run("approve", MODEL, "1", "--reviewer", "Alice", "--note", "looks fine")
+    assert own.exit_code == 1
+    assert "model 'pay_in_four' v1 was trained by alice, who may not review it" in own.output
+    approved = _run("approve", MODEL, "1", "--reviewer", "bob", "--note", "report reviewed")
+    assert approved.exit_code == 0, approved.output
+    assert "pay_in_four v1 approved by bob; champion is v1 (was none)" in approved.output
+    assert _events() == [
+        "registered",
+        "evaluated",
+        "pending_approval",
+        "approved",
+        "promoted",
+        "report_completed",
+    ]
+    table = _run("audit", MODEL).output
+    assert "trained by alice" in table and "bob: report reviewed" in table
+    rows = list(csv.DictReader(io.StringIO(_run("audit", MODEL, "--csv").output)))
+    assert [r["sequence"] for r in rows] == ["1", "2", "3", "4", "5", "6"]
+    assert rows[0]["actor"] == "alice" and json.loads(rows[1]["payload"])["row"]["passed"]
+    assert "no audit records since 2999-01-01" in _run("audit", MODEL, "--since", "2999-01-01").output
+
+    # The completed report is the one on record; the approval completed it.
+    store = resources_from_env()["object_store"].get_store()
+    report = store.get_json(layout.report_key(MODEL, 1, "evaluation.json"))
+    assert report["decision"] == "promoted"
+    assert report["deployment"]["promoted_by"] == "bob"
+
+    verified = _run("audit", "verify", MODEL)
+    assert verified.exit_code == 0, verified.output
+    assert "pay_in_four: 6 records intact; head sha256" in verified.output
+
+    # A replaced model file is named, with the record that vouched for it.
+    store.put_bytes(layout.model_artifact_key(MODEL, 1, "model.txt"), b"tree 0\n")
+    tampered = _run("audit", "verify")
+    assert tampered.exit_code == 1
+    assert "pay_in_four record #1: artifact " in tampered.output
+    assert "model.txt no longer matches" in tampered.output
+
+
+def test_a_reviewer_rejects_and_the_champion_stays(cli_env, monkeypatch) -> None:  # noqa: F811
+    specs = _files_spec(cli_env, 14)
+    _requiring_approval(specs)
+    monkeypatch.setenv("ML_PLATFORM_SPECS_DIR", str(specs))
+    assert _run("run", MODEL, "--end", "2026-01-14").exit_code == 0
+
+    rejected = _run("reject", MODEL, "1", "--reviewer", "carol", "--note", "AIR too low")
+    assert rejected.exit_code == 0, rejected.output
+    assert "pay_in_four v1 rejected by carol; champion stays none" in rejected.output
+    again = _run("approve", MODEL, "1", "--reviewer", "dan", "--note", "x")
+    assert again.exit_code == 1 and "v1 is rejected, not waiting for approval" in again.output
+    assert _events()[-1] == "rejected"
+    assert _run("rollback", MODEL, "--reason", "r", "--approver", "dan").exit_code == 1
+    assert "has no champion yet" in _run("rollback", MODEL, "--reason", "r", "--approver", "d").output
+    assert _run("audit", "verify").exit_code == 0
+
+
+def test_commands_of_people_refuse_blank_names(cli_env) -> None:  # noqa: F811
+    result = _run("approve", "credit_default", "1", "--reviewer", " ", "--note", "x")
+    assert result.exit_code == 1
+    assert "model 'credit_default' has no version 1" in result.output
+    usage = _run("audit")
+    assert usage.exit_code == 2 and "give one MODEL" in usage.output
+    unknown = _run("audit", "nope")
+    assert unknown.exit_code == 1 and "no model named 'nope'" in unknown.output
