@@ -349,6 +349,19 @@ def test_duplicates_are_dropped_or_explained_and_a_corrected_day_is_redelivered(
     assert replaced["reason"] == "export overlap" and replaced["sha256"] != record["sha256"]
     assert (lender.store / replaced["kept_at"]).exists()  # the old delivery is never lost
     assert len(lender.table("dup_ids", "raw", "2026-01-15")) == 100
+    # The replacement is on the audit ledger with the sha256 of both files and the record.
+    audit = CliRunner().invoke(main, ["audit", "dup_ids", "--json"])
+    records = [r for r in json.loads(audit.output) if r["event_type"] == "redelivered"]
+    # The applications and the outcomes derived from them, each replaced on record.
+    assert {r["payload"]["kind"] for r in records} == {"applications", "outcomes"}
+    [redelivered] = [r for r in records if r["payload"]["kind"] == "applications"]
+    assert redelivered["payload"]["day"] == "2026-01-15"
+    assert redelivered["payload"]["replaces"][-1]["reason"] == "export overlap"
+    assert [a["sha256"] for a in redelivered["artifacts"][:2]] == [
+        record["sha256"],
+        replaced["sha256"],
+    ]
+    assert CliRunner().invoke(main, ["audit", "verify", "dup_ids"]).exit_code == 0
 
 
 # 10: a ~1 % bad product: a window without a bad outcome.

@@ -85,6 +85,14 @@ def test_required_days_request_one_run_and_a_repeated_tick_none(drift_platform) 
     [decision] = p.drift_store.decisions(p.spec.name)
     assert decision.triggered and decision.run_key == request.run_key
     assert (decision.window_start, decision.window_end) == window
+    # The trigger is on the audit ledger, by the sensor, and so is the run's trainer.
+    trigger = p.registry.audit_history(p.spec.name)[-1]
+    assert trigger.event_type == "retrain_triggered"
+    assert trigger.actor == request.tags["ml_platform/actor"] == (
+        "sensor credit_default__drift_retrain_sensor"
+    )
+    assert trigger.payload["registry_row"] == {"table": "retrain_decisions", "id": decision.id}
+    assert trigger.payload["drift_start"] == "2026-01-14"
 
     # The same tick again, with the cursor the daemon stored: nothing new, no second request.
     again = p.tick(first.cursor)
