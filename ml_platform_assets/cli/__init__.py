@@ -17,6 +17,7 @@ from ml_platform_assets.cli.audit import audit
 from ml_platform_assets.cli.decisions import approve, promote, reject, rollback
 from ml_platform_assets.cli.drift import drift
 from ml_platform_assets.cli.models import models
+from ml_platform_assets.cli.report import report
 from ml_platform_assets.cli.runs import demo, run
 
 __all__ = ["main"]
@@ -34,6 +35,7 @@ main.add_command(demo)
 main.add_command(run)
 main.add_command(models)
 main.add_command(drift)
+main.add_command(report)
 main.add_command(approve)
 main.add_command(reject)
 main.add_command(promote)
