@@ -73,6 +73,9 @@ def test_a_version_waits_for_a_reviewer_and_the_ledger_proves_it(
     report = store.get_json(layout.report_key(MODEL, 1, "evaluation.json"))
     assert report["decision"] == "promoted"
     assert report["deployment"]["promoted_by"] == "bob"
+    # The reviewer's document, rewritten after the approval, names the approval.
+    document = store.get_bytes(layout.report_key(MODEL, 1, "model_document.html")).decode()
+    assert "report reviewed" in document and "bob" in document
 
     verified = _run("audit", "verify", MODEL)
     assert verified.exit_code == 0, verified.output

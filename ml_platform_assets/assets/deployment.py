@@ -4,6 +4,7 @@ evaluation report is completed with that decision."""
 import dagster as dg
 
 from ml_platform_assets.assets.common import MANIFEST_IO, asset_key, owners, registry
+from ml_platform_assets.assets.model_document import publish_model_document
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.gates import GateResult, failed_summary
 from ml_platform_assets.core.report import (
@@ -116,7 +117,9 @@ def build_deployed_model(spec: ModelSpec) -> dg.AssetsDefinition:
         previous = current.version if current else None
         run_actor = f"dagster run {context.run.run_id}"
         if spec.decision.requires_approval and previous != version:
-            return _awaiting_approval(context, reg, spec, version, previous, run_actor)
+            return _awaiting_approval(
+                context, object_store.get_store(), reg, spec, version, previous, run_actor
+            )
         # Promoting the champion again moves nothing and returns the move that made it so.
         promotion = reg.promote(
             spec.name, version, reason=promotion_reason(model_evaluation), actor=run_actor
@@ -124,9 +127,9 @@ def build_deployed_model(spec: ModelSpec) -> dg.AssetsDefinition:
         if previous != version:
             was = f"v{previous}" if previous else "none"
             context.log.info(f"{spec.name}: champion moved from {was} to v{version}")
-        report = complete_report(
-            object_store.get_store(), reg, spec.name, version, promotion, context.run.run_id
-        )
+        store = object_store.get_store()
+        report = complete_report(store, reg, spec.name, version, promotion, context.run.run_id)
+        document = publish_model_document(store, reg, spec.name, version)
         champion = reg.champion(spec.name)
         manifest = {
             "model": spec.name,
@@ -148,6 +151,7 @@ def build_deployed_model(spec: ModelSpec) -> dg.AssetsDefinition:
                 "ks": float(model_evaluation["metrics"]["ks"]),
                 "report_uri": dg.MetadataValue.path(model_evaluation["report_uri"]),
                 "report_sha256": report.sha256,
+                "model_document": dg.MetadataValue.path(document.uri),
                 "ledger_records": ledger_metadata(reg, spec.name, version),
             },
         )
@@ -157,6 +161,7 @@ def build_deployed_model(spec: ModelSpec) -> dg.AssetsDefinition:
 
 def _awaiting_approval(
     context: dg.AssetExecutionContext,
+    store: ObjectStore,
     reg: ModelRegistry,
     spec: ModelSpec,
     version: int,
@@ -171,6 +176,7 @@ def _awaiting_approval(
             f"{spec.name} v{version} passed every gate and awaits a reviewer: "
             f"ml-platform approve {spec.name} {version} --reviewer NAME --note TEXT"
         )
+    document = publish_model_document(store, reg, spec.name, version)
     champion = reg.champion(spec.name)
     manifest = {
         "model": spec.name,
@@ -187,6 +193,7 @@ def _awaiting_approval(
             "decision": status,
             "awaiting_version": version,
             "champion_version": champion.version if champion else "none",
+            "model_document": dg.MetadataValue.path(document.uri),
             "ledger_records": ledger_metadata(reg, spec.name, version),
         },
     )

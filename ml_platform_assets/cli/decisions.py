@@ -21,12 +21,21 @@ def _known_version(ctx: Context, model: str, version: int) -> None:
 
 def _complete_documents(ctx: Context, model: str, event, recorded_by: str) -> None:
     """The promoted version's evaluation report completed with the move, as the deployment
-    step does after an automatic promotion."""
+    step does after an automatic promotion, and its model document written again."""
     from ml_platform_assets.assets.deployment import complete_report
 
-    ctx.read(
-        lambda reg: complete_report(ctx.store(), reg, model, event.to_version, event, recorded_by)
-    )
+    store = ctx.store()
+    ctx.read(lambda reg: complete_report(store, reg, model, event.to_version, event, recorded_by))
+    _refresh_documents(ctx, model, event.to_version, event.from_version)
+
+
+def _refresh_documents(ctx: Context, model: str, *versions: int | None) -> None:
+    """Model documents whose deployment history or decisions just changed."""
+    from ml_platform_assets.assets.model_document import publish_model_document
+
+    store = ctx.store()
+    for version in {v for v in versions if v}:
+        ctx.read(lambda reg, version=version: publish_model_document(store, reg, model, version))
 
 
 def _moved(event) -> str:
@@ -66,6 +75,7 @@ def reject(model: str, version: int, reviewer: str, note: str) -> None:
     ctx.read(
         lambda reg: reg.decide_approval(model, version, approve=False, reviewer=reviewer, note=note)
     )
+    _refresh_documents(ctx, model, version)
     champion = ctx.read(lambda reg: reg.champion(model))
     kept = f"v{champion.version}" if champion else "none"
     click.echo(f"{model} v{version} rejected by {reviewer}; champion stays {kept}")
@@ -128,4 +138,5 @@ def rollback(model: str, to_version: int | None, reason: str, approver: str) -> 
             model, reason=reason, actor=current_actor(), to_version=to_version, approver=approver
         )
     )
+    _refresh_documents(ctx, model, event.to_version, event.from_version)
     click.echo(f"{model} rolled back by {approver}; {_moved(event)}")
