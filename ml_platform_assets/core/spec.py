@@ -10,16 +10,19 @@ import datetime as dt
 import re
 import zoneinfo
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     StrictInt,
     StrictStr,
+    StringConstraints,
     ValidationError,
+    model_serializer,
     model_validator,
 )
 
@@ -34,6 +37,22 @@ class SpecError(ValueError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _OptionalUnset(_Strict):
+    """Leaves its ``_UNSET_OMITTED`` fields out of dumps while they are None, so that adding an
+    optional field changes neither the code versions nor the recorded identity of specs that
+    do not use it (both hash the dumped spec)."""
+
+    _UNSET_OMITTED: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        for name in self._UNSET_OMITTED:
+            if data.get(name, ...) is None:
+                del data[name]
+        return data
 
 
 class SimulatorSource(_Strict):
@@ -108,7 +127,17 @@ class FilesSource(_Strict):
         return self
 
 
-class NumericFeature(_Strict):
+Statement = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+_REASON = (
+    "The reviewed adverse-action reason statement an applicant reads when this feature is among "
+    "the principal reasons for a decline (e.g. 'Debt payments are high relative to income'). "
+    "Without one, the evaluation reports the feature's description and flags it as unreviewed."
+)
+
+
+class NumericFeature(_OptionalUnset):
+    _UNSET_OMITTED = ("reason",)
+
     min: float | None = Field(
         None, description="Smallest valid value; below it a row is quarantined."
     )
@@ -121,9 +150,12 @@ class NumericFeature(_Strict):
         "or count it and keep the value as missing. It is never a valid number.",
     )
     description: str = ""
+    reason: Statement | None = Field(None, description=_REASON)
 
 
-class CategoricalFeature(_Strict):
+class CategoricalFeature(_OptionalUnset):
+    _UNSET_OMITTED = ("reason",)
+
     values: list[str] = Field(min_length=1, description="Known levels.")
     unknown: Literal["quarantine", "missing"] = Field(
         "quarantine",
@@ -132,11 +164,15 @@ class CategoricalFeature(_Strict):
         "an unseen category). Counted per day either way.",
     )
     description: str = ""
+    reason: Statement | None = Field(None, description=_REASON)
 
 
-class DerivedFeature(_Strict):
+class DerivedFeature(_OptionalUnset):
+    _UNSET_OMITTED = ("reason",)
+
     ratio: tuple[str, str] = Field(description="Numerator and denominator columns.")
     description: str = ""
+    reason: Statement | None = Field(None, description=_REASON)
 
 
 class Features(_Strict):
@@ -252,12 +288,28 @@ class Windows(_Strict):
         return self
 
 
-class Gates(_Strict):
+class Gates(_OptionalUnset):
+    _UNSET_OMITTED = ("min_adverse_impact_ratio", "max_auc_gap_vs_benchmark")
+
     min_auc: float = Field(ge=0.5, le=1, description="Absolute floor on out-of-time AUC.")
     max_auc_drop_vs_champion: float = Field(
         ge=0, description="How much lower than the champion's AUC a challenger may be."
     )
     max_score_psi: float = Field(gt=0, description="Ceiling on score PSI, training vs OOT.")
+    min_adverse_impact_ratio: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="Floor on the adverse impact ratio at decision.cutoff: each protected "
+        "group's approval rate over the most-approved group's (0.8 is the four-fifths screen). "
+        "Unset, the ratio is reported and the gate passes.",
+    )
+    max_auc_gap_vs_benchmark: float | None = Field(
+        None,
+        ge=0,
+        description="How much lower than the logistic-regression benchmark's out-of-time AUC "
+        "the challenger's may be. Unset, the gap is reported and the gate passes.",
+    )
 
 
 class Drift(_Strict):
@@ -291,8 +343,9 @@ class DecisionPolicy(_Strict):
     cutoff: float = Field(
         gt=0,
         lt=1,
-        description="Decline when the predicted PD is above this. Planned: read by the fairness "
-        "tests and the online scorer, which do not exist yet; nothing uses it today.",
+        description="Decline when the predicted PD is above this. The evaluation applies it: "
+        "declined out-of-time applications get reason codes, and approval rates per protected "
+        "group are compared at it.",
     )
     requires_approval: bool = Field(
         False,
@@ -356,6 +409,17 @@ class ModelSpec(_Strict):
         leaked = set(self.protected_attributes) & all_inputs
         if leaked:
             raise ValueError(f"protected_attributes {sorted(leaked)} must not be model features")
+        for name, attribute in self.protected_attributes.items():
+            if attribute.reason is not None:
+                raise ValueError(
+                    f"protected_attributes.{name}.reason: a protected attribute is never a "
+                    "model input, so it is never a reason for a decline"
+                )
+        if self.gates.min_adverse_impact_ratio is not None and not self.protected_attributes:
+            raise ValueError(
+                "gates.min_adverse_impact_ratio: the spec declares no protected_attributes "
+                "to measure the ratio on"
+            )
         reserved = {self.entity_id_column, self.event_timestamp_column, self.target.column}
         clash = reserved & (all_inputs | set(self.protected_attributes))
         if clash:

@@ -71,3 +71,68 @@ def test_unreadable_yaml(tmp_path: Path) -> None:
     path.write_text("name: [unclosed")
     with pytest.raises(SpecError, match="broken.yaml: not valid YAML"):
         load_spec(path)
+
+
+def test_every_builtin_feature_has_a_reviewed_reason_statement() -> None:
+    spec = load_specs()["credit_default"]
+    declared = {**spec.features.numeric, **spec.features.derived, **spec.features.categorical}
+    assert set(declared) == set(spec.model_features)
+    assert all(declared[name].reason for name in spec.model_features)
+    assert spec.features.numeric["debt_to_income"].reason == (
+        "Debt payments are high relative to income"
+    )
+    assert spec.gates.min_adverse_impact_ratio == 0.8
+    assert spec.gates.max_auc_gap_vs_benchmark == 0.01
+    assert "planned" not in (BUILTIN_SPECS_DIR / "credit_default.yaml").read_text().lower()
+
+
+def test_a_reason_statement_is_optional_and_never_blank(tmp_path: Path) -> None:
+    data = _builtin()
+    del data["features"]["numeric"]["loan_amount"]["reason"]
+    data["features"]["derived"]["loan_to_income"]["reason"] = "  Loan is large for the income "
+    spec = load_spec(_write(tmp_path, "ok.yaml", data))
+    assert spec.features.numeric["loan_amount"].reason is None
+    assert spec.features.derived["loan_to_income"].reason == "Loan is large for the income"
+    data["features"]["categorical"]["channel"]["reason"] = "   "
+    with pytest.raises(SpecError, match=r"features\.categorical\.channel\.reason"):
+        load_spec(_write(tmp_path, "blank.yaml", data))
+
+
+def test_a_protected_attribute_has_no_reason_statement(tmp_path: Path) -> None:
+    data = _builtin()
+    data["protected_attributes"]["age_band"]["reason"] = "Age"
+    with pytest.raises(SpecError, match=r"protected_attributes\.age_band\.reason: a protected"):
+        load_spec(_write(tmp_path, "age.yaml", data))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["gates"].update(min_adverse_impact_ratio=1.2), "gates.min_adverse_impact"),
+        (lambda d: d["gates"].update(max_auc_gap_vs_benchmark=-0.01), "gates.max_auc_gap"),
+        (lambda d: d.pop("protected_attributes"), "declares no protected_attributes"),
+    ],
+)
+def test_optional_gates_are_checked(tmp_path: Path, change, message: str) -> None:
+    data = _builtin()
+    change(data)
+    with pytest.raises(SpecError, match=message):
+        load_spec(_write(tmp_path, "gates.yaml", data))
+
+
+def test_unset_optional_fields_leave_the_dumped_spec_as_it_was(tmp_path: Path) -> None:
+    # Code versions and a version's recorded identity hash the dumped spec: a spec that uses
+    # none of the new fields must dump exactly as before they existed.
+    data = _builtin()
+    for kind in ("numeric", "categorical", "derived"):
+        for feature in data["features"][kind].values():
+            feature.pop("reason")
+    for gate in ("min_adverse_impact_ratio", "max_auc_gap_vs_benchmark"):
+        data["gates"].pop(gate)
+    dumped = load_spec(_write(tmp_path, "plain.yaml", data)).model_dump(mode="json")
+    assert dumped["gates"] == data["gates"]
+    assert "reason" not in dumped["features"]["numeric"]["loan_amount"]
+    assert "reason" not in dumped["protected_attributes"]["age_band"]
+    full = load_specs()["credit_default"].model_dump(mode="json")
+    assert full["features"]["numeric"]["loan_amount"]["reason"] == "Amount of credit requested"
+    assert full["gates"]["min_adverse_impact_ratio"] == 0.8
