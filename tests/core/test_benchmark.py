@@ -1,0 +1,154 @@
+"""The logistic-regression benchmark: it wins where a linear model must, reads missing values
+and unseen levels as the challenger does, and fills its block of the evaluation record."""
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from ml_platform_assets.core import benchmark, metrics
+from ml_platform_assets.core.gates import evaluate_gates
+from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.core.training import predict, train_model
+
+SIGNALS = 30  # features each carrying a little of a linear log-odds
+
+
+def _spec() -> ModelSpec:
+    return ModelSpec.model_validate(
+        {
+            "name": "thin_linear",
+            "description": "A linear signal spread thinly over many features, few rows.",
+            "owner": "team:test",
+            "start_date": "2026-01-01",
+            "data_source": {"kind": "simulator"},
+            "entity_id_column": "application_id",
+            "event_timestamp_column": "applied_at",
+            "target": {"column": "is_bad", "bad_value": 1},
+            "features": {
+                "numeric": {f"x{i}": {} for i in range(SIGNALS)},
+                "categorical": {"channel": {"values": ["web", "app", "shop"]}},
+            },
+            "lightgbm": {
+                "objective": "binary",
+                "num_leaves": 4,
+                "min_data_in_leaf": 20,
+                "learning_rate": 0.1,
+                "num_boost_round": 200,
+                "early_stopping_rounds": 20,
+                "num_threads": 1,
+            },
+            "windows": {
+                "training_days": 2,
+                "validation_days": 1,
+                "oot_days": 1,
+                "label_maturity_days": 0,
+            },
+            "gates": {
+                "min_auc": 0.5,
+                "max_auc_drop_vs_champion": 0.01,
+                "max_score_psi": 0.25,
+                "max_auc_gap_vs_benchmark": 0.01,
+            },
+            "drift": {
+                "share_threshold": 0.1,
+                "consecutive_days": 1,
+                "min_matured_labels": 0,
+                "cooldown_days": 0,
+            },
+            "decision": {"cutoff": 0.3},
+        }
+    )
+
+
+SPEC = _spec()
+
+
+def _rows(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, SIGNALS))
+    channel = rng.choice(["web", "app"], n)  # "shop" is declared but never seen in training
+    logit = -1.0 + x.sum(axis=1) * 0.25 + np.where(channel == "app", 0.5, 0.0)
+    frame = pd.DataFrame(x, columns=[f"x{i}" for i in range(SIGNALS)])
+    frame["x0"] = frame["x0"].mask(rng.random(n) < 0.1)  # a tenth missing
+    return frame.assign(
+        channel=channel,
+        application_id=[f"r{seed}-{i}" for i in range(n)],
+        is_bad=(rng.random(n) < 1 / (1 + np.exp(-logit))).astype("int8"),
+    )
+
+
+@pytest.fixture(scope="module")
+def thin():
+    train, valid, oot = _rows(1_000, 1), _rows(500, 2), _rows(3_000, 3)
+    booster = train_model(train, valid, SPEC).booster
+    challenger_auc = metrics.auc(oot["is_bad"], predict(booster, oot, SPEC))
+    return train, oot, challenger_auc
+
+
+def test_logistic_regression_wins_on_a_thin_linear_signal_and_the_gap_gate_fails(thin) -> None:
+    train, oot, challenger_auc = thin
+    block = benchmark.benchmark(SPEC, train, oot, challenger_auc)
+    assert block["metrics"]["auc"] > challenger_auc + 0.03
+    assert block["auc_gap"] == pytest.approx(challenger_auc - block["metrics"]["auc"])
+    gates = evaluate_gates(
+        SPEC.gates, challenger_auc, None, 0.01, benchmark_auc=block["metrics"]["auc"]
+    )
+    gate = next(g for g in gates if g.name == "auc_vs_benchmark")
+    assert not gate.passed and gate.observed == pytest.approx(block["auc_gap"])
+    assert gate.threshold == 0.01
+
+
+def test_the_block_is_what_the_record_promises(thin) -> None:
+    train, oot, challenger_auc = thin
+    block = benchmark.benchmark(SPEC, train, oot, challenger_auc)
+    assert block["method"] == "logistic_regression" and block["converged"] is True
+    assert block["train_rows"] == 1_000 and "1,000 rows" in block["description"]
+    assert block["params"]["C"] == 1.0 and block["params"]["penalty"] == "l2"
+    y, score = (
+        oot["is_bad"],
+        benchmark.predict_benchmark(benchmark.fit_benchmark(SPEC, train)[0], oot, SPEC),
+    )
+    assert block["metrics"] == metrics.discrimination_summary(y, score)
+    assert block["calibration"] == metrics.calibration_by_decile(y, score).to_dict("records")
+    magnitudes = [abs(c["coefficient"]) for c in block["coefficients"]]
+    assert len(magnitudes) == 20 and magnitudes == sorted(magnitudes, reverse=True)
+    names = {c["feature"] for c in block["coefficients"]}
+    assert "channel_app" in names  # the level that carries signal, by its name
+    # Refitted, never stored: the same rows give the same benchmark, from pandas or Arrow.
+    tables = [pa.Table.from_pandas(rows, preserve_index=False) for rows in (train, oot)]
+    assert benchmark.benchmark(SPEC, *tables, challenger_auc) == block
+
+
+def test_missing_values_and_unseen_levels_are_scored(thin) -> None:
+    train, _, _ = thin
+    pipeline, _ = benchmark.fit_benchmark(SPEC, train)
+    names = list(pipeline.named_steps["preprocess"].get_feature_names_out())
+    assert "missingindicator_x0" in names and "x1" in names
+    assert {n for n in names if n.startswith("channel_")} == {"channel_app", "channel_web"}
+    row = train.iloc[[0] * 4].copy()
+    # "shop" is declared but was never seen, "kiosk" is not declared (the challenger reads it
+    # as missing) and None is missing: each adds nothing, so the three score alike.
+    row["channel"] = ["shop", "kiosk", None, "app"]
+    row.loc[row.index[0], "x0"] = np.nan
+    row = row.reset_index(drop=True)
+    score = benchmark.predict_benchmark(pipeline, row, SPEC)
+    assert np.isfinite(score).all()
+    base = row.assign(x0=row["x0"].iloc[1])
+    same = benchmark.predict_benchmark(pipeline, base, SPEC)
+    assert same[0] == pytest.approx(same[1]) == pytest.approx(same[2])
+    assert same[3] != pytest.approx(same[2])
+
+
+def test_large_training_splits_are_sampled(thin, monkeypatch) -> None:
+    train, oot, challenger_auc = thin
+    monkeypatch.setattr(benchmark, "BENCHMARK_ROWS", 400)
+    block = benchmark.benchmark(SPEC, train, oot, challenger_auc)
+    assert block["train_rows"] == 400 and block["params"]["row_cap"] == 400
+    assert block == benchmark.benchmark(SPEC, train, oot, challenger_auc)
+
+
+def test_a_single_class_cannot_be_benchmarked(thin) -> None:
+    train, oot, challenger_auc = thin
+    with pytest.raises(benchmark.BenchmarkError, match="thin_linear: the benchmark needs bad"):
+        benchmark.benchmark(SPEC, train.assign(is_bad=0), oot, challenger_auc)
