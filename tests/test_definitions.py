@@ -66,7 +66,13 @@ def test_gates_are_blocking_checks_on_the_evaluation(two_model_defs) -> None:
     checks = {
         k.name: graph.get_check_spec(k) for k in graph.asset_check_keys if k.asset_key == evaluation
     }
-    assert set(checks) == {"min_auc", "auc_vs_champion", "score_psi"}
+    assert set(checks) == {
+        "min_auc",
+        "auc_vs_champion",
+        "score_psi",
+        "auc_vs_benchmark",
+        "adverse_impact_ratio",
+    }
     assert all(spec.blocking for spec in checks.values())
 
 

@@ -23,6 +23,10 @@ GATE_DESCRIPTIONS = {
     "auc_vs_champion": "Out-of-time AUC is no worse than the champion's on the same rows by "
     "more than the spec's tolerance.",
     "score_psi": "The score distribution is stable between training and out-of-time rows.",
+    "auc_vs_benchmark": "Out-of-time AUC is no worse than the logistic-regression benchmark's "
+    "on the same rows by more than the spec's tolerance (reported only when unset).",
+    "adverse_impact_ratio": "Every protected group's approval rate at the cutoff is at least "
+    "the spec's share of the most-approved group's (reported only when unset).",
 }
 PLOTTED = ("auc", "gini", "ks", "brier", "log_loss", "capture_top10", "lift_top10", "bad_rate")
 
@@ -38,6 +42,24 @@ def _champion(
     return Champion(current.version, booster, ModelSpec.model_validate(current.spec))
 
 
+def _evaluation_additions(evaluation: dict) -> dict:
+    """Benchmark, fairness and reason-code figures, as numbers the UI plots across runs."""
+    benchmark, codes = evaluation["benchmark"], evaluation["reason_codes"]
+    metadata = {
+        "benchmark_auc": float(benchmark["metrics"]["auc"]),
+        "auc_gap_vs_benchmark": float(benchmark["auc_gap"]),
+        "declined_share": codes["declined"] / max(codes["scored"], 1),
+    }
+    ratios = [a["min_ratio"] for a in evaluation["fairness"]["attributes"].values()]
+    if any(r is not None for r in ratios):
+        metadata["min_air"] = float(min(r for r in ratios if r is not None))
+    if codes["fidelity"]["share"] is not None:
+        metadata["reason_fidelity"] = float(codes["fidelity"]["share"])
+    unreviewed = [f for f, s in codes["statements"].items() if not s["reviewed"]]
+    metadata["unreviewed_reasons"] = dg.MetadataValue.json(unreviewed)
+    return metadata
+
+
 def _metadata(evaluation: dict, report_uri: str) -> dict:
     challenger = evaluation["challenger"]
     metadata = {name: float(challenger["metrics"][name]) for name in PLOTTED}
@@ -48,6 +70,7 @@ def _metadata(evaluation: dict, report_uri: str) -> dict:
         metadata["champion_auc"] = float(champion["auc"])
         metadata["champion_ks"] = float(champion["ks"])
         metadata["champion_version"] = int(evaluation["champion_version"])
+    metadata |= _evaluation_additions(evaluation)
     metadata |= {
         "version": int(evaluation["version"]),
         "oot_rows": int(challenger["metrics"]["n"]),
@@ -150,7 +173,7 @@ def build_model_evaluation(spec: ModelSpec) -> dg.AssetsDefinition:
                 description=gate["description"],
                 metadata={
                     "observed": gate["observed"] if gate["observed"] is not None else "n/a",
-                    "threshold": gate["threshold"],
+                    "threshold": gate["threshold"] if gate["threshold"] is not None else "not set",
                     "version": version,
                 },
             )

@@ -10,8 +10,11 @@ import numpy as np
 import pyarrow as pa
 
 from ml_platform_assets.core import metrics
+from ml_platform_assets.core.benchmark import benchmark
+from ml_platform_assets.core.fairness import fairness, lowest_ratio
 from ml_platform_assets.core.features import to_model_matrix
 from ml_platform_assets.core.gates import evaluate_gates
+from ml_platform_assets.core.reasons import reason_codes
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.training import feature_importance
 from ml_platform_assets.core.training_set import LABEL, sample_rows
@@ -78,38 +81,49 @@ def evaluate(
 ) -> dict:
     """The evaluation record of one challenger (see ``core.report`` for its shape).
 
-    ``train`` and ``oot`` are feature rows with the label, as DataFrames or Arrow tables; of
-    ``train``, only ``reference_rows`` are used. ``provenance`` carries model, version, windows
-    and fingerprints into the record unchanged.
+    ``train`` and ``oot`` are feature rows with the label, as DataFrames or Arrow tables:
+    ``train`` is the training split the challenger learned from (its ``reference_rows`` stand
+    for the training distribution; the benchmark is fitted on it), ``oot`` the out-of-time rows
+    with the protected attributes. ``provenance`` carries model, version, windows and
+    fingerprints into the record unchanged.
     """
     y = oot[LABEL].to_numpy()
     models = [(booster, spec)] + ([(champion.booster, champion.spec)] if champion else [])
     numeric = [*spec.features.numeric, *spec.features.derived]
     categorical = list(spec.features.categorical)
     if isinstance(train, pa.Table):
-        # Sampling copies rows: only the columns the models and CSI read are worth copying.
-        used = {*numeric, *categorical, *(c for b, _ in models for c in b.feature_name())}
+        # Sampling copies rows: only the columns the models, CSI and the benchmark read are
+        # worth copying.
+        used = {*numeric, *categorical, *(c for b, _ in models for c in b.feature_name()), LABEL}
         train = train.select([c for c in train.column_names if c in used])
-    train = reference_rows(train)
-    scores = _scores(models, train, oot)
+    reference = reference_rows(train)
+    scores = _scores(models, reference, oot)
     challenger = _scored(y, scores[0][1], scores[0][0])
     champion_block = _scored(y, scores[1][1], scores[1][0]) if champion else None
+    benchmark_block = benchmark(spec, train, oot, challenger["metrics"]["auc"])
+    fairness_block = fairness(spec, oot, scores[0][1])
     gate_results = evaluate_gates(
         spec.gates,
         auc=challenger["metrics"]["auc"],
         champion_auc=champion_block["metrics"]["auc"] if champion_block else None,
         score_psi=challenger["score_psi"],
+        benchmark_auc=benchmark_block["metrics"]["auc"],
+        lowest_air=lowest_ratio(fairness_block),
     )
+    passed = all(g.passed for g in gate_results)
     return {
         **provenance,
         "champion_version": champion.version if champion else None,
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "challenger": challenger,
         "champion": champion_block,
-        "csi": metrics.csi(train, oot, numeric, categorical),
+        "benchmark": benchmark_block,
+        "csi": metrics.csi(reference, oot, numeric, categorical),
         "feature_importance": feature_importance(booster),
+        "fairness": fairness_block,
+        "reason_codes": reason_codes(spec, booster, oot, scores[0][1]),
         "gates": [g.as_dict() for g in gate_results],
-        "passed": all(g.passed for g in gate_results),
+        "passed": passed,
         # Passing every gate only makes a version eligible; deployed_model records the move.
-        "decision": "pending" if all(g.passed for g in gate_results) else "rejected",
+        "decision": "pending" if passed else "rejected",
     }

@@ -1,7 +1,9 @@
 """Promotion gates: the spec's thresholds applied to an evaluation.
 
 Each gate yields a result that says in a sentence what was observed against what was required,
-because the same words end up in the UI, the registry and the audit trail.
+because the same words end up in the UI, the registry and the audit trail. A gate the spec
+leaves unset (the benchmark and adverse-impact gates are optional) passes with its value
+reported and a description that says it is not set.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 from ml_platform_assets.core.spec import Gates
 
-GATE_NAMES = ("min_auc", "auc_vs_champion", "score_psi")
+GATE_NAMES = ("min_auc", "auc_vs_champion", "score_psi", "auc_vs_benchmark", "adverse_impact_ratio")
 
 
 @dataclass(frozen=True)
@@ -18,18 +20,92 @@ class GateResult:
     name: str
     passed: bool
     observed: float | None
-    threshold: float
+    threshold: float | None  # None for an optional gate the spec leaves unset
     description: str
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
+def _vs_champion(gates: Gates, auc: float, champion_auc: float | None) -> GateResult:
+    tolerance = gates.max_auc_drop_vs_champion
+    if champion_auc is None:
+        description = "no champion yet: the first model only needs the absolute gates"
+        return GateResult("auc_vs_champion", True, None, tolerance, description)
+    return GateResult(
+        "auc_vs_champion",
+        auc >= champion_auc - tolerance,
+        auc - champion_auc,
+        tolerance,
+        f"OOT AUC {auc:.4f} vs champion {champion_auc:.4f} on the same rows: may be at most "
+        f"{tolerance:.4f} lower",
+    )
+
+
+def _vs_benchmark(gates: Gates, auc: float, benchmark_auc: float | None) -> GateResult:
+    tolerance = gates.max_auc_gap_vs_benchmark
+    if benchmark_auc is None:
+        unset = "; not set" if tolerance is None else ""
+        description = f"no benchmark was scored to compare with{unset}"
+        return GateResult("auc_vs_benchmark", tolerance is None, None, tolerance, description)
+    gap = auc - benchmark_auc
+    measured = f"OOT AUC {auc:.4f} vs logistic-regression benchmark {benchmark_auc:.4f}"
+    if tolerance is None:
+        return GateResult(
+            "auc_vs_benchmark", True, gap, None, f"{measured}; not set: reported only"
+        )
+    return GateResult(
+        "auc_vs_benchmark",
+        auc >= benchmark_auc - tolerance,
+        gap,
+        tolerance,
+        f"{measured} on the same rows: may be at most {tolerance:.4f} lower",
+    )
+
+
+def _adverse_impact(gates: Gates, lowest: tuple[float, str] | None) -> GateResult:
+    floor = gates.min_adverse_impact_ratio
+    if lowest is None:
+        # Set and unmeasurable (no group approved at all) cannot count as passing.
+        unset = "; not set" if floor is None else ""
+        description = (
+            "no adverse impact ratio could be measured (no protected attribute, or no group "
+            f"approved at the cutoff){unset}"
+        )
+        return GateResult("adverse_impact_ratio", floor is None, None, floor, description)
+    ratio, where = lowest
+    measured = f"lowest adverse impact ratio {ratio:.4f} ({where})"
+    if floor is None:
+        return GateResult(
+            "adverse_impact_ratio", True, ratio, None, f"{measured}; not set: reported only"
+        )
+    return GateResult(
+        "adverse_impact_ratio",
+        ratio >= floor,
+        ratio,
+        floor,
+        f"{measured} must be at least {floor:.4f}",
+    )
+
+
 def evaluate_gates(
-    gates: Gates, auc: float, champion_auc: float | None, score_psi: float
+    gates: Gates,
+    auc: float,
+    champion_auc: float | None,
+    score_psi: float,
+    benchmark_auc: float | None = None,
+    lowest_air: tuple[float, str] | None = None,
 ) -> list[GateResult]:
-    """All gates for a challenger; ``champion_auc`` is None when there is no champion yet."""
-    results = [
+    """All gates for a challenger, in ``GATE_NAMES`` order.
+
+    Args:
+        champion_auc: None when there is no champion yet.
+        benchmark_auc: the logistic-regression benchmark's AUC on the same out-of-time rows;
+            None when none was scored (the gate then fails if set).
+        lowest_air: the lowest adverse impact ratio and where it is, as
+            ``core.fairness.lowest_ratio`` gives it; None when unmeasured (fails if set).
+    """
+    return [
         GateResult(
             "min_auc",
             auc >= gates.min_auc,
@@ -37,6 +113,7 @@ def evaluate_gates(
             gates.min_auc,
             f"OOT AUC {auc:.4f} must be at least {gates.min_auc:.4f}",
         ),
+        _vs_champion(gates, auc, champion_auc),
         GateResult(
             "score_psi",
             score_psi < gates.max_score_psi,
@@ -44,32 +121,9 @@ def evaluate_gates(
             gates.max_score_psi,
             f"score PSI training vs OOT {score_psi:.4f} must be below {gates.max_score_psi:.4f}",
         ),
+        _vs_benchmark(gates, auc, benchmark_auc),
+        _adverse_impact(gates, lowest_air),
     ]
-    if champion_auc is None:
-        results.insert(
-            1,
-            GateResult(
-                "auc_vs_champion",
-                True,
-                None,
-                gates.max_auc_drop_vs_champion,
-                "no champion yet: the first model only needs the absolute gates",
-            ),
-        )
-    else:
-        floor = champion_auc - gates.max_auc_drop_vs_champion
-        results.insert(
-            1,
-            GateResult(
-                "auc_vs_champion",
-                auc >= floor,
-                auc - champion_auc,
-                gates.max_auc_drop_vs_champion,
-                f"OOT AUC {auc:.4f} vs champion {champion_auc:.4f} on the same rows: may be at "
-                f"most {gates.max_auc_drop_vs_champion:.4f} lower",
-            ),
-        )
-    return results
 
 
 def failed_summary(results: list[GateResult]) -> str:

@@ -40,8 +40,93 @@ class Gate(TypedDict):
     name: str
     passed: bool
     observed: float | None  # None when the gate could not be measured (e.g. no champion)
-    threshold: float
+    threshold: float | None  # None for an optional gate the spec leaves unset
     description: str
+
+
+class Coefficient(TypedDict):
+    feature: str  # input column after preprocessing: a feature, missingindicator_<f>, <f>_<level>
+    coefficient: float  # log-odds per standard deviation (numeric) or for the level (one-hot)
+
+
+class Benchmark(TypedDict):
+    """The logistic-regression benchmark (``core.benchmark``) on the challenger's rows."""
+
+    method: Literal["logistic_regression"]
+    description: str
+    train_rows: int  # rows of the training split it was fitted on (capped, seeded sample)
+    converged: NotRequired[bool]  # the solver stopped before max_iter
+    params: dict[str, Any]
+    metrics: dict[str, float]  # metrics.discrimination_summary on the out-of-time rows
+    calibration: list[dict[str, float]]  # as ModelResult's
+    coefficients: list[Coefficient]  # top 20 by magnitude
+    auc_gap: float  # challenger AUC − benchmark AUC on the same rows
+
+
+class GroupApproval(TypedDict):
+    group: str  # a level of the attribute, or "missing"
+    n: int
+    approved: int
+    approval_rate: float | None  # None when n == 0
+    adverse_impact_ratio: float | None  # approval rate / reference group's; None without one
+
+
+class AttributeFairness(TypedDict):
+    reference_group: str | None  # most-approved group, never "missing"; None when none approved
+    min_ratio: float | None  # lowest ratio of the groups other than "missing"
+    groups: list[GroupApproval]  # declared levels in spec order, others seen, then "missing"
+
+
+class Fairness(TypedDict):
+    """Approval rates per protected group at the cutoff (``core.fairness``)."""
+
+    cutoff: float  # approved when the predicted probability of bad is at most this
+    attributes: dict[str, AttributeFairness]
+
+
+class Statement(TypedDict):
+    statement: str  # the spec's reviewed reason, else the feature's description
+    reviewed: bool
+
+
+class ReasonFrequency(TypedDict):
+    feature: str
+    statement: str
+    top_reason_share: float  # share of explained declines where it is the first reason
+    any_reason_share: float  # share where it is any of the top_n reasons
+
+
+class Reason(TypedDict):
+    feature: str
+    statement: str
+    contribution: float  # TreeSHAP contribution in log-odds, positive
+
+
+class ReasonExample(TypedDict):
+    application_id: str
+    score: float
+    reasons: list[Reason]  # largest contribution first
+
+
+class Fidelity(TypedDict):
+    definition: str
+    share: float | None  # None when no decline could be counted
+    n: int  # declines counted
+
+
+class ReasonCodes(TypedDict):
+    """Adverse-action reasons of the declined out-of-time applications (``core.reasons``)."""
+
+    cutoff: float  # declined when the predicted probability of bad is above this
+    top_n: int
+    scored: int  # out-of-time applications scored
+    declined: int
+    explained: NotRequired[int]  # declines whose reasons were computed (a seeded sample)
+    without_reason: NotRequired[int]  # explained declines with no positive contribution
+    statements: dict[str, Statement]  # every model feature
+    frequency: list[ReasonFrequency]  # features that are a reason at least once
+    examples: list[ReasonExample]  # the first 20 declines
+    fidelity: Fidelity
 
 
 class Deployment(TypedDict):
@@ -68,6 +153,10 @@ class Evaluation(TypedDict):
     champion: ModelResult | None  # scored on the same out-of-time rows; None without a champion
     csi: dict[str, float]  # feature -> CSI
     feature_importance: list[dict[str, Any]]  # {"feature", "gain", "split"}, gain descending
+    # Absent from records made before they existed.
+    benchmark: NotRequired[Benchmark]
+    fairness: NotRequired[Fairness]
+    reason_codes: NotRequired[ReasonCodes]
     gates: list[Gate]
     passed: NotRequired[bool]  # all gates passed
     # "pending" from evaluation until deployed_model records the decision and rewrites the
@@ -167,27 +256,30 @@ def _provenance(ev: Evaluation) -> str:
 
 
 def _metrics_section(ev: Evaluation) -> str:
-    models = [ev["challenger"]]
+    values = [{**ev["challenger"]["metrics"], "score_psi": ev["challenger"].get("score_psi")}]
     headers = ["Metric", f"Challenger v{ev['version']}"]
     if ev.get("champion") is not None:
-        models.append(ev["champion"])
+        values.append({**ev["champion"]["metrics"], "score_psi": ev["champion"].get("score_psi")})
         headers += [f"Champion v{ev.get('champion_version')}", "Challenger − champion"]
-    values = [{**m["metrics"], "score_psi": m.get("score_psi")} for m in models]
+    if ev.get("benchmark") is not None:
+        values.append(ev["benchmark"]["metrics"])  # not scored on training rows: no score PSI
+        headers += ["Benchmark (logistic regression)", "Challenger − benchmark"]
     rows: list[list[Cell]] = []
     for key, label, kind in _METRIC_ROWS:
-        row: list[Cell] = [label, *(_fmt(v.get(key), kind) for v in values)]
-        if len(values) == 2:
-            row.append(_delta(kind, values[0].get(key), values[1].get(key)))
+        row: list[Cell] = [label, _fmt(values[0].get(key), kind)]
+        for other in values[1:]:
+            row += [_fmt(other.get(key), kind), _delta(kind, values[0].get(key), other.get(key))]
         rows.append(row)
-    note = "" if len(models) == 2 else "<p>No champion in service: the challenger is alone.</p>"
-    return "<h2>Challenger vs champion (same out-of-time rows)</h2>" + note + _table(headers, rows)
+    note = "" if ev.get("champion") else "<p>No champion in service: the challenger is alone.</p>"
+    title = "Challenger vs champion" + (" and benchmark" if ev.get("benchmark") else "")
+    return f"<h2>{title} (same out-of-time rows)</h2>" + note + _table(headers, rows)
 
 
 def _gates_section(ev: Evaluation) -> str:
     gates = ev["gates"]
     rows: list[list[Cell]] = [
         [g["name"], ("PASS", "pass") if g["passed"] else ("FAIL", "fail"), _fmt(g["observed"]),
-         _fmt(g["threshold"]), g.get("description", "")]
+         "not set" if g["threshold"] is None else _fmt(g["threshold"]), g.get("description", "")]
         for g in gates
     ]  # fmt: skip
     passed = sum(bool(g["passed"]) for g in gates)
@@ -301,6 +393,119 @@ def _importance_section(ev: Evaluation) -> str:
     return "<h2>Feature importance (top 20 by gain)</h2>" + _table(headers, rows)
 
 
+_ABSENT = "<p>Not in this evaluation record.</p>"
+
+
+def _benchmark_section(ev: Evaluation) -> str:
+    heading = "<h2>Benchmark model (logistic regression)</h2>"
+    bench = ev.get("benchmark")
+    if bench is None:
+        return heading + _ABSENT
+    rows: list[list[Cell]] = [
+        [str(i), c["feature"], f"{float(c['coefficient']):+.4f}"]
+        for i, c in enumerate(bench["coefficients"], start=1)
+    ]
+    intro = (
+        f"<p>{_e(bench['description'])}</p><p>Challenger AUC − benchmark AUC: "
+        f"<strong>{_e(_delta('num', bench['auc_gap'], 0.0))}</strong>.</p>"
+    )
+    coefficients = "<h3>Largest coefficients</h3>" + _table(["Rank", "Input", "Coefficient"], rows)
+    return heading + intro + _calibration_block("benchmark", bench) + coefficients
+
+
+_FOUR_FIFTHS = 0.8  # the usual screen for adverse impact (DOMAIN.md)
+
+
+def _screen(group: GroupApproval, reference: str | None) -> Cell:
+    ratio = group["adverse_impact_ratio"]
+    if group["group"] == reference:
+        return ("reference", "stable")
+    if _missing(ratio):
+        return "n/a"
+    return ("below 4/5", "fail") if ratio < _FOUR_FIFTHS else ("at or above 4/5", "pass")
+
+
+def _fairness_section(ev: Evaluation) -> str:
+    heading = "<h2>Fairness: approval rates by protected group</h2>"
+    fair = ev.get("fairness")
+    if fair is None:
+        return heading + _ABSENT
+    intro = (
+        f"<p>Approved: predicted probability of bad at most the cutoff {_e(_fmt(fair['cutoff']))}"
+        ". Adverse impact ratio: a group's approval rate over that of the most-approved group "
+        "(the reference); below 0.8 (four-fifths) calls for a closer look. Applicants without "
+        "a value form the group <em>missing</em>, never the reference.</p>"
+    )
+    if not fair["attributes"]:
+        return heading + intro + "<p>The spec declares no protected attribute.</p>"
+    headers = ["Group", "Applications", "Approved", "Approval rate", "Adverse impact ratio",
+               "Screen"]  # fmt: skip
+    blocks = []
+    for name, block in fair["attributes"].items():
+        reference = block["reference_group"]
+        rows: list[list[Cell]] = [
+            [g["group"], _fmt(g["n"], "count"), _fmt(g["approved"], "count"),
+             _fmt(g["approval_rate"], "pct"), _fmt(g["adverse_impact_ratio"]),
+             _screen(g, reference)]
+            for g in block["groups"]
+        ]  # fmt: skip
+        summary = (
+            f"<p>Reference group: {_e(reference or 'none (no group approved)')}; lowest ratio: "
+            f"{_e(_fmt(block['min_ratio']))}.</p>"
+        )
+        blocks.append(f"<h3>{_e(name)}</h3>{summary}{_table(headers, rows)}")
+    return heading + intro + "".join(blocks)
+
+
+def _reason_list(reasons: list[Reason]) -> str:
+    return "; ".join(f"{r['statement']} ({float(r['contribution']):+.3f})" for r in reasons)
+
+
+def _reasons_section(ev: Evaluation) -> str:
+    heading = "<h2>Adverse-action reason codes</h2>"
+    codes = ev.get("reason_codes")
+    if codes is None:
+        return heading + _ABSENT
+    explained = codes.get("explained", codes["declined"])
+    sampled = "" if explained == codes["declined"] else " (a seeded sample)"
+    fidelity = codes["fidelity"]
+    parts = [
+        f"<p>{_e(_fmt(codes['declined'], 'count'))} of {_e(_fmt(codes['scored'], 'count'))} "
+        f"out-of-time applications are declined at the cutoff {_e(_fmt(codes['cutoff']))}; the "
+        f"reasons of {_e(_fmt(explained, 'count'))}{sampled} were computed from the model's "
+        f"TreeSHAP contributions, up to {_e(codes['top_n'])} each. "
+        f"Declines without any reason: {_e(_fmt(codes.get('without_reason'), 'count'))}.</p>",
+        f"<p>Fidelity: <strong>{_e(_fmt(fidelity['share'], 'pct'))}</strong> of "
+        f"{_e(_fmt(fidelity['n'], 'count'))} declines. {_e(fidelity['definition'])}</p>",
+    ]
+    unreviewed = [name for name, s in codes["statements"].items() if not s["reviewed"]]
+    if unreviewed:
+        parts.append(
+            "<p>Features without a reviewed reason statement (their description is shown "
+            f"instead): <strong>{_e(', '.join(unreviewed))}</strong>.</p>"
+        )
+    else:
+        parts.append("<p>Every model feature has a reviewed reason statement.</p>")
+    reviewed = {name: s["reviewed"] for name, s in codes["statements"].items()}
+    rows: list[list[Cell]] = [
+        [f["feature"], f["statement"] if reviewed.get(f["feature"]) else
+         (f"{f['statement']} (unreviewed)", "watch"),
+         _fmt(f["top_reason_share"], "pct"), _fmt(f["any_reason_share"], "pct")]
+        for f in codes["frequency"]
+    ]  # fmt: skip
+    headers = ["Feature", "Statement", "Top reason", f"Any of the top {codes['top_n']}"]
+    parts.append("<h3>How often each feature is a reason</h3>" + _table(headers, rows))
+    examples: list[list[Cell]] = [
+        [x["application_id"], _fmt(x["score"]), _reason_list(x["reasons"]) or "none"]
+        for x in codes["examples"]
+    ]
+    parts.append(
+        f"<h3>The first {len(examples)} declines</h3>"
+        + _table(["Application", "Score", "Reasons (log-odds contribution)"], examples)
+    )
+    return heading + "".join(parts)
+
+
 FINAL_DECISIONS = ("promoted", "rejected")
 
 
@@ -350,6 +555,9 @@ def render_evaluation_html(evaluation: Evaluation) -> str:
         _gates_section,
         _calibration_section,
         _lift_section,
+        _benchmark_section,
+        _fairness_section,
+        _reasons_section,
         _csi_section,
     )
     body = "".join(section(ev) for section in sections) + _importance_section(ev)

@@ -1,5 +1,7 @@
 """Out-of-time evaluation: the reference sample, Arrow and pandas inputs, champion scoring."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -7,6 +9,8 @@ import pytest
 
 from ml_platform_assets.core import evaluation, metrics
 from ml_platform_assets.core.evaluation import Champion, evaluate, reference_rows
+from ml_platform_assets.core.fairness import fairness, lowest_ratio
+from ml_platform_assets.core.gates import GATE_NAMES
 from ml_platform_assets.core.report import evaluation_to_json
 from ml_platform_assets.core.spec import CategoricalFeature, load_specs
 from ml_platform_assets.core.training import predict, train_model
@@ -90,3 +94,43 @@ def test_the_record_holds_each_models_lift_table_beside_its_calibration(trained)
     assert (
         without_champion["challenger"]["lift_by_decile"] == record["challenger"]["lift_by_decile"]
     )
+
+
+def test_the_record_holds_benchmark_fairness_and_reasons_of_the_challenger(trained) -> None:
+    booster, train, oot = trained
+    record = evaluate(SPEC, booster, train, oot, Champion(1, booster, SPEC), PROVENANCE)
+    score = predict(booster, oot, SPEC)
+    cutoff = SPEC.decision.cutoff
+    bench = record["benchmark"]
+    assert bench["method"] == "logistic_regression" and bench["train_rows"] == len(train)
+    assert bench["auc_gap"] == pytest.approx(
+        record["challenger"]["metrics"]["auc"] - bench["metrics"]["auc"]
+    )
+    assert bench["metrics"]["n"] == len(oot)
+    # Fairness and reasons read the challenger's scores on the out-of-time rows at the cutoff.
+    assert record["fairness"] == fairness(SPEC, oot, score)
+    assert record["fairness"]["cutoff"] == record["reason_codes"]["cutoff"] == cutoff
+    codes = record["reason_codes"]
+    assert codes["scored"] == len(oot) and codes["declined"] == int((score > cutoff).sum())
+    assert codes["top_n"] == 4 and set(codes["statements"]) == set(SPEC.model_features)
+    assert all(s["reviewed"] for s in codes["statements"].values())
+    assert all(x["score"] > cutoff for x in codes["examples"])
+    assert len(codes["examples"]) == min(20, codes["declined"])
+    # The gates carry the benchmark gap and the lowest adverse impact ratio as observed.
+    gates = {g["name"]: g for g in record["gates"]}
+    assert [g["name"] for g in record["gates"]] == list(GATE_NAMES)
+    assert gates["auc_vs_benchmark"]["observed"] == bench["auc_gap"]
+    assert gates["adverse_impact_ratio"]["observed"] == lowest_ratio(record["fairness"])[0]
+    assert gates["adverse_impact_ratio"]["threshold"] == SPEC.gates.min_adverse_impact_ratio
+    json.loads(evaluation_to_json(record))  # every new number is plain JSON
+
+
+def test_a_failed_optional_gate_rejects_the_challenger(trained) -> None:
+    booster, train, oot = trained
+    strict = SPEC.model_copy(
+        update={"gates": SPEC.gates.model_copy(update={"min_adverse_impact_ratio": 1.0})}
+    )
+    record = evaluate(strict, booster, train, oot, None, PROVENANCE)
+    failed = [g["name"] for g in record["gates"] if not g["passed"]]
+    assert failed == ["adverse_impact_ratio"]
+    assert record["passed"] is False and record["decision"] == "rejected"

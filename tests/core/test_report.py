@@ -10,9 +10,10 @@ import json
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from ml_platform_assets.core import metrics, report
+from ml_platform_assets.core import fairness, metrics, report
 from ml_platform_assets.core.gates import GATE_NAMES, evaluate_gates
 from ml_platform_assets.core.spec import load_specs
 
@@ -31,16 +32,87 @@ def _model_result(seed: int, shift: float) -> report.ModelResult:
     }
 
 
+def _benchmark(challenger_auc: float) -> report.Benchmark:
+    """A benchmark block on synthetic scores: its AUC is about 0.726, 0.034 above the
+    challenger's, beyond the spec's 0.01 tolerance."""
+    rng = np.random.default_rng(5)
+    score = np.clip(rng.beta(1.5, 10, 4_000), 0.001, 0.999)
+    y = (rng.random(4_000) < score).astype(int)
+    summary = metrics.discrimination_summary(y, score)
+    return {
+        "method": "logistic_regression",
+        "description": "L2-regularised logistic regression <C=1.0> on 6,000 rows.",
+        "train_rows": 6_000,
+        "converged": True,
+        "params": {"C": 1.0, "penalty": "l2", "max_iter": 1_000},
+        "metrics": summary,
+        "calibration": metrics.calibration_by_decile(y, score).to_dict("records"),
+        "coefficients": [
+            {"feature": f"x{i}", "coefficient": (-1) ** i / (i + 1)} for i in range(20)
+        ],
+        "auc_gap": challenger_auc - summary["auc"],
+    }
+
+
+def _fairness() -> report.Fairness:
+    """age_band at the cutoff: 18-24 approved 70 of 100 against 25-34's 90 of 100 (0.7778),
+    65+ without rows, and 5 applicants without a band."""
+    groups = pd.Series(["18-24"] * 100 + ["25-34"] * 100 + [None] * 5, dtype=object)
+    approved = np.r_[np.arange(100) < 70, np.arange(100) < 90, np.ones(5, bool)]
+    block = fairness.adverse_impact(groups, approved, ["18-24", "25-34", "65+"])
+    return {"cutoff": 0.15, "attributes": {"age_band": block}}
+
+
+def _reason_codes() -> report.ReasonCodes:
+    bureau = "Credit bureau score is too low"
+    return {
+        "cutoff": 0.15,
+        "top_n": 4,
+        "scored": 4_000,
+        "declined": 512,
+        "explained": 512,
+        "without_reason": 0,
+        "statements": {
+            "bureau_score": {"statement": bureau, "reviewed": True},
+            "debt_to_income": {"statement": "Debt <high> & rising", "reviewed": True},
+            "hour_of_day": {"statement": "Local hour of the application.", "reviewed": False},
+        },
+        "frequency": [
+            {"feature": "bureau_score", "statement": bureau, "top_reason_share": 0.9,
+             "any_reason_share": 0.99},
+            {"feature": "debt_to_income", "statement": "Debt <high> & rising",
+             "top_reason_share": 0.1, "any_reason_share": 0.5},
+            {"feature": "hour_of_day", "statement": "Local hour of the application.",
+             "top_reason_share": 0.0, "any_reason_share": 0.25},
+        ],
+        "examples": [
+            {"application_id": "20260901-0000007", "score": 0.31, "reasons": [
+                {"feature": "bureau_score", "statement": bureau, "contribution": 0.52},
+                {"feature": "debt_to_income", "statement": "Debt <high> & rising",
+                 "contribution": 0.11}]},
+            {"application_id": "20260901-0000019", "score": 0.17, "reasons": []},
+        ],
+        "fidelity": {"definition": "Share of declines whose risk falls.", "share": 0.875,
+                     "n": 512},
+    }  # fmt: skip
+
+
 def _evaluation(with_champion: bool) -> report.Evaluation:
     """A record as core.evaluation builds it: the challenger's AUC is about 0.691, below the
-    spec's 0.70 floor, and the champion's about 0.697, within the 0.01 tolerance."""
+    spec's 0.70 floor, and the champion's about 0.697, within the 0.01 tolerance; the
+    benchmark beats it by more than its tolerance and the lowest adverse impact ratio, 0.7778,
+    is below the 0.8 floor."""
     challenger = _model_result(1, 0.0)
     champion = _model_result(2, 0.01) if with_champion else None
+    benchmark = _benchmark(challenger["metrics"]["auc"])
+    fair = _fairness()
     gates = evaluate_gates(
         GATES,
         auc=challenger["metrics"]["auc"],
         champion_auc=champion["metrics"]["auc"] if champion else None,
         score_psi=challenger["score_psi"],
+        benchmark_auc=benchmark["metrics"]["auc"],
+        lowest_air=fairness.lowest_ratio(fair),
     )
     evaluation: report.Evaluation = {
         "model": "credit_default",
@@ -63,6 +135,9 @@ def _evaluation(with_champion: bool) -> report.Evaluation:
             for i in range(25)
         ]
         + [{"feature": "<script>", "gain": 5_000.0, "split": 3}],
+        "benchmark": benchmark,
+        "fairness": fair,
+        "reason_codes": _reason_codes(),
         "gates": [g.as_dict() for g in gates],
         "passed": all(g.passed for g in gates),
     }
@@ -77,10 +152,12 @@ def test_html_has_every_section_and_is_self_contained(with_champion: bool) -> No
     assert page.startswith("<!DOCTYPE html>")
     assert "credit_default version 3" in page
     headings = ["Provenance", "Gates", "Calibration", "Lift by score decile", "Feature stability"]
+    headings += ["Benchmark model", "Fairness", "Adverse-action reason codes"]
     for heading in [*headings, "importance"]:
         assert heading in page
     assert "ab" * 32 in page and "2026-09-01 to 2026-10-15" in page
-    assert page.count("<svg") == (2 if with_champion else 1)
+    # A calibration chart per model: challenger, benchmark and the champion when there is one.
+    assert page.count("<svg") == (3 if with_champion else 2)
     # No scripts and no external resources: the page must render from the archive alone.
     assert "<script" not in page
     assert not re.search(r"(src|href)=", page)
@@ -103,7 +180,9 @@ _GATE_ROW = re.compile(
 def test_gates_are_the_platforms_and_read_as_decided() -> None:
     ev = _evaluation(True)
     auc, champion_auc = ev["challenger"]["metrics"]["auc"], ev["champion"]["metrics"]["auc"]
+    benchmark_auc = ev["benchmark"]["metrics"]["auc"]
     assert auc < 0.70 and 0 < champion_auc - auc < 0.01  # what the fixture promises
+    assert benchmark_auc - auc > 0.01
     rows = _GATE_ROW.findall(_section(report.render_evaluation_html(ev), "Gates"))
     assert [row[0] for row in rows] == list(GATE_NAMES)
     assert rows == [
@@ -114,9 +193,14 @@ def test_gates_are_the_platforms_and_read_as_decided() -> None:
          "0.0100 lower"),
         ("score_psi", "PASS", "0.0310", "0.2500",
          "score PSI training vs OOT 0.0310 must be below 0.2500"),
+        ("auc_vs_benchmark", "FAIL", f"{auc - benchmark_auc:.4f}", "0.0100",
+         f"OOT AUC {auc:.4f} vs logistic-regression benchmark {benchmark_auc:.4f} on the same "
+         "rows: may be at most 0.0100 lower"),
+        ("adverse_impact_ratio", "FAIL", "0.7778", "0.8000",
+         "lowest adverse impact ratio 0.7778 (age_band 18-24 vs 25-34) must be at least 0.8000"),
     ]  # fmt: skip
     page = report.render_evaluation_html(ev)
-    assert "2 of 3 gates passed" in page
+    assert "2 of 5 gates passed" in page
     assert '<strong class="rejected">REJECTED</strong>' in page
 
 
@@ -127,6 +211,8 @@ def test_first_model_gates_say_there_is_no_champion() -> None:
         ("min_auc", "FAIL", f"{ev['challenger']['metrics']['auc']:.4f}"),
         ("auc_vs_champion", "PASS", "n/a"),
         ("score_psi", "PASS", "0.0310"),
+        ("auc_vs_benchmark", "FAIL", f"{ev['benchmark']['auc_gap']:.4f}"),
+        ("adverse_impact_ratio", "FAIL", "0.7778"),
     ]
     assert rows[1][4] == "no champion yet: the first model only needs the absolute gates"
 
@@ -273,3 +359,110 @@ def test_a_rejected_record_cannot_be_completed_as_promoted() -> None:
     rejected = _evaluation(True)
     with pytest.raises(ValueError, match="v3 was rejected by its gates"):
         report.with_promotion(rejected, {})  # type: ignore[typeddict-item]
+
+
+def _rows(section: str) -> list[list[str]]:
+    """Each table row of a section as its cells' text (classes dropped)."""
+    return [
+        re.findall(r"<td(?: class=\"[^\"]*\")?>([^<]*)</td>", row)
+        for row in re.findall(r"<tr><td.*?</tr>", section)
+    ]
+
+
+def test_the_benchmark_stands_beside_challenger_and_champion() -> None:
+    ev = _evaluation(True)
+    page = report.render_evaluation_html(ev)
+    metrics_table = _section(page, "Challenger vs champion and benchmark")
+    assert "<th>Benchmark (logistic regression)</th><th>Challenger − benchmark</th>" in (
+        metrics_table
+    )
+    auc_row = next(r for r in _rows(metrics_table) if r[0] == "AUC")
+    bench = ev["benchmark"]["metrics"]["auc"]
+    assert auc_row[4:] == [f"{bench:.4f}", f"{ev['challenger']['metrics']['auc'] - bench:+.4f}"]
+    psi_row = next(r for r in _rows(metrics_table) if r[0].startswith("Score PSI"))
+    assert psi_row[4:] == ["n/a", "n/a"]  # the benchmark is not scored on training rows
+    section = _section(page, "Benchmark model")
+    assert "&lt;C=1.0&gt; on 6,000 rows" in section and "<C=1.0>" not in section
+    assert f"{ev['benchmark']['auc_gap']:+.4f}" in section
+    coefficients = _rows(section.split("Largest coefficients")[1])
+    assert coefficients[:2] == [["1", "x0", "+1.0000"], ["2", "x1", "-0.5000"]]
+    assert len(coefficients) == 20
+    assert section.count("<svg") == 1  # its calibration
+    alone = report.render_evaluation_html(_evaluation(False))
+    assert "<th>Benchmark (logistic regression)</th>" in alone
+
+
+def test_fairness_lists_every_group_with_its_ratio() -> None:
+    section = _section(report.render_evaluation_html(_evaluation(True)), "Fairness")
+    assert "<h3>age_band</h3>" in section and "cutoff 0.1500" in section
+    assert "Reference group: 25-34; lowest ratio: 0.7778." in section
+    assert _rows(section) == [
+        ["18-24", "100", "70", "70.0 %", "0.7778", "below 4/5"],
+        ["25-34", "100", "90", "90.0 %", "1.0000", "reference"],
+        ["65+", "0", "0", "n/a", "n/a", "n/a"],
+        ["missing", "5", "5", "100.0 %", "1.1111", "at or above 4/5"],
+    ]
+    assert '<td class="fail">below 4/5</td>' in section
+
+
+def test_reason_codes_show_frequency_fidelity_and_unreviewed_features() -> None:
+    section = _section(report.render_evaluation_html(_evaluation(True)), "Adverse-action")
+    assert "512 of 4,000 out-of-time applications are declined at the cutoff 0.1500" in section
+    assert "Fidelity: <strong>87.5 %</strong> of 512 declines." in section
+    assert "without a reviewed reason statement" in section
+    assert "<strong>hour_of_day</strong>" in section
+    # Statements are the lender's words: escaped like every other string.
+    assert "Debt &lt;high&gt; &amp; rising" in section and "<high>" not in section
+    rows = _rows(section)
+    assert rows[:3] == [
+        ["bureau_score", "Credit bureau score is too low", "90.0 %", "99.0 %"],
+        ["debt_to_income", "Debt &lt;high&gt; &amp; rising", "10.0 %", "50.0 %"],
+        ["hour_of_day", "Local hour of the application. (unreviewed)", "0.0 %", "25.0 %"],
+    ]
+    assert rows[3:] == [
+        ["20260901-0000007", "0.3100",
+         "Credit bureau score is too low (+0.520); Debt &lt;high&gt; &amp; rising (+0.110)"],
+        ["20260901-0000019", "0.1700", "none"],
+    ]  # fmt: skip
+    reviewed = _evaluation(True)
+    for statement in reviewed["reason_codes"]["statements"].values():
+        statement["reviewed"] = True
+    page = report.render_evaluation_html(reviewed)
+    assert "Every model feature has a reviewed reason statement." in page
+
+
+def test_a_record_from_before_benchmark_fairness_and_reasons_still_renders() -> None:
+    ev = _evaluation(True)
+    for key in ("benchmark", "fairness", "reason_codes"):
+        del ev[key]
+    ev["gates"] = ev["gates"][:3]
+    page = report.render_evaluation_html(ev)
+    for heading in ("Benchmark model", "Fairness", "Adverse-action"):
+        assert "Not in this evaluation record." in _section(page, heading)
+    assert "<h2>Challenger vs champion (same out-of-time rows)" in page
+
+
+def test_an_unset_gate_reads_not_set() -> None:
+    ev = _evaluation(False)
+    unset = GATES.model_copy(update={"min_adverse_impact_ratio": None})
+    ev["gates"] = [
+        g.as_dict()
+        for g in evaluate_gates(unset, 0.75, None, 0.02, 0.7, (0.5, "age_band 18-24 vs 65+"))
+    ]
+    rows = _GATE_ROW.findall(_section(report.render_evaluation_html(ev), "Gates"))
+    assert rows[4] == (
+        "adverse_impact_ratio", "PASS", "0.5000", "not set",
+        "lowest adverse impact ratio 0.5000 (age_band 18-24 vs 65+); not set: reported only",
+    )  # fmt: skip
+
+
+def test_the_new_blocks_round_trip_through_json() -> None:
+    ev = _evaluation(True)
+    loaded = json.loads(report.evaluation_to_json(ev))
+    assert loaded["fairness"]["attributes"]["age_band"]["groups"][2] == {
+        "group": "65+", "n": 0, "approved": 0, "approval_rate": None,
+        "adverse_impact_ratio": None,
+    }  # fmt: skip
+    assert loaded["reason_codes"] == ev["reason_codes"]
+    assert loaded["benchmark"]["coefficients"] == ev["benchmark"]["coefficients"]
+    assert loaded["benchmark"]["auc_gap"] == pytest.approx(ev["benchmark"]["auc_gap"])

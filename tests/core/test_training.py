@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from ml_platform_assets.core.evaluation import Champion, evaluate
+from ml_platform_assets.core.gates import GATE_NAMES
 from ml_platform_assets.core.spec import ModelSpec, load_specs
 from ml_platform_assets.core.training import (
     ArtifactIntegrityError,
@@ -78,7 +79,7 @@ def test_evaluation_scores_champion_on_the_same_rows(trained) -> None:
     assert record["challenger"]["metrics"]["n"] == len(oot) == record["champion"]["metrics"]["n"]
     assert record["challenger"]["metrics"]["auc"] == record["champion"]["metrics"]["auc"]
     assert record["passed"] and record["decision"] == "pending"
-    assert {g["name"] for g in record["gates"]} == {"min_auc", "auc_vs_champion", "score_psi"}
+    assert [g["name"] for g in record["gates"]] == list(GATE_NAMES)
     assert set(record["csi"]) == {
         *SPEC.features.numeric,
         *SPEC.features.derived,
