@@ -7,6 +7,7 @@ downstream, so the champion stays; the evaluation and its failed gates are on re
 import dagster as dg
 
 from ml_platform_assets.assets.common import MANIFEST_IO, asset_key, owners, registry
+from ml_platform_assets.assets.model_document import publish_model_document
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.evaluation import Champion, evaluate
 from ml_platform_assets.core.gates import GATE_NAMES
@@ -14,6 +15,7 @@ from ml_platform_assets.core.report import evaluation_to_json, render_evaluation
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.training import load_model
 from ml_platform_assets.registry import ModelRegistry
+from ml_platform_assets.registry.ledger import Artifact
 from resources.database import DatabaseResource
 from resources.object_store import ObjectStore
 from resources.object_store_resource import ObjectStoreResource
@@ -83,6 +85,25 @@ def _metadata(evaluation: dict, report_uri: str) -> dict:
     return metadata
 
 
+def ledger_summary(evaluation: dict) -> dict:
+    """What the ledger's evaluation record carries beyond the metrics and gates: the champion
+    and benchmark beside the challenger, the lowest adverse impact ratio per protected
+    attribute, and reason-code fidelity (the full record is the report, by its sha256)."""
+    champion = (evaluation.get("champion") or {}).get("metrics") or {}
+    benchmark = (evaluation.get("benchmark") or {}).get("metrics") or {}
+    attributes = (evaluation.get("fairness") or {}).get("attributes", {})
+    return {
+        "champion_auc": champion.get("auc"),
+        "benchmark_auc": benchmark.get("auc"),
+        "min_adverse_impact_ratio": {
+            name: block.get("min_ratio") for name, block in attributes.items()
+        },
+        "reason_code_fidelity": ((evaluation.get("reason_codes") or {}).get("fidelity") or {}).get(
+            "share"
+        ),
+    }
+
+
 def build_model_evaluation(spec: ModelSpec) -> dg.AssetsDefinition:
     key = asset_key(spec, "model_evaluation")
 
@@ -132,7 +153,7 @@ def build_model_evaluation(spec: ModelSpec) -> dg.AssetsDefinition:
                 "model_sha256": challenger_model["model_sha256"],
             },
         )
-        store.put_bytes(
+        page = store.put_bytes(
             layout.report_key(spec.name, version, "evaluation.html"),
             render_evaluation_html(evaluation).encode(),
         )
@@ -140,7 +161,7 @@ def build_model_evaluation(spec: ModelSpec) -> dg.AssetsDefinition:
             layout.report_key(spec.name, version, "evaluation.json"),
             evaluation_to_json(evaluation).encode(),
         )
-        reg.record_evaluation(
+        ledger_record = reg.record_evaluation(
             spec.name,
             version,
             metrics=evaluation["challenger"]["metrics"]
@@ -150,6 +171,9 @@ def build_model_evaluation(spec: ModelSpec) -> dg.AssetsDefinition:
             report_uri=report.uri,
             report_sha256=report.sha256,
             champion_version=evaluation["champion_version"],
+            actor=f"dagster run {context.run.run_id}",
+            artifacts=[Artifact(o.key, o.uri, o.sha256) for o in (report, page)],
+            summary=ledger_summary(evaluation),
         )
         html_uri = store.uri(layout.report_key(spec.name, version, "evaluation.html"))
         manifest = {
@@ -164,7 +188,20 @@ def build_model_evaluation(spec: ModelSpec) -> dg.AssetsDefinition:
             "windows": training_set["windows"],
             "report_uri": html_uri,
         }
-        yield dg.Output(manifest, metadata=_metadata(evaluation, html_uri))
+        # The reviewer's document for this version, linked from the UI (a derived view:
+        # regenerated after each decision; the ledger vouches for the reports it reads).
+        document = publish_model_document(store, reg, spec.name, version)
+        ledger_entry = {
+            "model_document": dg.MetadataValue.path(document.uri),
+            "ledger_record": dg.MetadataValue.json(
+                {
+                    "record": ledger_record.sequence,
+                    "event": ledger_record.event_type,
+                    "sha256": ledger_record.record_sha256,
+                }
+            )
+        }
+        yield dg.Output(manifest, metadata=_metadata(evaluation, html_uri) | ledger_entry)
         for gate in evaluation["gates"]:
             yield dg.AssetCheckResult(
                 check_name=gate["name"],
