@@ -1,4 +1,5 @@
-"""The code location: every spec's asset chain, wired to the resources of this environment."""
+"""The code location: every spec's asset chain, wired to the resources and executor of this
+environment (in-process; on Kubernetes, ``k8s_job_executor``: see ``resources.kubernetes``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from ml_platform_assets.assets.common import MANIFEST_IO
 from ml_platform_assets.assets.factory import build_model_assets, build_model_jobs
 from ml_platform_assets.assets.manifests import ManifestIOManager
 from ml_platform_assets.core.spec import ModelSpec, load_specs
-from resources.environment import resources_from_env, specs_dir_from_env
+from resources.environment import kubernetes_settings, resources_from_env, specs_dir_from_env
 from sensors import build_sensors
 
 
@@ -20,7 +21,8 @@ def build_definitions(
 ) -> dg.Definitions:
     """Definitions for ``specs`` (default: built-in plus ``ML_PLATFORM_SPECS_DIR``).
 
-    ``resources`` defaults to the environment's object store and database.
+    ``resources`` defaults to the environment's object store and database. Every job runs on
+    the environment's executor (``ML_PLATFORM_EXECUTOR``): the sensors' runs included.
     """
     specs = specs if specs is not None else load_specs(specs_dir_from_env())
     resources = dict(resources if resources is not None else resources_from_env())
@@ -30,7 +32,11 @@ def build_definitions(
         assets += build_model_assets(spec)
         jobs += build_model_jobs(spec)
     return dg.Definitions(
-        assets=assets, jobs=jobs, sensors=build_sensors(specs.values()), resources=resources
+        assets=assets,
+        jobs=jobs,
+        sensors=build_sensors(specs.values()),
+        resources=resources,
+        executor=kubernetes_settings().executor(),
     )
 
 

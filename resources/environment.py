@@ -1,7 +1,8 @@
 """The one place that reads the environment and turns it into resources.
 
 Embedded by default (a local folder and SQLite inside it); production by setting
-``ML_PLATFORM_OBJECT_STORE=s3://...`` and ``ML_PLATFORM_DATABASE_URL=mysql+pymysql://...``.
+``ML_PLATFORM_OBJECT_STORE=s3://...`` and ``ML_PLATFORM_DATABASE_URL=mysql+pymysql://...``, and
+on Kubernetes ``ML_PLATFORM_EXECUTOR=kubernetes`` (steps as Kubernetes Jobs).
 Every variable is documented in ``.env.example`` at the repository root. Dagster is imported only
 by the functions that build its resources and instance: ``database_url_from_env`` serves the
 command line's read-only commands, which open the registry alone.
@@ -21,6 +22,8 @@ from resources.database import DEFAULT_DATABASE_URL
 
 if TYPE_CHECKING:
     import dagster as dg
+
+    from resources.kubernetes import KubernetesSettings
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +105,51 @@ def specs_dir_from_env(env: Mapping[str, str] | None = None) -> str | None:
     """Returns the folder of extra model specs (``ML_PLATFORM_SPECS_DIR``), if set."""
     env = os.environ if env is None else env
     return env.get("ML_PLATFORM_SPECS_DIR") or None
+
+
+EXECUTORS = ("in_process", "kubernetes")
+
+
+def kubernetes_settings(env: Mapping[str, str] | None = None) -> KubernetesSettings:
+    """How runs execute their steps: ``ML_PLATFORM_EXECUTOR`` (``in_process``, the default, or
+    ``kubernetes``) and the compute profiles of ``ML_PLATFORM_COMPUTE_PROFILES`` (a YAML file of
+    overrides, optional). Read once per distinct pair of values.
+
+    Raises:
+        ValueError: an unknown executor, or a profiles file that is missing or invalid (the
+            message names the file and the field).
+    """
+    env = os.environ if env is None else env
+    executor = env.get("ML_PLATFORM_EXECUTOR") or "in_process"
+    return _kubernetes_settings(executor, env.get("ML_PLATFORM_COMPUTE_PROFILES") or None)
+
+
+@functools.cache
+def _kubernetes_settings(executor: str, profiles_file: str | None) -> KubernetesSettings:
+    import pydantic
+    import yaml
+
+    from resources.kubernetes import KubernetesSettings
+
+    if executor not in EXECUTORS:
+        raise ValueError(f"ML_PLATFORM_EXECUTOR={executor!r} is not one of {', '.join(EXECUTORS)}.")
+    enabled = executor == "kubernetes"
+    if not profiles_file:
+        return KubernetesSettings(enabled=enabled)
+    try:
+        overrides = yaml.safe_load(Path(profiles_file).read_text()) or {}
+        if not isinstance(overrides, dict):
+            raise ValueError("it must be a mapping with profiles and max_concurrent_steps")
+        return KubernetesSettings.with_overrides(overrides, enabled=enabled)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        reason = f"{'.'.join(str(part) for part in first['loc'])}: {first['msg']}"
+    except (OSError, yaml.YAMLError, ValueError) as exc:
+        reason = str(exc)
+    raise ValueError(
+        f"The compute profiles file {profiles_file} (ML_PLATFORM_COMPUTE_PROFILES) is not "
+        f"usable: {reason}"
+    )
 
 
 def debug_tracebacks(env: Mapping[str, str] | None = None) -> bool:

@@ -21,6 +21,8 @@ from dagster._core.storage.tags import (
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.registry import ModelRegistry
 from resources.database import DatabaseResource
+from resources.environment import kubernetes_settings
+from resources.kubernetes import Stage
 
 MANIFEST_IO = "manifest_io_manager"
 # Who a run acts for: set by ``ml-platform run --actor`` and by the sensors that start runs.
@@ -110,3 +112,19 @@ def registry(database: DatabaseResource) -> ModelRegistry:
         database.migrate()
         _MIGRATED_URLS.add(url)
     return ModelRegistry(engine)
+
+
+def compute(stage: Stage) -> dict:
+    """The ``op_tags`` of an asset in ``stage``: the pod its step gets on Kubernetes
+    (``resources.kubernetes``); other executors ignore them."""
+    return kubernetes_settings().op_tags(stage)
+
+
+def ingestion_backfill_policy() -> dg.BackfillPolicy:
+    """Ingestion's backfills: a run per day on Kubernetes, one run over the range elsewhere."""
+    return kubernetes_settings().ingestion_backfill_policy()
+
+
+def ingestion_pool() -> str | None:
+    """Ingestion's concurrency pool on Kubernetes (its cap is the instance's); none elsewhere."""
+    return kubernetes_settings().ingestion_pool()

@@ -3,7 +3,7 @@ evaluation report is completed with that decision."""
 
 import dagster as dg
 
-from ml_platform_assets.assets.common import MANIFEST_IO, asset_key, owners, registry
+from ml_platform_assets.assets.common import MANIFEST_IO, asset_key, compute, owners, registry
 from ml_platform_assets.assets.model_document import publish_model_document
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.gates import GateResult, failed_summary
@@ -91,6 +91,7 @@ def build_deployed_model(spec: ModelSpec) -> dg.AssetsDefinition:
         key=asset_key(spec, "deployed_model"),
         ins={"model_evaluation": dg.AssetIn(asset_key(spec, "model_evaluation"))},
         io_manager_key=MANIFEST_IO,
+        op_tags=compute("deployment"),
         group_name=spec.name,
         kinds={"lightgbm"},
         owners=owners(spec),

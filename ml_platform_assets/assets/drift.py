@@ -13,6 +13,7 @@ from pydantic import Field
 
 from ml_platform_assets.assets.common import (
     asset_key,
+    compute,
     daily_partitions,
     owners,
     partition_days,
@@ -216,6 +217,7 @@ def build_drift_report(spec: ModelSpec) -> dg.AssetsDefinition:
         # A backlog of new days is measured in runs of up to a month, Evidently loaded once.
         backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=MAX_RUN_DAYS),
         automation_condition=drift_report_condition(spec),
+        op_tags=compute("drift"),
         group_name=spec.name,
         kinds={"evidently", "json", "html"},
         owners=owners(spec),

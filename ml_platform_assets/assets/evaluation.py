@@ -6,7 +6,7 @@ downstream, so the champion stays; the evaluation and its failed gates are on re
 
 import dagster as dg
 
-from ml_platform_assets.assets.common import MANIFEST_IO, asset_key, owners, registry
+from ml_platform_assets.assets.common import MANIFEST_IO, asset_key, compute, owners, registry
 from ml_platform_assets.assets.model_document import publish_model_document
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.evaluation import Champion, evaluate
@@ -118,6 +118,7 @@ def build_model_evaluation(spec: ModelSpec) -> dg.AssetsDefinition:
             for name in GATE_NAMES
         ],
         io_manager_key=MANIFEST_IO,
+        op_tags=compute("evaluation"),
         group_name=spec.name,
         kinds={"lightgbm", "html"},
         owners=owners(spec),

@@ -12,7 +12,10 @@ import pyarrow as pa
 from ml_platform_assets.assets.common import (
     asset_key,
     column_schema,
+    compute,
     daily_partitions,
+    ingestion_backfill_policy,
+    ingestion_pool,
     owners,
     parallel_map,
     partition_days,
@@ -261,8 +264,10 @@ def build_applications(spec: ModelSpec) -> dg.AssetsDefinition:
         specs=[raw_spec, features_spec(spec, raw)],
         check_specs=[_check_spec(spec, raw, "applications")],
         partitions_def=daily_partitions(spec),
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        backfill_policy=ingestion_backfill_policy(),
         can_subset=True,
+        op_tags=compute("ingestion"),
+        pool=ingestion_pool(),
     )
     def applications(
         context: dg.AssetExecutionContext, object_store: ObjectStoreResource
@@ -316,7 +321,9 @@ def build_loan_outcomes(spec: ModelSpec) -> dg.AssetsDefinition:
         code_version=ingestion_code_version(spec, "outcomes"),
         check_specs=[_check_spec(spec, key, "outcomes")],
         partitions_def=daily_partitions(spec),
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        backfill_policy=ingestion_backfill_policy(),
+        op_tags=compute("ingestion"),
+        pool=ingestion_pool(),
         group_name=spec.name,
         kinds={"parquet", "pyarrow"},
         owners=owners(spec),

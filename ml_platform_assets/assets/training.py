@@ -11,6 +11,7 @@ from ml_platform_assets.assets.common import (
     MANIFEST_IO,
     asset_key,
     column_schema,
+    compute,
     owners,
     parallel_map,
     preview,
@@ -122,6 +123,7 @@ def build_training_set(spec: ModelSpec) -> dg.AssetsDefinition:
         deps=[asset_key(spec, "features"), asset_key(spec, "loan_outcomes")],
         code_version=training_set_code_version(spec),
         io_manager_key=MANIFEST_IO,
+        op_tags=compute("training"),
         group_name=spec.name,
         kinds={"parquet", "pyarrow"},
         owners=owners(spec),
@@ -250,6 +252,7 @@ def build_challenger_model(spec: ModelSpec) -> dg.AssetsDefinition:
         ins={"training_set": dg.AssetIn(asset_key(spec, "training_set"))},
         code_version=training_code_version(spec),
         io_manager_key=MANIFEST_IO,
+        op_tags=compute("training"),
         # No new challenger when this one is already registered: evaluation and deployment
         # are then skipped.
         output_required=False,
