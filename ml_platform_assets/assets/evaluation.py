@@ -200,7 +200,7 @@ def build_model_evaluation(spec: ModelSpec) -> dg.AssetsDefinition:
                     "event": ledger_record.event_type,
                     "sha256": ledger_record.record_sha256,
                 }
-            )
+            ),
         }
         yield dg.Output(manifest, metadata=_metadata(evaluation, html_uri) | ledger_entry)
         for gate in evaluation["gates"]:

@@ -88,8 +88,10 @@ def test_required_days_request_one_run_and_a_repeated_tick_none(drift_platform) 
     # The trigger is on the audit ledger, by the sensor, and so is the run's trainer.
     trigger = p.registry.audit_history(p.spec.name)[-1]
     assert trigger.event_type == "retrain_triggered"
-    assert trigger.actor == request.tags["ml_platform/actor"] == (
-        "sensor credit_default__drift_retrain_sensor"
+    assert (
+        trigger.actor
+        == request.tags["ml_platform/actor"]
+        == ("sensor credit_default__drift_retrain_sensor")
     )
     assert trigger.payload["registry_row"] == {"table": "retrain_decisions", "id": decision.id}
     assert trigger.payload["drift_start"] == "2026-01-14"
