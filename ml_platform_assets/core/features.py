@@ -24,9 +24,25 @@ from ml_platform_assets.core.validation import Rows, as_table, column_names
 FEATURES_LOGIC_VERSION = "3"
 
 
+# Wording in a feature's declaration: it changes what people read, never a feature's value.
+WORDING = ("description", "reason")
+
+
+def without_wording(features: dict) -> dict:
+    """A dumped ``features`` section without the descriptions and reason statements."""
+    return {
+        kind: {
+            name: {k: v for k, v in declared.items() if k not in WORDING}
+            for name, declared in section.items()
+        }
+        for kind, section in features.items()
+    }
+
+
 def features_code_version(spec: ModelSpec) -> str:
-    """Code version of a model's features: the logic version plus the spec's feature section."""
-    declared = json.dumps(spec.features.model_dump(mode="json"), sort_keys=True)
+    """Code version of a model's features: the logic version plus the spec's feature section,
+    its wording left out (rewording a description or a reason statement recomputes nothing)."""
+    declared = json.dumps(without_wording(spec.features.model_dump(mode="json")), sort_keys=True)
     digest = hashlib.sha256(declared.encode()).hexdigest()[:12]
     return f"features-v{FEATURES_LOGIC_VERSION}-{digest}"
 

@@ -10,7 +10,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from ml_platform_assets.core.features import categorical_indices, to_model_matrix
+from ml_platform_assets.core.features import categorical_indices, to_model_matrix, without_wording
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.training_set import LABEL
 from ml_platform_assets.core.validation import Rows
@@ -189,12 +189,16 @@ def feature_importance(booster: lgb.Booster) -> list[dict]:
 
 
 # Spec sections that change neither the model nor how its evaluation judges it.
-_NOT_TRAINING = ("description", "owner", "drift", "decision", "data_quality")
+_NOT_TRAINING = ("description", "owner", "drift", "data_quality")
 
 
 def training_identity(spec_json: dict) -> dict:
-    """A recorded spec without the sections that change neither the trained model nor its
-    judgement (wording, owner, drift guardrails, decision cutoff, the quarantine warning level):
-    two runs whose specs differ only there train the same version. Gates stay in: looser or
-    stricter gates are a new judgement."""
-    return {k: v for k, v in spec_json.items() if k not in _NOT_TRAINING}
+    """A recorded spec without what changes neither the trained model nor its judgement
+    (wording, features' descriptions and reason statements included; owner, drift guardrails,
+    the quarantine warning level): two runs whose specs differ only there train the same
+    version. Gates and the decision policy stay in: the cutoff decides the adverse impact
+    ratio, and looser or stricter gates are a new judgement."""
+    identity = {k: v for k, v in spec_json.items() if k not in _NOT_TRAINING}
+    if isinstance(identity.get("features"), dict):
+        identity["features"] = without_wording(identity["features"])
+    return identity

@@ -15,6 +15,7 @@ from ml_platform_assets.assets.common import MANIFEST_IO
 from ml_platform_assets.assets.factory import build_model_assets
 from ml_platform_assets.assets.manifests import ManifestIOManager
 from ml_platform_assets.core import layout
+from ml_platform_assets.core.features import features_code_version
 from ml_platform_assets.core.spec import Gates
 from tests.assets.conftest import small_spec
 
@@ -81,16 +82,29 @@ def test_a_rerun_on_the_same_data_registers_nothing(small_platform) -> None:
     gates = p.spec.gates.model_copy(update={"min_auc": 0.6})
     gated = p.with_spec(p.spec.model_copy(update={"gates": gates}))
     assert gated.train().evaluation["version"] == 3
-    # Wording, owner or drift guardrails change neither the model nor its judgement.
+    # Wording (a feature's description and reason statement too), owner or drift guardrails
+    # change neither the model nor its judgement.
+    income = gated.spec.features.numeric["annual_income"].model_copy(
+        update={"description": "Income as stated", "reason": "Income is low for the purchase"}
+    )
+    features = gated.spec.features.model_copy(
+        update={"numeric": {**gated.spec.features.numeric, "annual_income": income}}
+    )
     reworded = gated.spec.model_copy(
         update={
             "description": "Another wording",
             "owner": "team:someone-else",
             "drift": gated.spec.drift.model_copy(update={"cooldown_days": 1}),
+            "features": features,
         }
     )
+    assert features_code_version(reworded) == features_code_version(gated.spec)
     assert p.with_spec(reworded).train().already_trained["version"] == 3
-    assert [v.version for v in p.registry.list_versions(p.spec.name)] == [1, 2, 3]
+    # The decision cutoff decides the adverse impact ratio: a new judgement.
+    policy = gated.spec.decision.model_copy(update={"cutoff": 0.3})
+    recut = p.with_spec(gated.spec.model_copy(update={"decision": policy}))
+    assert recut.train().evaluation["version"] == 4
+    assert [v.version for v in p.registry.list_versions(p.spec.name)] == [1, 2, 3, 4]
 
 
 def test_a_rejected_version_is_not_judged_again(small_platform) -> None:
