@@ -74,6 +74,19 @@ def test_a_version_waits_for_a_reviewer_and_the_ledger_proves_it(
     report = store.get_json(layout.report_key(MODEL, 1, "evaluation.json"))
     assert report["decision"] == "promoted"
     assert report["deployment"]["promoted_by"] == "bob"
+    # The Dagster UI's deployed_model shows the champion the approval made.
+    import dagster as dg
+
+    from resources.environment import dagster_instance
+
+    [latest] = (
+        dagster_instance()
+        .fetch_materializations(dg.AssetKey([MODEL, "deployed_model"]), limit=1)
+        .records
+    )
+    shown = latest.asset_materialization.metadata
+    assert shown["decision"].value == "approved" and shown["champion_version"].value == 1
+    assert shown["decided_by"].value == "bob"
     # The reviewer's document, rewritten after the approval, names the approval.
     document = store.get_bytes(layout.report_key(MODEL, 1, "model_document.html")).decode()
     assert "report reviewed" in document and "bob" in document

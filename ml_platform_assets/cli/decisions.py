@@ -38,6 +38,32 @@ def _refresh_documents(ctx: Context, model: str, *versions: int | None) -> None:
         ctx.read(lambda reg, version=version: publish_model_document(store, reg, model, version))
 
 
+def _report_champion(ctx: Context, model: str, event, decision: str) -> None:
+    """The champion moved outside a run: a materialization of ``deployed_model`` records it,
+    so the asset's history in the Dagster UI shows people's decisions beside the runs'."""
+    import dagster as dg
+
+    from ml_platform_assets.assets.deployment import ledger_metadata
+    from ml_platform_assets.core import layout
+
+    champion = ctx.read(lambda reg: reg.champion(model))
+    document = layout.report_key(model, champion.version, "model_document.html")
+    metadata = {
+        "decision": decision,
+        "champion_version": champion.version,
+        "previous_version": event.from_version if event.from_version else "none",
+        "decided_by": event.actor,
+        "reason": event.reason,
+        "artifact_uri": dg.MetadataValue.path(champion.artifact_uri),
+        "model_sha256": champion.model_sha256,
+        "model_document": dg.MetadataValue.path(ctx.store().uri(document)),
+        "ledger_records": ctx.read(lambda reg: ledger_metadata(reg, model, champion.version)),
+    }
+    ctx.instance().report_runless_asset_event(
+        dg.AssetMaterialization(asset_key=[model, "deployed_model"], metadata=metadata)
+    )
+
+
 def _moved(event) -> str:
     was = f"v{event.from_version}" if event.from_version else "none"
     return f"champion is v{event.to_version} (was {was})"
@@ -58,6 +84,7 @@ def approve(model: str, version: int, reviewer: str, note: str) -> None:
         lambda reg: reg.decide_approval(model, version, approve=True, reviewer=reviewer, note=note)
     )
     _complete_documents(ctx, model, event, f"approval by {reviewer}")
+    _report_champion(ctx, model, event, "approved")
     click.echo(f"{model} v{version} approved by {reviewer}; {_moved(event)}")
 
 
@@ -139,4 +166,5 @@ def rollback(model: str, to_version: int | None, reason: str, approver: str) -> 
         )
     )
     _refresh_documents(ctx, model, event.to_version, event.from_version)
+    _report_champion(ctx, model, event, "rolled_back")
     click.echo(f"{model} rolled back by {approver}; {_moved(event)}")
