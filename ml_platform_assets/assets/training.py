@@ -187,6 +187,8 @@ def build_training_set(spec: ModelSpec) -> dg.AssetsDefinition:
             "fingerprint": fp,
             "windows": windows.as_dict(),
             "splits": {s: layout.training_set_key(spec.name, fp, s) for s in SPLITS},
+            # What the audit ledger records with a version trained on this set.
+            "split_sha256": {s: obj.sha256 for s, obj in zip(SPLITS, stored, strict=True)},
             "summary": summary,
             "dropped": dropped,
             "features_code_version": features_code_version(spec),
@@ -246,6 +248,19 @@ def _already_trained(
     )
 
 
+def _awaits_judgement(reg: ModelRegistry, version: ModelVersion) -> bool:
+    """Whether an identical version already registered is handed on to be judged again: one
+    never decided, or one awaiting a reviewer whose gates compared it with an earlier
+    champion (approving it would promote what the gates did not judge)."""
+    if version.status in (Status.TRAINED, Status.EVALUATED):
+        return True
+    if version.status != Status.PENDING_APPROVAL:
+        return False
+    judged = (reg.latest_evaluation(version.model, version.version) or {}).get("champion_version")
+    champion = reg.champion(version.model)
+    return (champion.version if champion else None) != judged
+
+
 def build_challenger_model(spec: ModelSpec) -> dg.AssetsDefinition:
     @dg.asset(
         key=asset_key(spec, "challenger_model"),
@@ -296,7 +311,7 @@ def build_challenger_model(spec: ModelSpec) -> dg.AssetsDefinition:
             spec=spec_json,
             spec_key=training_identity,
         )
-        if existing is not None and existing.status not in (Status.TRAINED, Status.EVALUATED):
+        if existing is not None and not _awaits_judgement(reg, existing):
             observation = _already_trained(context.asset_key, reg, existing)
             context.log.info(observation.description)
             yield observation
@@ -345,7 +360,12 @@ def build_challenger_model(spec: ModelSpec) -> dg.AssetsDefinition:
                 store.put_json(key(spec.name, version, "card.json"), {**card, "version": version}),
                 store.put_table(key(spec.name, version, "reference.parquet"), reference),
             ]
-            return written[0].uri, [Artifact(o.key, o.uri, o.sha256) for o in written]
+            artifacts = [Artifact(o.key, o.uri, o.sha256) for o in written]
+            # The data it learned from and is judged on (manifests made before this lack it).
+            for split, sha in training_set.get("split_sha256", {}).items():
+                key_ = training_set["splits"][split]
+                artifacts.append(Artifact(key_, store.uri(key_), sha))
+            return written[0].uri, artifacts
 
         version = reg.register_version(
             spec.name,

@@ -4,7 +4,9 @@
 all: each chain is recomputed (``ledger.check_chain``); each record is compared with the
 registry row it speaks for (a version, an evaluation, an alias move, a reviewer's decision, a
 retraining decision); registry rows written after the chain began must each have their record;
-and the newest SHA-256 on record for each artifact must match the object store's bytes.
+the champion pointer and the versions marked champion must be what the last recorded move
+made them; and the newest SHA-256 on record for each artifact (model files, the training-set
+splits, reports, delivered files) must match the object store's bytes.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from sqlalchemy.engine import Connection, Engine
 
 from ml_platform_assets.registry import ledger
 from ml_platform_assets.registry.ledger import ChainCheck, LedgerEvent, LedgerRecord, Problem
-from ml_platform_assets.registry.records import loads
+from ml_platform_assets.registry.records import CHAMPION, Status, loads
 from resources.schema import (
     alias_events,
     approvals,
     evaluations,
+    model_aliases,
     model_versions,
     retrain_decisions,
 )
@@ -39,7 +42,19 @@ class _Source:
 _SOURCES: dict[str, _Source] = {
     LedgerEvent.REGISTERED: _Source(
         model_versions,
-        ("version", "model_sha256", "artifact_uri", "training_set_fingerprint", "code_version"),
+        (
+            "version",
+            "model_sha256",
+            "artifact_uri",
+            "training_set_fingerprint",
+            "code_version",
+            "git_commit",
+            "trained_by",
+            "params",
+            "windows",
+            "features",
+            "spec",
+        ),
     ),
     LedgerEvent.EVALUATED: _Source(evaluations, ("version", "passed", "gates", "metrics")),
     LedgerEvent.REPORT_COMPLETED: _Source(evaluations, ("version",)),
@@ -67,9 +82,20 @@ _MUST_BE_RECORDED = {
 }
 
 
+# JSON columns by the name a record gives their content.
+_JSON_COLUMNS = {
+    "gates": "gates_json",
+    "metrics": "metrics_json",
+    "params": "params_json",
+    "windows": "windows_json",
+    "features": "feature_list_json",
+    "spec": "spec_json",
+}
+
+
 def _row_value(row: Any, name: str) -> Any:
-    if name in ("gates", "metrics"):
-        return loads(getattr(row, f"{name}_json"))
+    if name in _JSON_COLUMNS:
+        return loads(getattr(row, _JSON_COLUMNS[name]))
     value = getattr(row, name)
     return bool(value) if name in ("passed", "triggered") else value
 
@@ -94,6 +120,8 @@ def _check_row(conn: Connection, record: LedgerRecord) -> str | None:
         return f"{source.table.name} row {row_id} belongs to model {row.model}"
     recorded = record.payload.get("row", {})
     for name in source.fields:
+        if name not in recorded:
+            continue  # a field records made before it was recorded do not carry
         if not _same(recorded.get(name), _row_value(row, name)):
             return (
                 f"{source.table.name} row {row_id} no longer says what was recorded: {name} differs"
@@ -157,6 +185,58 @@ def _report_mismatches(conn: Connection, model: str, records: list[LedgerRecord]
     return problems
 
 
+_MOVES = (LedgerEvent.PROMOTED, LedgerEvent.OVERRIDE, LedgerEvent.ROLLED_BACK)
+
+
+def _champion_mismatch(conn: Connection, model: str, records: list[LedgerRecord]) -> list[Problem]:
+    """The champion pointer and the versions' statuses against the last recorded move: the
+    pointer decides which model serves, so an edit to it must not pass unseen."""
+    moves = [r for r in records if r.event_type in _MOVES]
+    pointer = conn.execute(
+        sa.select(model_aliases).where(
+            model_aliases.c.model == model, model_aliases.c.alias == CHAMPION
+        )
+    ).first()
+    holders = set(
+        conn.execute(
+            sa.select(model_versions.c.version).where(
+                model_versions.c.model == model, model_versions.c.status == Status.CHAMPION
+            )
+        ).scalars()
+    )
+    if not moves:
+        # A champion made before the chain began is the registry's own history.
+        if pointer is not None and pointer.updated_at >= records[0].created_at:
+            return [
+                Problem(
+                    model,
+                    None,
+                    f"the champion pointer names v{pointer.version}, but no record made it "
+                    "champion",
+                )
+            ]
+        return []
+    last = moves[-1]
+    expected = last.payload.get("row", {}).get("to_version")
+    event_id = last.payload.get("registry_row", {}).get("id")
+    where = f"record #{last.sequence} made v{expected} champion"
+    if pointer is None:
+        return [Problem(model, None, f"the champion pointer is missing, but {where}")]
+    if pointer.version != expected or pointer.event_id != event_id:
+        return [
+            Problem(
+                model,
+                None,
+                f"the champion pointer names v{pointer.version} (alias event "
+                f"{pointer.event_id}), but {where} (alias event {event_id})",
+            )
+        ]
+    if holders != {expected}:
+        listed = ", ".join(f"v{v}" for v in sorted(holders)) or "none"
+        return [Problem(model, None, f"versions marked champion are {listed}, but {where}")]
+    return []
+
+
 def verify_ledger(
     engine: Engine,
     read_sha256: Callable[[str], str | None] | None,
@@ -176,6 +256,8 @@ def verify_ledger(
                 if message:
                     check.problems.append(Problem(name, record.sequence, message))
             check.problems += _unrecorded_rows(conn, name, records)
+            if records:
+                check.problems += _champion_mismatch(conn, name, records)
             check.problems += _report_mismatches(conn, name, records)
             if read_sha256 is not None:
                 check.problems += ledger.check_artifacts(records, read_sha256)

@@ -189,11 +189,13 @@ class ModelRegistry:
                         "artifact_uri": registered.artifact_uri,
                         "training_set_fingerprint": training_set_fingerprint,
                         "code_version": code_version,
+                        "git_commit": git_commit,
+                        "trained_by": trained_by,
+                        "params": params,
+                        "windows": windows,
+                        "features": features,
+                        "spec": spec,
                     },
-                    "git_commit": git_commit,
-                    "params": params,
-                    "windows": windows,
-                    "features": features,
                 },
                 artifacts=stored,
             )
@@ -503,6 +505,8 @@ class ModelRegistry:
                     f"Model '{model}' v{version} was trained by {current.trained_by}, who may "
                     "not review it: another reviewer must decide."
                 )
+            if approve:
+                _check_judged_against_champion(conn, model, version)
             decision = "approved" if approve else "rejected"
             row = dict(model=model, version=version, decision=decision, reviewer=reviewer)
             row.update(note=note, created_at=utcnow())
@@ -634,11 +638,6 @@ def _check_promotable(
                 "may not approve its override."
             )
         return
-    if not approving and (current.spec or {}).get("decision", {}).get("requires_approval"):
-        raise RegistryError(
-            f"Model '{model}' v{current.version} needs a reviewer's approval before promotion "
-            f"(ml-platform approve {model} {current.version})."
-        )
     if not evaluation.passed:
         failed = [g["description"] for g in loads(evaluation.gates_json) if not g["passed"]]
         raise RegistryError(
@@ -646,6 +645,17 @@ def _check_promotable(
             f"({'; '.join(failed) or 'see its evaluation'}): only an override with an approver "
             "and a reason can promote it."
         )
+    if approving or not (current.spec or {}).get("decision", {}).get("requires_approval"):
+        return
+    if current.status == Status.REJECTED:
+        raise RegistryError(
+            f"Model '{model}' v{current.version} was rejected by a reviewer; only an override "
+            "with an approver and a reason can promote it now."
+        )
+    raise RegistryError(
+        f"Model '{model}' v{current.version} needs a reviewer's approval before promotion "
+        f"(ml-platform approve {model} {current.version})."
+    )
 
 
 def _set_status(conn: Connection, model: str, version: int, status: str) -> None:
@@ -654,3 +664,21 @@ def _set_status(conn: Connection, model: str, version: int, status: str) -> None
         .where(model_versions.c.model == model, model_versions.c.version == version)
         .values(status=status)
     )
+
+
+def _check_judged_against_champion(conn: Connection, model: str, version: int) -> None:
+    """An approval promotes what the gates judged: a version whose evaluation compared it with
+    an earlier champion (or none) is judged again before anyone approves it."""
+    judged = _newest_evaluation(conn, model, version).champion_version
+    pointer = conn.execute(
+        sa.select(model_aliases.c.version).where(
+            model_aliases.c.model == model, model_aliases.c.alias == CHAMPION
+        )
+    ).scalar()
+    if pointer is not None and pointer != judged:
+        against = f"v{judged}" if judged is not None else "no champion"
+        raise RegistryError(
+            f"Model '{model}' v{version} was judged against {against}, but the champion is now "
+            f"v{pointer}: train it again (ml-platform run) so its gates compare it with "
+            f"v{pointer} before it is approved."
+        )

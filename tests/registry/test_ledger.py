@@ -395,3 +395,49 @@ def test_rollback_to_a_named_earlier_champion(registry, store):
     record = registry.audit_history(MODEL)[-1]
     assert record.event_type == "rolled_back" and record.payload["row"]["from_version"] == 3
     assert _verify(registry, store) == []
+
+
+def test_verify_catches_the_champion_pointer_moved_behind_the_ledger(lifecycle, store):
+    from resources.schema import model_aliases
+
+    _execute(lifecycle, model_aliases.update().values(version=2))  # the rolled-back one
+
+    assert _verify(lifecycle, store) == [
+        f"{MODEL} its chain: the champion pointer names v2 (alias event 3), but record #7 made "
+        "v1 champion (alias event 3)"
+    ]
+
+
+def test_verify_catches_a_second_version_marked_champion(lifecycle, store):
+    from resources.schema import model_versions
+
+    _execute(
+        lifecycle,
+        model_versions.update().where(model_versions.c.version == 2).values(status="champion"),
+    )
+
+    assert _verify(lifecycle, store) == [
+        f"{MODEL} its chain: versions marked champion are v1, v2, but record #7 made v1 champion"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "field"),
+    [
+        ("trained_by", "zed", "trained_by"),
+        ("params_json", '{"num_leaves": 9}', "params"),
+        ("windows_json", '{"train_start": "2025-12-01"}', "windows"),
+        ("spec_json", '{"name": "credit_default"}', "spec"),
+    ],
+)
+def test_verify_catches_a_versions_provenance_edited(lifecycle, store, column, value, field):
+    from resources.schema import model_versions
+
+    _execute(
+        lifecycle,
+        model_versions.update().where(model_versions.c.version == 1).values({column: value}),
+    )
+
+    assert _verify(lifecycle, store) == [
+        f"{MODEL} record #1: model_versions row 1 no longer says what was recorded: {field} differs"
+    ]
