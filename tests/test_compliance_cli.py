@@ -57,14 +57,15 @@ def test_a_version_waits_for_a_reviewer_and_the_ledger_proves_it(
         "registered",
         "evaluated",
         "pending_approval",
+        "report_completed",  # the report says it awaits a reviewer
         "approved",
         "promoted",
-        "report_completed",
+        "report_completed",  # ... and then who approved it
     ]
     table = _run("audit", MODEL).output
     assert "trained by alice" in table and "bob: report reviewed" in table
     rows = list(csv.DictReader(io.StringIO(_run("audit", MODEL, "--csv").output)))
-    assert [r["sequence"] for r in rows] == ["1", "2", "3", "4", "5", "6"]
+    assert [r["sequence"] for r in rows] == ["1", "2", "3", "4", "5", "6", "7"]
     assert rows[0]["actor"] == "alice" and json.loads(rows[1]["payload"])["row"]["passed"]
     later = _run("audit", MODEL, "--since", "2999-01-01").output
     assert "no audit records since 2999-01-01" in later
@@ -93,7 +94,7 @@ def test_a_version_waits_for_a_reviewer_and_the_ledger_proves_it(
 
     verified = _run("audit", "verify", MODEL)
     assert verified.exit_code == 0, verified.output
-    assert "pay_in_four: 6 records intact; head sha256" in verified.output
+    assert "pay_in_four: 7 records intact; head sha256" in verified.output
 
     # A replaced model file is named, with the record that vouched for it.
     store.put_bytes(layout.model_artifact_key(MODEL, 1, "model.txt"), b"tree 0\n")
@@ -112,9 +113,13 @@ def test_a_reviewer_rejects_and_the_champion_stays(cli_env, monkeypatch) -> None
     rejected = _run("reject", MODEL, "1", "--reviewer", "carol", "--note", "AIR too low")
     assert rejected.exit_code == 0, rejected.output
     assert "pay_in_four v1 rejected by carol; champion stays none" in rejected.output
+    store = resources_from_env()["object_store"].get_store()
+    report = store.get_json(layout.report_key(MODEL, 1, "evaluation.json"))
+    assert report["decision"] == "rejected_by_reviewer"
+    assert report["review"]["reviewer"] == "carol" and report["review"]["note"] == "AIR too low"
     again = _run("approve", MODEL, "1", "--reviewer", "dan", "--note", "x")
     assert again.exit_code == 1 and "v1 is rejected, not waiting for approval" in again.output
-    assert _events()[-1] == "rejected"
+    assert _events()[-2:] == ["rejected", "report_completed"]
     refused = _run("rollback", MODEL, "--reason", "r", "--approver", "dan")
     assert refused.exit_code == 1 and "has no champion yet" in refused.output
     assert _run("audit", "verify").exit_code == 0
@@ -128,3 +133,62 @@ def test_commands_of_people_refuse_blank_names(cli_env) -> None:  # noqa: F811
     assert usage.exit_code == 2 and "give one MODEL" in usage.output
     unknown = _run("audit", "nope")
     assert unknown.exit_code == 1 and "no model named 'nope'" in unknown.output
+
+
+def _with_spec(specs: Path, change) -> None:
+    path = specs / f"{MODEL}.yaml"
+    spec = yaml.safe_load(path.read_text())
+    change(spec)
+    path.write_text(yaml.safe_dump(spec))
+
+
+def test_an_override_puts_a_failed_version_in_service_on_record(
+    cli_env,  # noqa: F811
+    monkeypatch,
+) -> None:
+    specs = _files_spec(cli_env, 14)
+    _with_spec(specs, lambda spec: spec["gates"].update(min_auc=0.99))
+    monkeypatch.setenv("ML_PLATFORM_SPECS_DIR", str(specs))
+    trained = _run("run", MODEL, "--end", "2026-01-14", "--actor", "alice")
+    assert "rejected by gates" in trained.output
+
+    plain = _run("promote", MODEL, "1", "--approver", "carol", "--reason", "needed")
+    assert plain.exit_code == 1 and "v1 failed a promotion gate (OOT AUC" in plain.output
+    forced = _run(
+        "promote", MODEL, "1", "--approver", "carol", "--reason", "launch needs it", "--override"
+    )
+
+    assert forced.exit_code == 0, forced.output
+    assert "pay_in_four v1 override by carol; champion is v1 (was none)" in forced.output
+    store = resources_from_env()["object_store"].get_store()
+    report = store.get_json(layout.report_key(MODEL, 1, "evaluation.json"))
+    assert report["decision"] == "override"
+    assert report["deployment"]["override"]["approver"] == "carol"
+    assert report["deployment"]["override"]["failed_gates"][0].startswith("OOT AUC")
+    assert _events()[-2:] == ["override", "report_completed"]
+    assert _run("audit", "verify", MODEL).exit_code == 0
+
+
+def test_an_approval_needs_a_judgement_against_the_current_champion(
+    cli_env,  # noqa: F811
+    monkeypatch,
+) -> None:
+    specs = _files_spec(cli_env, 14)
+    _requiring_approval(specs)
+    monkeypatch.setenv("ML_PLATFORM_SPECS_DIR", str(specs))
+    assert _run("run", MODEL, "--end", "2026-01-13").exit_code == 0  # v1, judged against none
+    assert _run("run", MODEL, "--end", "2026-01-14").exit_code == 0  # v2, judged against none
+    assert _run("approve", MODEL, "2", "--reviewer", "bob", "--note", "ok").exit_code == 0
+
+    stale = _run("approve", MODEL, "1", "--reviewer", "bob", "--note", "ok")
+
+    assert stale.exit_code == 1
+    assert "v1 was judged against no champion, but the champion is now v2" in stale.output
+    # Run again, v1 is judged against v2 without retraining: here its gates reject it.
+    rejudged = _run("run", MODEL, "--end", "2026-01-13")
+    assert rejudged.exit_code == 0, rejudged.output
+    assert "pay_in_four v1: AUC" in rejudged.output and "vs champion" in rejudged.output
+    assert "already trained" not in rejudged.output
+    evaluations = [r for r in json.loads(_run("audit", MODEL, "--json").output)
+                   if r["event_type"] == "evaluated" and r["version"] == 1]  # fmt: skip
+    assert [e["payload"]["champion_version"] for e in evaluations] == [None, 2]

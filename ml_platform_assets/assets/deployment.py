@@ -1,6 +1,8 @@
 """The promotion decision: a challenger that passed every gate becomes the champion, and its
 evaluation report is completed with that decision."""
 
+from collections.abc import Callable
+
 import dagster as dg
 
 from ml_platform_assets.assets.common import MANIFEST_IO, asset_key, compute, owners, registry
@@ -9,9 +11,13 @@ from ml_platform_assets.core import layout
 from ml_platform_assets.core.gates import GateResult, failed_summary
 from ml_platform_assets.core.report import (
     Deployment,
+    Evaluation,
+    Override,
+    Review,
     evaluation_to_json,
     render_evaluation_html,
     with_promotion,
+    with_review,
 )
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.registry import AliasEvent, ModelRegistry, Status
@@ -27,33 +33,24 @@ def promotion_reason(evaluation: dict) -> str:
     return f"v{evaluation['version']} passed every promotion gate: {passed}"
 
 
-def complete_report(
+def rewrite_report(
     store: ObjectStore,
     reg: ModelRegistry,
     model: str,
     version: int,
-    promotion: AliasEvent,
-    recorded_by: str,
+    change: Callable[[Evaluation], Evaluation],
+    actor: str,
 ) -> StoredObject:
-    """Rewrites the version's evaluation report (JSON and HTML) with the alias move that made it
-    champion, then points the registry's record of the report at the completed JSON, with a
+    """Rewrites the version's evaluation report (JSON and HTML) with ``change`` applied to its
+    record, then points the registry's record of the report at the new JSON, with a
     ``report_completed`` ledger record carrying both documents' SHA-256.
 
     The documents are written first and the registry last, in one transaction: if that fails,
-    the step fails with the registry still naming the earlier checksum, and the next run of
-    this step writes the same documents again. Completing it again with the same move writes
-    the same bytes and records nothing new. ``recorded_by`` names who completed it (a Dagster
-    run id, or the reviewer's approval).
+    the registry still names the earlier checksum, and doing it again writes the same
+    documents. The same change again writes the same bytes and records nothing new.
     """
     json_key = layout.report_key(model, version, "evaluation.json")
-    deployment = Deployment(
-        champion_since=promotion.created_at.isoformat(timespec="seconds"),
-        promoted_by=promotion.actor,
-        previous_champion_version=promotion.from_version,
-        reason=promotion.reason,
-        recorded_by_run=recorded_by,
-    )
-    record = with_promotion(store.get_json(json_key), deployment)
+    record = change(store.get_json(json_key))
     html_key = layout.report_key(model, version, "evaluation.html")
     html = store.put_bytes(html_key, render_evaluation_html(record).encode())
     stored = store.put_bytes(json_key, evaluation_to_json(record).encode())
@@ -64,10 +61,55 @@ def complete_report(
             version,
             report_uri=stored.uri,
             report_sha256=stored.sha256,
-            actor=promotion.actor,
+            actor=actor,
             artifacts=[Artifact(o.key, o.uri, o.sha256) for o in (stored, html)],
         )
     return stored
+
+
+def complete_report(
+    store: ObjectStore,
+    reg: ModelRegistry,
+    model: str,
+    version: int,
+    promotion: AliasEvent,
+    recorded_by: str,
+    override: Override | None = None,
+) -> StoredObject:
+    """The report completed with the alias move that made the version champion (and the
+    override that allowed it, when a gate failed); ``recorded_by`` names who completed it (a
+    Dagster run id, or a person's decision). See ``rewrite_report``."""
+    deployment = Deployment(
+        champion_since=promotion.created_at.isoformat(timespec="seconds"),
+        promoted_by=promotion.actor,
+        previous_champion_version=promotion.from_version,
+        reason=promotion.reason,
+        recorded_by_run=recorded_by,
+    )
+    if override is not None:
+        deployment["override"] = override
+    return rewrite_report(
+        store,
+        reg,
+        model,
+        version,
+        lambda record: with_promotion(record, deployment),
+        promotion.actor,
+    )
+
+
+def review_report(
+    store: ObjectStore,
+    reg: ModelRegistry,
+    model: str,
+    version: int,
+    review: Review,
+    actor: str,
+) -> StoredObject:
+    """The report saying the version awaits a reviewer, or that a reviewer rejected it."""
+    return rewrite_report(
+        store, reg, model, version, lambda record: with_review(record, review), actor
+    )
 
 
 def ledger_metadata(reg: ModelRegistry, model: str, version: int) -> dg.MetadataValue:
@@ -173,6 +215,8 @@ def _awaiting_approval(
     reg.request_approval(spec.name, version, actor=run_actor)
     status = reg.get_version(spec.name, version).status
     if status == Status.PENDING_APPROVAL:
+        awaited = Review(reviewer=None, note=None, decided_at=None)
+        review_report(store, reg, spec.name, version, awaited, run_actor)
         context.log.info(
             f"{spec.name} v{version} passed every gate and awaits a reviewer: "
             f"ml-platform approve {spec.name} {version} --reviewer NAME --note TEXT"

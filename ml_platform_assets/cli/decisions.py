@@ -19,13 +19,18 @@ def _known_version(ctx: Context, model: str, version: int) -> None:
     ctx.read(lambda reg: reg.get_version(model, version))
 
 
-def _complete_documents(ctx: Context, model: str, event, recorded_by: str) -> None:
-    """The promoted version's evaluation report completed with the move, as the deployment
-    step does after an automatic promotion, and its model document written again."""
+def _complete_documents(ctx: Context, model: str, event, recorded_by: str, override=None) -> None:
+    """The promoted version's evaluation report completed with the move (and the override
+    that allowed it), as the deployment step does after an automatic promotion, and the model
+    documents of both versions written again."""
     from ml_platform_assets.assets.deployment import complete_report
 
     store = ctx.store()
-    ctx.read(lambda reg: complete_report(store, reg, model, event.to_version, event, recorded_by))
+    ctx.read(
+        lambda reg: complete_report(
+            store, reg, model, event.to_version, event, recorded_by, override
+        )
+    )
     _refresh_documents(ctx, model, event.to_version, event.from_version)
 
 
@@ -36,6 +41,16 @@ def _refresh_documents(ctx: Context, model: str, *versions: int | None) -> None:
     store = ctx.store()
     for version in {v for v in versions if v}:
         ctx.read(lambda reg, version=version: publish_model_document(store, reg, model, version))
+
+
+def _record_rejection(ctx: Context, model: str, version: int, reviewer: str, note: str) -> None:
+    """The version's evaluation report rewritten to say a reviewer rejected it."""
+    from ml_platform_assets.assets.deployment import review_report
+    from ml_platform_assets.core.report import Review
+
+    decided = ctx.read(lambda reg: reg.approvals(model, version))[-1]["created_at"]
+    review = Review(reviewer=reviewer, note=note, decided_at=decided.isoformat())
+    ctx.read(lambda reg: review_report(ctx.store(), reg, model, version, review, reviewer))
 
 
 def _report_champion(ctx: Context, model: str, event, decision: str) -> None:
@@ -102,6 +117,7 @@ def reject(model: str, version: int, reviewer: str, note: str) -> None:
     ctx.read(
         lambda reg: reg.decide_approval(model, version, approve=False, reviewer=reviewer, note=note)
     )
+    _record_rejection(ctx, model, version, reviewer, note)
     _refresh_documents(ctx, model, version)
     champion = ctx.read(lambda reg: reg.champion(model))
     kept = f"v{champion.version}" if champion else "none"
@@ -140,10 +156,14 @@ def promote(model: str, version: int, approver: str, reason: str, override: bool
             override=allowed,
         )
     )
-    _complete_documents(
-        ctx, model, event, f"{'override' if override else 'promotion'} by {approver}"
-    )
     kind = "override by" if override else "promoted by"
+    overridden = None
+    if override:
+        gates = ctx.read(lambda reg: reg.latest_evaluation(model, version))["gates"]
+        failed = [g["description"] for g in gates if not g["passed"]]
+        overridden = {"approver": approver, "reason": reason, "failed_gates": failed}
+    _complete_documents(ctx, model, event, f"{kind} {approver}", overridden)
+    _report_champion(ctx, model, event, "override" if override else "promoted")
     click.echo(f"{model} v{version} {kind} {approver}; {_moved(event)}")
 
 

@@ -129,14 +129,32 @@ class ReasonCodes(TypedDict):
     fidelity: Fidelity
 
 
+class Override(TypedDict):
+    """Who put a version that failed a gate into service, and why."""
+
+    approver: str
+    reason: str
+    failed_gates: list[str]  # the failed gates' descriptions
+
+
 class Deployment(TypedDict):
-    """How a version that passed every gate became champion: the alias move on record."""
+    """How a version became champion: the alias move on record."""
 
     champion_since: str  # ISO-8601 time of the alias move
     promoted_by: str  # the move's actor: "dagster run <id>", or a person promoting by hand
     previous_champion_version: int | None  # None for the model's first champion
     reason: str  # the reason recorded with the move
-    recorded_by_run: str  # the Dagster run whose deployed_model completed this record
+    # What completed this record: the Dagster run, or the person's decision (approval, override).
+    recorded_by_run: str
+    override: NotRequired[Override]  # only when a failed gate was overridden
+
+
+class Review(TypedDict):
+    """A reviewer's part in the decision: awaited, or a rejection."""
+
+    reviewer: str | None  # None while the approval is awaited
+    note: str | None
+    decided_at: str | None  # ISO-8601
 
 
 class Evaluation(TypedDict):
@@ -159,10 +177,18 @@ class Evaluation(TypedDict):
     reason_codes: NotRequired[ReasonCodes]
     gates: list[Gate]
     passed: NotRequired[bool]  # all gates passed
-    # "pending" from evaluation until deployed_model records the decision and rewrites the
-    # record as "promoted" with its deployment; "rejected" is final at evaluation.
-    decision: NotRequired[Literal["promoted", "rejected", "pending"]]
-    deployment: NotRequired[Deployment]  # with "promoted" only
+    # "pending" from evaluation until the decision rewrites the record: "promoted" (with its
+    # deployment), "pending_approval" (the spec asks a reviewer) and then "promoted" or
+    # "rejected_by_reviewer" (with the review), or "override" (a failed gate overridden, with
+    # its deployment). "rejected" (by the gates) is final at evaluation unless overridden.
+    decision: NotRequired[
+        Literal[
+            "promoted", "rejected", "pending", "pending_approval", "rejected_by_reviewer",
+            "override",
+        ]
+    ]  # fmt: skip
+    deployment: NotRequired[Deployment]  # with "promoted" and "override"
+    review: NotRequired[Review]  # with "pending_approval" and "rejected_by_reviewer"
 
 
 Cell = str | tuple[str, str]  # cell text, or (text, CSS class)
@@ -511,13 +537,30 @@ FINAL_DECISIONS = ("promoted", "rejected")
 
 def with_promotion(evaluation: Evaluation, deployment: Deployment) -> Evaluation:
     """The record completed by the deployment decision: promoted, when, by whom, replacing
-    which champion. Only a record whose gates all passed can be promoted."""
+    which champion. A record whose gates failed says "override", and only when the deployment
+    names the override; raises ``ValueError`` otherwise."""
+    failed = evaluation.get("decision") == "rejected" or not evaluation.get("passed", True)
+    if failed and not deployment.get("override"):
+        raise ValueError(
+            f"{evaluation['model']} v{evaluation['version']} was rejected by its gates; "
+            "its record can say promoted only with the override that allowed it"
+        )
+    decision = "override" if failed else "promoted"
+    completed = {k: v for k, v in evaluation.items() if k != "review"}
+    return {**completed, "decision": decision, "deployment": deployment}
+
+
+def with_review(evaluation: Evaluation, review: Review) -> Evaluation:
+    """The record of a version that passed every gate and goes to a reviewer: awaiting
+    approval (``review["reviewer"]`` None), or rejected by the reviewer. A promotion after an
+    approval is ``with_promotion``. Raises ``ValueError`` for a version its gates rejected."""
     if evaluation.get("decision") == "rejected" or not evaluation.get("passed", True):
         raise ValueError(
             f"{evaluation['model']} v{evaluation['version']} was rejected by its gates; "
-            "its record cannot say promoted"
+            "no reviewer decides on it"
         )
-    return {**evaluation, "decision": "promoted", "deployment": deployment}
+    decision = "pending_approval" if review["reviewer"] is None else "rejected_by_reviewer"
+    return {**evaluation, "decision": decision, "review": review}
 
 
 def _decision(ev: Evaluation) -> str:
@@ -530,18 +573,44 @@ def _decision(ev: Evaluation) -> str:
             "rewrites this report when it decides; a report that still reads so was not "
             "decided, as when its run stopped before deployment.</p>"
         )
-    headline = f'<p>Decision: <strong class="{_e(decision)}">{_e(decision.upper())}</strong></p>'
+    if decision == "pending_approval":
+        return (
+            '<p>Decision: <strong class="pending">AWAITING A REVIEWER\'S APPROVAL</strong></p>'
+            "<p>Every gate passed and the spec asks a reviewer other than the trainer to approve "
+            "it (<code>ml-platform approve</code>); this report is rewritten with the "
+            "decision.</p>"
+        )
+    review = ev.get("review")
+    if decision == "rejected_by_reviewer" and review:
+        rows: list[list[Cell]] = [
+            ["Rejected by", review.get("reviewer") or "n/a"],
+            ["Note", review.get("note") or ""],
+            ["Decided at", review.get("decided_at") or "n/a"],
+        ]
+        return '<p>Decision: <strong class="rejected">REJECTED BY A REVIEWER</strong></p>' + _table(
+            ["Review", "Value"], rows
+        )
+    shown = {"override": "PROMOTED BY OVERRIDE OF A FAILED GATE"}.get(decision, decision.upper())
+    css = "rejected" if decision == "override" else decision
+    headline = f'<p>Decision: <strong class="{_e(css)}">{_e(shown)}</strong></p>'
     deployment = ev.get("deployment")
-    if decision != "promoted" or not deployment:
+    if decision not in ("promoted", "override") or not deployment:
         return headline
     previous = deployment.get("previous_champion_version")
-    rows: list[list[Cell]] = [
+    rows = [
         ["Champion since", deployment["champion_since"]],
         ["Promoted by", deployment["promoted_by"]],
         ["Previous champion", "none (first champion)" if previous is None else f"v{previous}"],
         ["Reason on record", deployment["reason"]],
-        ["Recorded by run", deployment["recorded_by_run"]],
+        ["Recorded by", deployment["recorded_by_run"]],
     ]
+    override = deployment.get("override")
+    if override:
+        rows += [
+            ["Override approved by", override["approver"]],
+            ["Override reason", override["reason"]],
+            ["Gates it failed", "; ".join(override["failed_gates"])],
+        ]
     return headline + _table(["Deployment", "Value"], rows)
 
 

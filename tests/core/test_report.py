@@ -350,7 +350,7 @@ def test_the_deployment_decision_completes_the_record(previous: int | None) -> N
     rows = dict(re.findall(r"<tr><td>([^<]+)</td><td>([^<]*)</td></tr>", page))
     assert rows["Champion since"] == "2026-11-30T08:15:00+00:00"
     assert rows["Promoted by"] == "dagster run 0f6d1c2e"
-    assert rows["Recorded by run"] == "0f6d1c2e"
+    assert rows["Recorded by"] == "0f6d1c2e"
     assert rows["Previous champion"] == ("v2" if previous else "none (first champion)")
     assert rows["Reason on record"] == "v3 passed every promotion gate: &lt;all of them&gt;"
 
@@ -359,6 +359,63 @@ def test_a_rejected_record_cannot_be_completed_as_promoted() -> None:
     rejected = _evaluation(True)
     with pytest.raises(ValueError, match="v3 was rejected by its gates"):
         report.with_promotion(rejected, {})  # type: ignore[typeddict-item]
+    with pytest.raises(ValueError, match="no reviewer decides on it"):
+        report.with_review(rejected, {"reviewer": None, "note": None, "decided_at": None})
+
+
+def test_an_override_completes_a_rejected_record_as_an_override() -> None:
+    rejected = _evaluation(True)
+    override: report.Override = {
+        "approver": "carol",
+        "reason": "the only model for <new> product",
+        "failed_gates": ["OOT AUC 0.65 must be at least 0.70"],
+    }
+    deployment: report.Deployment = {
+        "champion_since": "2026-11-30T08:15:00+00:00",
+        "promoted_by": "carol",
+        "previous_champion_version": 2,
+        "reason": "override: the only model",
+        "recorded_by_run": "override by carol",
+        "override": override,
+    }
+
+    completed = report.with_promotion(rejected, deployment)
+
+    assert completed["decision"] == "override"
+    page = report.render_evaluation_html(completed)
+    assert "PROMOTED BY OVERRIDE OF A FAILED GATE" in page
+    rows = dict(re.findall(r"<tr><td>([^<]+)</td><td>([^<]*)</td></tr>", page))
+    assert rows["Override approved by"] == "carol"
+    assert rows["Override reason"] == "the only model for &lt;new&gt; product"
+    assert rows["Gates it failed"] == "OOT AUC 0.65 must be at least 0.70"
+
+
+def test_a_reviewer_awaited_then_rejecting_reads_so() -> None:
+    awaiting = report.with_review(_passed(), {"reviewer": None, "note": None, "decided_at": None})
+    assert awaiting["decision"] == "pending_approval"
+    page = report.render_evaluation_html(awaiting)
+    assert "AWAITING A REVIEWER&#x27;S APPROVAL" in page or "AWAITING A REVIEWER'S APPROVAL" in page
+    assert "AWAITING THE DEPLOYMENT DECISION" not in page
+
+    review = {"reviewer": "bob", "note": "AIR <0.8", "decided_at": "2026-11-30T09:00:00+00:00"}
+    rejected = report.with_review(awaiting, review)
+    assert rejected["decision"] == "rejected_by_reviewer"
+    page = report.render_evaluation_html(rejected)
+    assert "REJECTED BY A REVIEWER" in page
+    rows = dict(re.findall(r"<tr><td>([^<]+)</td><td>([^<]*)</td></tr>", page))
+    assert rows["Rejected by"] == "bob" and rows["Note"] == "AIR &lt;0.8"
+    # An approval then promotes it: the review gives way to the deployment.
+    approved = report.with_promotion(
+        awaiting,
+        {
+            "champion_since": "2026-11-30T09:00:00+00:00",
+            "promoted_by": "bob",
+            "previous_champion_version": None,
+            "reason": "approved",
+            "recorded_by_run": "approval by bob",
+        },
+    )
+    assert approved["decision"] == "promoted" and "review" not in approved
 
 
 def _rows(section: str) -> list[list[str]]:
