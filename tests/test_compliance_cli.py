@@ -62,6 +62,12 @@ def test_a_version_waits_for_a_reviewer_and_the_ledger_proves_it(
         "promoted",
         "report_completed",  # ... and then who approved it
     ]
+    shown = json.loads(_run("models", "show", MODEL, "--json").output)
+    [move] = shown["champion_history"]
+    assert (move["action"], move["approved_by"], move["actor"]) == ("promoted", "bob", "bob")
+    assert shown["versions"][0]["trained_by"] == "alice"
+    text = _run("models", "show", MODEL, "v1").output
+    assert "(promoted, approved by bob)" in text and "gates: all passed" in text
     table = _run("audit", MODEL).output
     assert "trained by alice" in table and "bob: report reviewed" in table
     rows = list(csv.DictReader(io.StringIO(_run("audit", MODEL, "--csv").output)))
@@ -131,6 +137,15 @@ def test_commands_of_people_refuse_blank_names(cli_env) -> None:  # noqa: F811
     assert "model 'credit_default' has no version 1" in result.output
     usage = _run("audit")
     assert usage.exit_code == 2 and "give one MODEL" in usage.output
+    both = _run("audit", "credit_default", "--json", "--csv")
+    assert both.exit_code == 2 and "--json and --csv: choose one" in both.output
+    blank = _run("audit", "credit_default", "--since", "")
+    assert blank.exit_code == 2 and "--since must be a date (YYYY-MM-DD), not ''" in blank.output
+    assert _run("approve", "credit_default", "x1", "--reviewer", "a", "--note", "b").exit_code == 2
+    assert (
+        "model 'credit_default' has no version 1"
+        in _run("models", "show", "credit_default", "v1").output
+    )
     unknown = _run("audit", "nope")
     assert unknown.exit_code == 1 and "no model named 'nope'" in unknown.output
 
@@ -163,6 +178,8 @@ def test_an_override_puts_a_failed_version_in_service_on_record(
     store = resources_from_env()["object_store"].get_store()
     report = store.get_json(layout.report_key(MODEL, 1, "evaluation.json"))
     assert report["decision"] == "override"
+    shown = _run("models", "show", MODEL).output
+    assert "(override, approved by carol)" in shown and "gates: failed min_auc" in shown
     assert report["deployment"]["override"]["approver"] == "carol"
     assert report["deployment"]["override"]["failed_gates"][0].startswith("OOT AUC")
     assert _events()[-2:] == ["override", "report_completed"]

@@ -162,11 +162,11 @@ def _verify(ctx: Context, model: str | None) -> None:
 
 @click.command(context_settings={"ignore_unknown_options": False})
 @click.argument("words", nargs=-1, metavar="MODEL | verify [MODEL]")
-@click.option("--json", "fmt", flag_value="json", help="Print the records as JSON.")
-@click.option("--csv", "fmt", flag_value="csv", help="Print the records as CSV.")
+@click.option("--json", "as_json", is_flag=True, help="Print the records as JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the records as CSV.")
 @click.option("--since", help="Only records from this day on (YYYY-MM-DD, UTC).")
 @one_sentence
-def audit(words: tuple[str, ...], fmt: str | None, since: str | None) -> None:
+def audit(words: tuple[str, ...], as_json: bool, as_csv: bool, since: str | None) -> None:
     """A model's audit ledger, oldest first; `audit verify [MODEL]` checks it.
 
     \b
@@ -177,11 +177,14 @@ def audit(words: tuple[str, ...], fmt: str | None, since: str | None) -> None:
     speaks for and each artifact's sha256 with the object store, and exits 1 naming the first
     bad record; when intact, it prints each chain's head hash, worth keeping elsewhere.
     """
+    if as_json and as_csv:
+        raise click.UsageError("--json and --csv: choose one")
+    fmt = "json" if as_json else "csv" if as_csv else None
     ctx = Context()
     if words[:1] == ("verify",):
         if len(words) > 2:
             raise click.UsageError("audit verify takes at most one MODEL")
-        if fmt or since:
+        if fmt or since is not None:
             raise click.UsageError("--json, --csv and --since are for the history, not verify")
         _verify(ctx, words[1] if len(words) == 2 else None)
         return
@@ -191,7 +194,7 @@ def audit(words: tuple[str, ...], fmt: str | None, since: str | None) -> None:
     if model not in ctx.specs and model not in ctx.read(lambda reg: reg.list_models()):
         raise unknown_model(model, sorted(ctx.specs))
     day = None
-    if since:
+    if since is not None:
         try:
             day = dt.date.fromisoformat(since)
         except ValueError:

@@ -34,6 +34,23 @@ def plural(count: int, unit: str) -> str:
     return f"{count:,} {unit}{'' if count == 1 else 's'}"
 
 
+class VersionType(click.ParamType):
+    """A model version as people write it: ``3`` or ``v3`` (every output prints ``v3``)."""
+
+    name = "version"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        match = re.fullmatch(r"[vV]?(\d+)", str(value).strip())
+        if match is None:
+            self.fail(f"'{value}' is not a version number (3 or v3)", param, ctx)
+        return int(match.group(1))
+
+
+VERSION = VersionType()
+
+
 class Context:
     """The environment of one command, each part loaded when first asked for."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from ml_platform_assets.cli.common import Context, one_sentence
+from ml_platform_assets.cli.common import VERSION, Context, one_sentence
 
 
 def _required(value: str, option: str) -> str:
@@ -86,7 +86,7 @@ def _moved(event) -> str:
 
 @click.command()
 @click.argument("model")
-@click.argument("version", type=int)
+@click.argument("version", type=VERSION)
 @click.option("--reviewer", required=True, help="Who approves (not the version's trainer).")
 @click.option("--note", required=True, help="What was reviewed and why it is approved.")
 @one_sentence
@@ -105,7 +105,7 @@ def approve(model: str, version: int, reviewer: str, note: str) -> None:
 
 @click.command()
 @click.argument("model")
-@click.argument("version", type=int)
+@click.argument("version", type=VERSION)
 @click.option("--reviewer", required=True, help="Who rejects (not the version's trainer).")
 @click.option("--note", required=True, help="Why it is rejected.")
 @one_sentence
@@ -126,7 +126,7 @@ def reject(model: str, version: int, reviewer: str, note: str) -> None:
 
 @click.command()
 @click.argument("model")
-@click.argument("version", type=int)
+@click.argument("version", type=VERSION)
 @click.option("--approver", required=True, help="Who allows it into service.")
 @click.option("--reason", required=True, help="Why (recorded with the move).")
 @click.option(
@@ -169,7 +169,7 @@ def promote(model: str, version: int, approver: str, reason: str, override: bool
 
 @click.command()
 @click.argument("model")
-@click.option("--to", "to_version", type=int, help="The earlier champion to restore.")
+@click.option("--to", "to_version", type=VERSION, help="The earlier champion to restore.")
 @click.option("--reason", required=True, help="Why the champion goes back (recorded).")
 @click.option("--approver", required=True, help="Who approves the rollback (recorded).")
 @one_sentence

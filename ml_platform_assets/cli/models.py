@@ -9,7 +9,7 @@ import json
 
 import click
 
-from ml_platform_assets.cli.common import Context, one_sentence, unknown_model
+from ml_platform_assets.cli.common import VERSION, Context, one_sentence, unknown_model
 
 
 def _version_label(version: int | None) -> str:
@@ -64,6 +64,7 @@ def _version_record(reg, version) -> dict:
     return {
         "version": version.version,
         "status": version.status,
+        "trained_by": version.trained_by,
         "created_at": version.created_at.isoformat(),
         "artifact_uri": version.artifact_uri,
         "model_sha256": version.model_sha256,
@@ -74,6 +75,42 @@ def _version_record(reg, version) -> dict:
         "metrics": version.metrics,
         "evaluation": reg.latest_evaluation(version.model, version.version),
     }
+
+
+# How the ledger names an alias move, and who answered for it.
+_MOVE_KINDS = {"promoted": "promoted", "override": "override", "rolled_back": "rolled back"}
+
+
+def _champion_history(reg, model: str) -> list[dict]:
+    """Every move of the champion with the kind of decision and who approved it, from the
+    audit ledger (moves made before it existed show as promotions or rollbacks)."""
+    records = {
+        r.payload.get("registry_row", {}).get("id"): r
+        for r in reg.audit_history(model)
+        if r.event_type in _MOVE_KINDS
+    }
+    approvals = {a["id"]: a["reviewer"] for a in reg.approvals(model)}
+    history = []
+    for e in reg.alias_history(model):
+        record = records.get(e.id)
+        kind = _MOVE_KINDS[record.event_type] if record else None
+        approved_by = None
+        if record is not None:
+            approved_by = record.payload.get("approver") or approvals.get(
+                record.payload.get("approval_id")
+            )
+        history.append(
+            {
+                "from": e.from_version,
+                "to": e.to_version,
+                "action": kind or ("rolled back" if e.action == "rollback" else "promoted"),
+                "approved_by": approved_by,
+                "reason": e.reason,
+                "actor": e.actor,
+                "at": e.created_at.isoformat(),
+            }
+        )
+    return history
 
 
 def _show_payload(ctx: Context, model: str, version: int | None) -> dict:
@@ -88,16 +125,7 @@ def _show_payload(ctx: Context, model: str, version: int | None) -> dict:
             "model": model,
             "champion_version": champion.version if champion else None,
             "versions": [_version_record(reg, v) for v in versions],
-            "champion_history": [
-                {
-                    "from": e.from_version,
-                    "to": e.to_version,
-                    "reason": e.reason,
-                    "actor": e.actor,
-                    "at": e.created_at.isoformat(),
-                }
-                for e in reg.alias_history(model)
-            ],
+            "champion_history": _champion_history(reg, model),
         }
 
     return ctx.read(query)
@@ -115,22 +143,28 @@ def _print_show(payload: dict) -> None:
     for v in payload["versions"]:
         m = v["metrics"] or {}
         auc = f"AUC {m['auc']:.4f} KS {m['ks']:.4f}" if "auc" in m else "not evaluated"
-        click.echo(f"  v{v['version']} [{v['status']}] {auc} created {v['created_at']}")
+        trained = f" by {v['trained_by']}" if v.get("trained_by") else ""
+        click.echo(f"  v{v['version']} [{v['status']}] {auc} created {v['created_at']}{trained}")
+        gates = (v.get("evaluation") or {}).get("gates") or []
+        failed = [g.get("name", "?") for g in gates if not g.get("passed")]
+        if gates:
+            click.echo(f"     gates: {'failed ' + ', '.join(failed) if failed else 'all passed'}")
         click.echo(f"     model {v['artifact_uri']} sha256 {v['model_sha256'][:16]}…")
         click.echo(
             f"     training set {v['training_set_fingerprint'][:16]}… "
             f"code {v['code_version']} commit {v['git_commit'] or 'unknown'}"
         )
     for e in payload["champion_history"]:
+        approved = f", approved by {e['approved_by']}" if e.get("approved_by") else ""
         click.echo(
-            f"  champion {_version_label(e['from'])} -> {_version_label(e['to'])} at {e['at']} "
-            f"by {e['actor']}: {e['reason']}"
+            f"  champion {_version_label(e['from'])} -> {_version_label(e['to'])} "
+            f"({e['action']}{approved}) at {e['at']} by {e['actor']}: {e['reason']}"
         )
 
 
 @models.command("show")
 @click.argument("model")
-@click.argument("version", required=False, type=int)
+@click.argument("version", required=False, type=VERSION)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @one_sentence
 def models_show(model: str, version: int | None, as_json: bool) -> None:

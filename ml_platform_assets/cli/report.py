@@ -11,12 +11,12 @@ from pathlib import Path
 
 import click
 
-from ml_platform_assets.cli.common import Context, one_sentence, unknown_model
+from ml_platform_assets.cli.common import VERSION, Context, one_sentence, unknown_model
 
 
 @click.command()
 @click.argument("model")
-@click.argument("version", type=int)
+@click.argument("version", type=VERSION)
 @click.option(
     "--out",
     "out_dir",

@@ -308,7 +308,7 @@ def run(
     if days and not reason.strip():
         _fail("--redeliver needs --reason: a replaced delivery is recorded with why")
     if isinstance(spec.data_source, FilesSource):
-        last = _deliver_files(ctx, spec, first, last, days, actor, reason)
+        last = _deliver_files(ctx, spec, first, last, days, actor, reason, end is not None)
     else:
         last = _landed_range(ctx, spec, first, last, explicit_end=end is not None)
     _run_lifecycle(ctx, spec, first, last, rebuild=rebuild, actor=actor)
@@ -322,11 +322,15 @@ def _deliver_files(
     redeliver: list[dt.date],
     actor: str | None,
     reason: str,
+    explicit_end: bool = True,
 ) -> dt.date:
     """Lands the source's files of ``first``..``last``; returns the last day with data."""
     from ml_platform_assets.landing import land_files
 
-    click.echo(f"Delivering {spec.name}'s files {first}..{last}")
+    if explicit_end:
+        click.echo(f"Delivering {spec.name}'s files {first}..{last}")
+    else:  # ``last`` is only a bound: the source's last file decides
+        click.echo(f"Delivering {spec.name}'s files from {first} to the last one")
     # The count of files is known once the source is listed; until then, the days asked for.
     with _day_progress("delivered", (last - first).days + 1) as progress:
         delivery = land_files(

@@ -61,21 +61,33 @@ def roll_back_alias(
             f"Model '{model}' has no {alias} yet, so there is nothing to roll back."
         )
     earlier = previous_holders(conn, model, alias)
-    if not earlier:
+    if to_version is not None:
+        fetch_version(conn, model, to_version)  # a version that does not exist is named
+        if to_version == pointer.version:
+            raise RegistryError(f"Model '{model}' v{to_version} is already the {alias}.")
+        if to_version not in earlier:
+            held = ", ".join(f"v{v}" for v in sorted(set(earlier))) or "none"
+            served = conn.execute(
+                sa.select(alias_events.c.id).where(
+                    alias_events.c.model == model,
+                    alias_events.c.alias == alias,
+                    alias_events.c.to_version == to_version,
+                )
+            ).first()
+            why = (
+                "was rolled back from since it served" if served else f"has never been the {alias}"
+            )
+            raise RegistryError(
+                f"Model '{model}' v{to_version} {why}: a rollback restores an earlier {alias} "
+                f"(here: {held})."
+            )
+    elif not earlier:
         raise RegistryError(
             f"Model '{model}' has no earlier {alias} to roll back to: "
             f"v{pointer.version} is the first."
         )
-    if to_version is None:
+    else:
         to_version = earlier[-1]
-    elif to_version == pointer.version:
-        raise RegistryError(f"Model '{model}' v{to_version} is already the {alias}.")
-    elif to_version not in earlier:
-        held = ", ".join(f"v{v}" for v in sorted(set(earlier)))
-        raise RegistryError(
-            f"Model '{model}' v{to_version} was never an earlier {alias} still on the rollback "
-            f"stack; it can roll back to {held}."
-        )
     return _record_move(conn, model, alias, pointer, to_version, "rollback", reason, actor)
 
 

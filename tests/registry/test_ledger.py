@@ -387,6 +387,12 @@ def test_rollback_to_a_named_earlier_champion(registry, store):
     with pytest.raises(RegistryError, match="v3 is already the champion"):
         registry.rollback(MODEL, reason="r", actor="a", to_version=3)
 
+    with pytest.raises(RegistryError, match="has no version 9"):
+        registry.rollback(MODEL, reason="r", actor="a", to_version=9)
+    unserved = _register(registry, store)
+    with pytest.raises(RegistryError, match="v4 has never been the champion: .*here: v1, v2"):
+        registry.rollback(MODEL, reason="r", actor="a", to_version=unserved)
+
     registry.rollback(MODEL, reason="v2 and v3 misprice", actor="bob", to_version=1)
 
     assert registry.champion(MODEL).version == 1
