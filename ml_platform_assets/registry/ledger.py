@@ -256,33 +256,16 @@ def append(
         previous_sha256=previous,
     )
     digest = hashlib.sha256(canonical_bytes(**fields)).hexdigest()
+    stored = {k: v for k, v in fields.items() if k not in ("payload", "artifacts")}
     row_id = conn.execute(
         audit_ledger.insert().values(
-            model=model,
-            sequence=sequence,
-            version=version,
-            event_type=event_type,
-            actor=actor,
-            created_at=created_at,
+            **stored,
             payload_json=_dumps(plain_payload),
             artifacts_json=_dumps(plain_artifacts),
-            previous_sha256=previous,
             record_sha256=digest,
         )
     ).inserted_primary_key[0]
-    return LedgerRecord(
-        id=row_id,
-        model=model,
-        sequence=sequence,
-        version=version,
-        event_type=event_type,
-        actor=actor,
-        created_at=created_at,
-        payload=plain_payload,
-        artifacts=plain_artifacts,
-        previous_sha256=previous,
-        record_sha256=digest,
-    )
+    return LedgerRecord(id=row_id, record_sha256=digest, **fields)
 
 
 def history(
