@@ -8,6 +8,11 @@ is a Kubernetes Job created by dagster-k8s's ``K8sRunLauncher`` (configured in t
 tolerations. Image, namespace, service account and the environment (Secrets, ConfigMaps) are not
 here: run and step Jobs inherit them from the run launcher's configuration.
 
+A profile is checked as the Kubernetes API server would check the pod it becomes (quantities,
+label keys and values, tolerations), and stricter where Kubernetes accepts nonsense: CPU in
+cores or millicores only, memory in bytes with a decimal or binary suffix (never ``m``), nothing
+zero or negative.
+
 Nothing here loads a kube config: the executor does that when a run starts, in the cluster.
 """
 
@@ -30,9 +35,16 @@ K8S_CONFIG_TAG = "dagster-k8s/config"
 INGESTION_POOL = "ml_platform_ingestion"
 
 # A Kubernetes quantity: a decimal number with an optional SI or binary suffix.
-_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$")
-_SUFFIX = {"m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
-_SUFFIX |= {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
+_SUFFIX = {"m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
+_SUFFIX |= {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+# CPU in cores ("2", "0.5") or millicores ("500m"); memory in bytes, with a decimal or binary
+# suffix ("512Mi", "4Gi", "1G"). Kubernetes parses "2Gi" cores and "900m" bytes; nobody means them.
+_CPU = re.compile(r"^[0-9]+(\.[0-9]+)?m?$")
+_MEMORY = re.compile(r"^[0-9]+(\.[0-9]+)?(k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
+# Label keys and values (Kubernetes' IsQualifiedName and IsValidLabelValue).
+_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
 def quantity(text: str) -> float:
@@ -48,6 +60,75 @@ def quantity(text: str) -> float:
     return float(number) * _SUFFIX.get(match[2] or "", 1.0)
 
 
+def cpu_quantity(text: str) -> float:
+    """Cores of a CPU quantity (``"500m"`` -> 0.5); at least 1m.
+
+    Raises:
+        ValueError: not cores or millicores, or below 1m.
+    """
+    if not _CPU.match(text):
+        raise ValueError(
+            f"{text!r} is not a CPU quantity: cores (2, 0.5) or millicores (500m), no other unit."
+        )
+    cores = quantity(text)
+    if cores < 1e-3:
+        raise ValueError(f"{text!r} is zero or below 1m, the smallest CPU quantity.")
+    return cores
+
+
+def memory_quantity(text: str) -> float:
+    """Bytes of a memory quantity (``"512Mi"`` -> 536870912.0); more than zero.
+
+    Raises:
+        ValueError: not bytes with an optional k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi or Ei suffix
+            (``m`` would be thousandths of a byte), or zero.
+    """
+    if not _MEMORY.match(text):
+        raise ValueError(
+            f"{text!r} is not a memory quantity: bytes with a suffix such as 512Mi, 4Gi or 1G "
+            "(m means thousandths of a byte)."
+        )
+    size = quantity(text)
+    if size < 1:
+        raise ValueError(f"{text!r} is zero: a step needs memory.")
+    return size
+
+
+def check_label_key(key: str) -> str:
+    """``key`` if it is a valid label key (``[prefix/]name``, as Kubernetes checks it)."""
+    prefix, _, name = key.rpartition("/")
+    if "/" in key and (not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+        raise ValueError(
+            f"label key {key!r}: the prefix before '/' must be a lowercase DNS subdomain "
+            "such as example.com."
+        )
+    if len(name) > 63 or not _NAME.match(name):
+        raise ValueError(
+            f"label key {key!r}: the name must be 1 to 63 letters, digits, '-', '_' or '.', "
+            "starting and ending with a letter or digit."
+        )
+    return key
+
+
+def check_label_value(value: str, what: str) -> str:
+    """``value`` if it is a valid label value (empty, or a name of at most 63 characters)."""
+    if value and (len(value) > 63 or not _NAME.match(value)):
+        raise ValueError(
+            f"{what} {value!r}: at most 63 letters, digits, '-', '_' or '.', starting and ending "
+            "with a letter or digit."
+        )
+    return value
+
+
+def _number_as_text(value: Any) -> Any:
+    """YAML reads ``cpu_request: 2`` as a number; Kubernetes quantities are strings."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (
+            format(value, "f").rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+        )
+    return value
+
+
 class Toleration(BaseModel):
     """A pod toleration (Kubernetes ``core/v1 Toleration``): lets a stage run on tainted nodes."""
 
@@ -59,6 +140,20 @@ class Toleration(BaseModel):
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = Field(
         None, description="The taint effect tolerated; empty tolerates every effect."
     )
+
+    @model_validator(mode="after")
+    def _as_kubernetes_checks_it(self) -> Toleration:
+        if self.key:
+            check_label_key(self.key)
+        elif self.operator != "Exists":
+            raise ValueError("a toleration without a key must have operator Exists.")
+        if self.operator == "Exists" and self.value:
+            raise ValueError(
+                f"operator Exists matches any value: remove value {self.value!r} (or use Equal)."
+            )
+        if self.value:
+            check_label_value(self.value, "toleration value")
+        return self
 
 
 class ComputeProfile(BaseModel):
@@ -77,10 +172,29 @@ class ComputeProfile(BaseModel):
         default=(), description="Taints of the nodes the step's pod may run on."
     )
 
-    @field_validator("cpu_request", "cpu_limit", "memory_request", "memory_limit")
+    @field_validator("cpu_request", "cpu_limit", "memory_request", "memory_limit", mode="before")
     @classmethod
-    def _is_quantity(cls, value: str) -> str:
-        quantity(value)
+    def _numbers_as_text(cls, value: Any) -> Any:
+        return _number_as_text(value)
+
+    @field_validator("cpu_request", "cpu_limit")
+    @classmethod
+    def _is_cpu(cls, value: str) -> str:
+        cpu_quantity(value)
+        return value
+
+    @field_validator("memory_request", "memory_limit")
+    @classmethod
+    def _is_memory(cls, value: str) -> str:
+        memory_quantity(value)
+        return value
+
+    @field_validator("node_selector")
+    @classmethod
+    def _are_labels(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, label in value.items():
+            check_label_key(key)
+            check_label_value(label, f"node selector {key!r}: value")
         return value
 
     @model_validator(mode="after")
@@ -139,7 +253,9 @@ class KubernetesSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = Field(
-        False, description="Runs execute their steps as Kubernetes Jobs (production)."
+        False,
+        description="Runs execute their steps as Kubernetes Jobs (production); set by "
+        "ML_PLATFORM_EXECUTOR, never by the profiles file.",
     )
     profiles: dict[Stage, ComputeProfile] = Field(
         default_factory=lambda: dict(DEFAULT_PROFILES),
@@ -155,6 +271,11 @@ class KubernetesSettings(BaseModel):
         ``max_concurrent_steps``) merged in; raises ``pydantic.ValidationError`` naming the
         field that is wrong."""
         overrides = dict(overrides)
+        if "enabled" in overrides:
+            raise ValueError(
+                "enabled is not set here: ML_PLATFORM_EXECUTOR=kubernetes turns the step "
+                "executor on, and in_process (the default) off."
+            )
         profiles = {s: p.model_dump() for s, p in DEFAULT_PROFILES.items()}
         extra = overrides.pop("profiles", None) or {}
         if not isinstance(extra, Mapping):

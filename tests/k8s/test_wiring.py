@@ -162,11 +162,46 @@ def test_a_profiles_file_changes_only_what_it_names(tmp_path, monkeypatch) -> No
     ("text", "message"),
     [
         ("profiles:\n  trainng: {memory_limit: 1Gi}\n", "profiles.trainng.[key]"),
-        ("profiles:\n  training: {memory_limit: lots}\n", "'lots' is not a Kubernetes quantity"),
+        ("profiles:\n  training: {memory_limit: lots}\n", "'lots' is not a memory quantity"),
         ("profiles:\n  drift: {cpu_request: '4'}\n", "cpu_request 4 is above cpu_limit 2"),
         ("profiles:\n  drift: {gpu: 1}\n", "profiles.drift.gpu"),
         ("max_concurrent_steps: 0\n", "max_concurrent_steps"),
         ("- a list\n", "it must be a mapping"),
+        # What Kubernetes would refuse, or accept as nonsense, is refused here, naming the field.
+        (
+            "profiles:\n  training:\n    tolerations: [{key: pool, operator: Exists, value: x}]\n",
+            "profiles.training.tolerations.0: Value error, operator Exists matches any value",
+        ),
+        (
+            "profiles:\n  training:\n    tolerations: [{value: x}]\n",
+            "a toleration without a key must have operator Exists",
+        ),
+        (
+            "profiles:\n  training:\n    tolerations: [{key: 'a b', value: x}]\n",
+            "profiles.training.tolerations.0: Value error, label key 'a b'",
+        ),
+        (
+            "profiles:\n  training:\n    tolerations: [{key: pool, value: 'high mem'}]\n",
+            "toleration value 'high mem'",
+        ),
+        (
+            "profiles:\n  training: {node_selector: {'bad key!': x}}\n",
+            "profiles.training.node_selector: Value error, label key 'bad key!'",
+        ),
+        (
+            "profiles:\n  training: {node_selector: {'Example.com/pool': x}}\n",
+            "the prefix before '/' must be a lowercase DNS subdomain",
+        ),
+        (
+            "profiles:\n  training: {node_selector: {pool: 'high mem'}}\n",
+            "node selector 'pool': value 'high mem'",
+        ),
+        ("profiles:\n  training: {cpu_limit: 2Gi}\n", "training.cpu_limit: Value error, '2Gi'"),
+        ("profiles:\n  training: {memory_request: 900m}\n", "memory_request: Value error, '900m'"),
+        ("profiles:\n  drift: {cpu_request: '0'}\n", "drift.cpu_request: Value error, '0' is zero"),
+        ("profiles:\n  drift: {memory_request: '0'}\n", "drift.memory_request: Value error, '0'"),
+        ("profiles:\n  drift: {cpu_request: '-1'}\n", "drift.cpu_request: Value error, '-1'"),
+        ("enabled: false\n", "enabled is not set here: ML_PLATFORM_EXECUTOR"),
     ],
 )
 def test_a_wrong_profiles_file_is_named_with_its_field(tmp_path, text, message) -> None:
@@ -176,6 +211,26 @@ def test_a_wrong_profiles_file_is_named_with_its_field(tmp_path, text, message) 
         kubernetes_settings({"ML_PLATFORM_COMPUTE_PROFILES": str(profiles)})
     assert str(raised.value).startswith(f"The compute profiles file {profiles} ")
     assert message in str(raised.value)
+
+
+def test_numbers_in_the_profiles_file_are_quantities(tmp_path) -> None:
+    """YAML reads `cpu_request: 2` as a number; it means the quantity "2"."""
+    profiles = tmp_path / "profiles.yaml"
+    profiles.write_text(
+        "profiles:\n  drift: {cpu_request: 2, cpu_limit: 2.5, memory_request: 1073741824}\n"
+    )
+    drift = kubernetes_settings({"ML_PLATFORM_COMPUTE_PROFILES": str(profiles)}).profiles["drift"]
+    assert (drift.cpu_request, drift.cpu_limit) == ("2", "2.5")
+    assert drift.memory_request == "1073741824"
+    resources = drift.k8s_config()["container_config"]["resources"]
+    validate_strict(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "c", "image": "i", "resources": resources}]},
+        }
+    )
 
 
 def test_an_unknown_executor_is_refused() -> None:
