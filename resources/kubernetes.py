@@ -5,8 +5,10 @@ is a Kubernetes Job created by dagster-k8s's ``K8sRunLauncher`` (configured in t
 ``dagster.yaml``, see ``deploy/kubernetes``) and every asset step of it another Job created by
 ``k8s_job_executor``. Each asset belongs to a stage whose ``ComputeProfile`` becomes the
 ``dagster-k8s/config`` tag of its step: CPU and memory requests and limits, node selector and
-tolerations. Image, namespace, service account and the environment (Secrets, ConfigMaps) are not
-here: run and step Jobs inherit them from the run launcher's configuration.
+tolerations. Image, namespace and the environment (Secrets, ConfigMaps) are not here: run and
+step Jobs inherit them from the run launcher's configuration. Step pods run as
+``STEP_SERVICE_ACCOUNT`` without an API token: a step never calls the Kubernetes API (the run's
+pod launches and follows the step Jobs).
 
 A profile is checked as the Kubernetes API server would check the pod it becomes (quantities,
 label keys and values, tolerations), and stricter where Kubernetes accepts nonsense: CPU in
@@ -45,6 +47,8 @@ _MEMORY = re.compile(r"^[0-9]+(\.[0-9]+)?(k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
 # Label keys and values (Kubernetes' IsQualifiedName and IsValidLabelValue).
 _NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# Step pods run as this service account, which has no role and mounts no API token.
+STEP_SERVICE_ACCOUNT = "ml-platform-step"
 
 
 def quantity(text: str) -> float:
@@ -293,8 +297,9 @@ class KubernetesSettings(BaseModel):
     def executor(self) -> dg.ExecutorDefinition:
         """``k8s_job_executor`` in production, else Dagster's in-process executor.
 
-        The step Jobs inherit image, namespace, service account, Secrets and ConfigMaps from
-        the instance's ``K8sRunLauncher``; the executor adds only the per-run step limit.
+        The step Jobs inherit image, namespace, Secrets, ConfigMaps and the pod security context
+        from the instance's ``K8sRunLauncher``; the executor adds the per-run step limit and
+        runs each step as ``STEP_SERVICE_ACCOUNT`` with no API token mounted.
         """
         import dagster as dg
 
@@ -303,7 +308,12 @@ class KubernetesSettings(BaseModel):
         from dagster_k8s import k8s_job_executor
 
         return k8s_job_executor.configured(
-            {"max_concurrent": self.max_concurrent_steps}, name="k8s_job_executor"
+            {
+                "max_concurrent": self.max_concurrent_steps,
+                "service_account_name": STEP_SERVICE_ACCOUNT,
+                "step_k8s_config": {"pod_spec_config": {"automount_service_account_token": False}},
+            },
+            name="k8s_job_executor",
         )
 
     def ingestion_backfill_policy(self) -> dg.BackfillPolicy:

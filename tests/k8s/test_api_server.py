@@ -35,22 +35,37 @@ def _can(cluster: Cluster, account: str, verb: str, resource: str) -> bool:
 
 
 def test_runs_may_create_step_jobs_and_nothing_more(cluster, rendered) -> None:
+    """What each account may do, as the server decides it. Creating a Job still amounts to
+    running a pod (any image, any account of the namespace); the namespace's Pod Security
+    label bounds that pod (tests/k8s/test_pod_security.py)."""
     apply_rbac(cluster, rendered)
-    for account in ("ml-platform-run", "ml-platform-dagster"):
-        for verb in ("create", "get", "list", "delete"):
+    for account in ("ml-platform-daemon", "ml-platform-run", "ml-platform-webserver"):
+        for verb in ("get", "list", "watch", "delete"):
             assert _can(cluster, account, verb, "jobs.batch"), (account, verb)
+        # dagster-k8s deletes the pods of a Job it terminates.
+        for verb in ("get", "list", "delete"):
+            assert _can(cluster, account, verb, "pods"), (account, verb)
         assert _can(cluster, account, "get", "pods/log")
-        assert _can(cluster, account, "list", "pods")
         for verb, resource in [
             ("get", "secrets"),
             ("create", "pods"),
+            ("create", "pods/exec"),
             ("update", "jobs.batch"),
+            ("patch", "jobs.batch"),
             ("create", "deployments.apps"),
             ("get", "configmaps"),
+            ("create", "serviceaccounts/token"),
             ("create", "roles.rbac.authorization.k8s.io"),
         ]:
             assert not _can(cluster, account, verb, resource), (account, verb, resource)
-    assert not _can(cluster, "ml-platform-user-code", "create", "jobs.batch")
+    # Only the daemon (the run queue) and run pods (their steps) launch Jobs.
+    assert _can(cluster, "ml-platform-daemon", "create", "jobs.batch")
+    assert _can(cluster, "ml-platform-run", "create", "jobs.batch")
+    assert not _can(cluster, "ml-platform-webserver", "create", "jobs.batch")
+    # Step pods and the code server may do nothing at all.
+    for account in ("ml-platform-step", "ml-platform-user-code"):
+        for verb, resource in [("create", "jobs.batch"), ("get", "jobs.batch"), ("list", "pods")]:
+            assert not _can(cluster, account, verb, resource), (account, verb, resource)
     # Nothing outside the namespace either.
     elsewhere = cluster.kubectl(
         "auth", "can-i", "create", "jobs.batch", "-n", "default",

