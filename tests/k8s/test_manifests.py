@@ -56,6 +56,44 @@ def test_every_container_has_requests_limits_and_probes(objects) -> None:
         assert "livenessProbe" in container and "readinessProbe" in container, name
 
 
+def test_dagster_home_is_writable_with_the_instance_file_in_it(objects) -> None:
+    """Only dagster.yaml comes from the ConfigMap; the folder is an emptyDir Dagster can write."""
+    for deployment in (o for o in objects if o["kind"] == "Deployment"):
+        pod = deployment["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        for container in pod.get("initContainers", []) + pod["containers"]:
+            mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+            home = mounts["/opt/dagster/dagster_home"]
+            assert "emptyDir" in volumes[home["name"]], (container["name"], home)
+            instance = mounts["/opt/dagster/dagster_home/dagster.yaml"]
+            assert instance["subPath"] == "dagster.yaml" and instance["readOnly"] is True
+            config_map = volumes[instance["name"]]["configMap"]["name"]
+            assert config_map == "ml-platform-instance"
+            for mount in container["volumeMounts"]:
+                if "configMap" in volumes[mount["name"]]:
+                    assert mount.get("readOnly") is True, (container["name"], mount)
+
+
+def test_the_user_code_pod_loads_the_definitions_before_it_starts(objects) -> None:
+    """The code server serves a load error as a healthy server; its init container fails on it
+    instead, with the main container's settings and files."""
+    pod = find(objects, "Deployment", "ml-platform-user-code")["spec"]["template"]["spec"]
+    [init] = pod["initContainers"]
+    [server] = pod["containers"]
+    module = server["args"][server["args"].index("--module-name") + 1]
+    assert init["command"] == ["python", "-c", f"import {module}"]
+    assert init["image"] == server["image"]
+    assert init["envFrom"] == server["envFrom"]
+    assert init["volumeMounts"] == server["volumeMounts"]
+    assert init["env"] == [e for e in server["env"] if e["name"] != "DAGSTER_CURRENT_IMAGE"]
+
+
+def test_pods_run_as_the_images_non_root_user(objects) -> None:
+    for deployment in (o for o in objects if o["kind"] == "Deployment"):
+        security = deployment["spec"]["template"]["spec"]["securityContext"]
+        assert security["runAsNonRoot"] is True and security["runAsUser"] == 10001
+
+
 def test_secrets_are_referenced_never_embedded(objects) -> None:
     assert not [o for o in objects if o["kind"] == "Secret"]
     for name, container in _containers(objects):

@@ -7,6 +7,10 @@ handler use them; tests/k8s/test_api_server.py creates them for real through a r
 """
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import dagster as dg
 import kubernetes
@@ -361,3 +365,36 @@ def test_settings_render_the_tag_dagster_k8s_reads() -> None:
     assert parsed.container_config["resources"]["limits"]["memory"] == "4Gi"
     assert parsed.pod_spec_config["node_selector"] == {"a": "b"}
 
+
+def test_the_user_code_pod_fails_to_start_on_a_broken_profiles_file(rendered, tmp_path) -> None:
+    """The user-code pod's init container, run with the overlay's settings: it exits non-zero
+    with the sentence naming the file and the field when the profiles are wrong, so the pod
+    never becomes ready (the code server alone would serve the error as a healthy server)."""
+    objects = rendered["example"]
+    pod = find(objects, "Deployment", "ml-platform-user-code")["spec"]["template"]["spec"]
+    [init] = pod["initContainers"]
+    settings = find(objects, "ConfigMap", "ml-platform-env")["data"]
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("profiles:\n  training:\n    memory_limit: 900m\n")
+    runs = {}
+    for name, profiles in (
+        ("overlay", KUSTOMIZATIONS["example"] / "compute-profiles.yaml"),
+        ("broken", broken),
+    ):
+        env = {
+            **settings,
+            "ML_PLATFORM_COMPUTE_PROFILES": str(profiles),
+            "DAGSTER_HOME": str(tmp_path),
+            "HOME": str(tmp_path),
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        }
+        runs[name] = subprocess.Popen(
+            init["command"], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True
+        )
+    errors = {name: process.communicate(timeout=300)[1] for name, process in runs.items()}
+    assert runs["overlay"].returncode == 0, errors["overlay"][-2000:]
+    assert runs["broken"].returncode != 0
+    assert (
+        f"The compute profiles file {broken} (ML_PLATFORM_COMPUTE_PROFILES) is not usable: "
+        "profiles.training.memory_limit" in errors["broken"]
+    )
