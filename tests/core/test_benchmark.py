@@ -152,3 +152,14 @@ def test_a_single_class_cannot_be_benchmarked(thin) -> None:
     train, oot, challenger_auc = thin
     with pytest.raises(benchmark.BenchmarkError, match="thin_linear: the benchmark needs bad"):
         benchmark.benchmark(SPEC, train.assign(is_bad=0), oot, challenger_auc)
+
+
+def test_extreme_but_valid_values_cannot_break_it(thin) -> None:
+    """A lender's income of 1e300 is finite, so valid: a mean-and-variance scaler overflows
+    on it and scores every row NaN; rank-based normal scores do not."""
+    train, oot, challenger_auc = thin
+    train, oot = train.copy(), oot.copy()
+    train.loc[train.index[:5], "x1"] = 1e300
+    oot.loc[oot.index[:5], "x1"] = -1e300
+    block = benchmark.benchmark(SPEC, train, oot, challenger_auc)
+    assert np.isfinite(block["metrics"]["auc"]) and block["metrics"]["auc"] > 0.6
