@@ -1,8 +1,9 @@
 """``ml-platform report``: a version's model document, for a model-risk reviewer to keep.
 
 Reads the registry, the object store and the audit ledger; writes only the file asked for. The
-copy kept in the store (``reports/v<N>/model_document.html``) is the one the lifecycle
-published, and stays as it is: the audit ledger may name it with its SHA-256.
+copy kept in the store (``reports/v<N>/model_document.html``) is written by the lifecycle and
+by people's decisions about the version; it is a view that names the ledger records it was made
+from, not a record the ledger vouches for.
 """
 
 from __future__ import annotations
