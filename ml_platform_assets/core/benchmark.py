@@ -29,9 +29,10 @@ from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.training_set import LABEL, sample_rows
 from ml_platform_assets.core.validation import Rows
 
-# Logistic regression gains nothing measurable from more rows than this: its ~100
-# coefficients are pinned down long before, and the fit stays a few seconds.
-BENCHMARK_ROWS = 200_000
+# Logistic regression gains little from more rows than this: its ~100 coefficients are pinned
+# down long before. Measured on credit_default's simulated data (417k training rows, 117k
+# out-of-time): out-of-time AUC 0.8012 from 50k rows in 3.5 s, 0.8019 from 200k in 10.7 s.
+BENCHMARK_ROWS = 50_000
 SEED = 20260101
 # scikit-learn's default penalty is L2 (C is its inverse strength); lbfgs converges in about 40
 # iterations on the normal-score inputs of credit_default.
