@@ -192,9 +192,14 @@ def test_an_approval_needs_a_judgement_against_the_current_champion(
 ) -> None:
     specs = _files_spec(cli_env, 14)
     _requiring_approval(specs)
+    # On 13 days of 800 applications the benchmark can beat LightGBM by more than the gate
+    # allows; this test is about who approves what, so both versions must pass their gates.
+    _with_spec(specs, lambda spec: spec["gates"].pop("max_auc_gap_vs_benchmark"))
     monkeypatch.setenv("ML_PLATFORM_SPECS_DIR", str(specs))
-    assert _run("run", MODEL, "--end", "2026-01-13").exit_code == 0  # v1, judged against none
-    assert _run("run", MODEL, "--end", "2026-01-14").exit_code == 0  # v2, judged against none
+    first = _run("run", MODEL, "--end", "2026-01-13")  # v1, judged against no champion
+    assert first.exit_code == 0 and "awaits a reviewer" in first.output, first.output
+    second = _run("run", MODEL, "--end", "2026-01-14")  # v2, judged against no champion
+    assert second.exit_code == 0 and "awaits a reviewer" in second.output, second.output
     assert _run("approve", MODEL, "2", "--reviewer", "bob", "--note", "ok").exit_code == 0
 
     stale = _run("approve", MODEL, "1", "--reviewer", "bob", "--note", "ok")
