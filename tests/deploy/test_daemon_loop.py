@@ -217,10 +217,13 @@ def test_the_daemon_runs_the_loop_from_delivery_to_retraining(
 
             p.land(DAYS, DriftPlan("income_shock", p.day(DRIFT_START)))
             new_days = {p.day(d).isoformat() for d in range(CUTOFF + 1, DAYS)}
-            features = asset_key(spec, "features")
+            ingested = [
+                asset_key(spec, n) for n in ("raw_applications", "features", "loan_outcomes")
+            ]
+            # One run ingests each range; its steps finish one after another.
             _wait(
                 "the ingestion of the new days",
-                lambda: new_days <= set(_per_partition(instance, features)),
+                lambda: all(new_days <= set(_per_partition(instance, k)) for k in ingested),
                 log,
             )
             for name in ("raw_applications", "features", "loan_outcomes"):
