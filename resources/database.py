@@ -44,13 +44,42 @@ class DatabaseError(RuntimeError):
 
 
 def get_engine(url: str) -> Engine:
-    """Returns this process's engine for ``url``, creating it on first use."""
+    """Returns this process's engine for ``url``, creating it on first use.
+
+    Raises:
+        DatabaseError: ``url`` is not a URL SQLAlchemy can read, or names a database kind
+            (dialect or driver) that is not installed; the message never repeats the URL,
+            which may hold a password.
+    """
     # Keyed by pid too: pooled connections must not be shared with forked children.
     key = (os.getpid(), url)
     with _engines_lock:
         if key not in _engines:
-            _engines[key] = _create_engine(make_url(url))
+            _engines[key] = _create_engine(_parse(url))
         return _engines[key]
+
+
+# Where a deployment sets the URL (resources/environment.py reads it), for error messages.
+URL_SETTING = "ML_PLATFORM_DATABASE_URL"
+URL_EXAMPLES = "mysql+pymysql://user:password@host:3306/registry or sqlite:///path/registry.db"
+
+
+def _parse(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        raise DatabaseError(
+            f"the registry's database URL ({URL_SETTING}) is not a database URL: expected "
+            f"the form {URL_EXAMPLES}"
+        ) from None
+    try:
+        parsed.get_dialect()
+    except (sa.exc.NoSuchModuleError, ImportError) as exc:
+        raise DatabaseError(
+            f"the registry's database URL ({URL_SETTING}) names the database kind "
+            f"'{parsed.drivername}', which is not installed ({exc}); supported: {URL_EXAMPLES}"
+        ) from None
+    return parsed
 
 
 def dispose_engine(url: str) -> None:

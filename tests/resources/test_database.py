@@ -115,3 +115,19 @@ def test_missing_mysql_database_is_named(make_mysql_database):
 
     with pytest.raises(DatabaseError, match="database 'mlp_no_such_database'.*Unknown database"):
         DatabaseResource(url=url.render_as_string(hide_password=False)).migrate()
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("nonsense", "is not a database URL"),
+        ("postgresql+nosuchdriver://ml:secret@db/registry", "'postgresql+nosuchdriver'"),
+        ("oracle2://ml:secret@db/registry", "'oracle2', which is not installed"),
+    ],
+)
+def test_a_bad_database_url_names_the_setting_and_keeps_the_password(url: str, says: str):
+    with pytest.raises(DatabaseError) as raised:
+        get_engine(url)
+    message = str(raised.value)
+    assert "ML_PLATFORM_DATABASE_URL" in message and says in message
+    assert "secret" not in message
