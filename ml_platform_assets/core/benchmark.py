@@ -61,9 +61,20 @@ def _frame(rows: Rows, spec: ModelSpec) -> pd.DataFrame:
     return frame
 
 
+def _missing_name(levels: list[str]) -> str:
+    """``missing``, in parentheses as often as it takes not to be one of the declared levels
+    (a lender's level may be called "missing": the two must stay two columns)."""
+    name = MISSING_LEVEL
+    while name in levels:
+        name = f"({name})"
+    return name
+
+
 def _level_namer(spec: ModelSpec):
     """OneHotEncoder's ``feature_name_combiner``: ``channel`` and code 1 -> ``channel_app``."""
-    levels = {name: [*f.values, MISSING_LEVEL] for name, f in spec.features.categorical.items()}
+    levels = {
+        name: [*f.values, _missing_name(f.values)] for name, f in spec.features.categorical.items()
+    }
 
     def level_name(feature: str, code) -> str:
         names = levels.get(feature)  # scikit-learn also tries it on placeholder names

@@ -455,7 +455,7 @@ def _benchmark(doc: ModelDocument) -> str:
         _para(bench.get("description", "")) + _para(verdict)
         + _table(["Parameter", "Value"], [[k, _text(params[k])] for k in sorted(params)])
         + "<h3>Largest coefficients</h3>"
-        + _table(["Input (standardised or one-hot)", "Coefficient"], coefficients)
+        + _table(["Input (normal score or one-hot level)", "Coefficient"], coefficients)
     )  # fmt: skip
 
 

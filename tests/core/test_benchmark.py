@@ -163,3 +163,25 @@ def test_extreme_but_valid_values_cannot_break_it(thin) -> None:
     oot.loc[oot.index[:5], "x1"] = -1e300
     block = benchmark.benchmark(SPEC, train, oot, challenger_auc)
     assert np.isfinite(block["metrics"]["auc"]) and block["metrics"]["auc"] > 0.6
+
+
+def test_a_level_named_missing_stays_apart_from_missing_values(thin) -> None:
+    """A lender may call a level "missing": it and the rows without a value are two inputs
+    with two names, not one column (nor a clash of names that stops the evaluation)."""
+    train, oot, challenger_auc = thin
+    fields = SPEC.model_dump(mode="json")
+    fields["features"]["categorical"]["channel"]["values"] = ["web", "app", "missing"]
+    spec = ModelSpec.model_validate(fields)
+    rows = train.copy()
+    rows.loc[rows.index[:100], "channel"] = None
+    rows.loc[rows.index[100:300], "channel"] = "missing"
+    pipeline, _ = benchmark.fit_benchmark(spec, rows)
+    names = list(pipeline.named_steps["preprocess"].get_feature_names_out())
+    assert {n for n in names if n.startswith("channel_")} == {
+        "channel_web",
+        "channel_app",
+        "channel_missing",
+        "channel_(missing)",
+    }
+    block = benchmark.benchmark(spec, rows, oot, challenger_auc)
+    assert len(block["coefficients"]) == 20
