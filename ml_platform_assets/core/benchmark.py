@@ -28,6 +28,7 @@ from ml_platform_assets.core.features import to_model_matrix
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.training_set import LABEL, sample_rows
 from ml_platform_assets.core.validation import Rows
+from ml_platform_assets.core.values import label_apart
 
 # Logistic regression gains little from more rows than this: its ~100 coefficients are pinned
 # down long before. Measured on credit_default's simulated data (417k training rows, 117k
@@ -61,19 +62,12 @@ def _frame(rows: Rows, spec: ModelSpec) -> pd.DataFrame:
     return frame
 
 
-def _missing_name(levels: list[str]) -> str:
-    """``missing``, in parentheses as often as it takes not to be one of the declared levels
-    (a lender's level may be called "missing": the two must stay two columns)."""
-    name = MISSING_LEVEL
-    while name in levels:
-        name = f"({name})"
-    return name
-
-
 def _level_namer(spec: ModelSpec):
     """OneHotEncoder's ``feature_name_combiner``: ``channel`` and code 1 -> ``channel_app``."""
     levels = {
-        name: [*f.values, _missing_name(f.values)] for name, f in spec.features.categorical.items()
+        # A lender's level may be called "missing": it and the missing values stay two columns.
+        name: [*f.values, label_apart(MISSING_LEVEL, f.values)]
+        for name, f in spec.features.categorical.items()
     }
 
     def level_name(feature: str, code) -> str:

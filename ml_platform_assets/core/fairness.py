@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.validation import Rows, column_names
+from ml_platform_assets.core.values import label_apart
 
 MISSING = "missing"
 
@@ -36,24 +37,33 @@ def adverse_impact(groups: pd.Series, approved: np.ndarray, levels: list[str]) -
 
     Returns:
         ``{"reference_group", "min_ratio", "groups": [{"group", "n", "approved",
-        "approval_rate", "adverse_impact_ratio"}]}``. Groups seen but not declared follow the
-        declared ones, then ``MISSING`` for rows without a value. A group with no rows has no
-        rate and no ratio. The reference is the group with the highest approval rate (the first
-        in that order on a tie), never ``MISSING``; ``min_ratio`` is the lowest ratio of the
-        other groups, also without ``MISSING``. Without a reference (no rows, or no approvals),
-        both are None and so are the ratios.
+        "approval_rate", "adverse_impact_ratio", "missing_value"}]}``. Groups seen but not
+        declared follow the declared ones, then the rows without a value: the group ``MISSING``
+        (``(missing)`` when a group of the lender's is called "missing"), marked
+        ``missing_value``. A group with no rows has no rate and no ratio. The reference is the
+        group with the highest approval rate (the first in that order on a tie), never the
+        missing-value group; ``min_ratio`` is the lowest ratio of the other groups, also
+        without it. Without a reference (no rows, or no approvals), both are None and so are
+        the ratios.
     """
-    frame = pd.DataFrame({"group": groups.fillna(MISSING).to_numpy(), "approved": approved})
+    absent = label_apart(MISSING, [*levels, *groups.dropna().unique()])
+    frame = pd.DataFrame({"group": groups.fillna(absent).to_numpy(), "approved": approved})
     counts = frame.groupby("group", sort=False)["approved"].agg(["size", "sum"])
-    seen = [g for g in counts.index if g not in levels and g != MISSING]
-    order = [*levels, *sorted(seen), *([MISSING] if MISSING in counts.index else [])]
+    seen = [g for g in counts.index if g not in levels and g != absent]
+    order = [*levels, *sorted(seen), *([absent] if absent in counts.index else [])]
     rows = []
     for group in order:
         n, yes = (int(v) for v in counts.loc[group]) if group in counts.index else (0, 0)
         rows.append(
-            {"group": group, "n": n, "approved": yes, "approval_rate": yes / n if n else None}
+            {
+                "group": group,
+                "n": n,
+                "approved": yes,
+                "approval_rate": yes / n if n else None,
+                "missing_value": group == absent,
+            }
         )
-    rated = [r for r in rows if r["approval_rate"] is not None and r["group"] != MISSING]
+    rated = [r for r in rows if r["approval_rate"] is not None and not r["missing_value"]]
     best = max(rated, key=lambda r: r["approval_rate"], default=None)
     if best is None or best["approval_rate"] == 0:
         best = None
@@ -103,6 +113,8 @@ def lowest_ratio(record: dict) -> tuple[float, str] | None:
         (row["adverse_impact_ratio"], f"{name} {row['group']} vs {block['reference_group']}")
         for name, block in record["attributes"].items()
         for row in block["groups"]
-        if row["adverse_impact_ratio"] is not None and row["group"] != MISSING
+        # Records from before ``missing_value`` named that group "missing".
+        if row["adverse_impact_ratio"] is not None
+        and not row.get("missing_value", row["group"] == MISSING)
     ]
     return min(found, key=lambda item: item[0], default=None)

@@ -64,11 +64,14 @@ class Benchmark(TypedDict):
 
 
 class GroupApproval(TypedDict):
-    group: str  # a level of the attribute, or "missing"
+    group: str  # a level of the attribute, or the rows without a value ("missing")
     n: int
     approved: int
     approval_rate: float | None  # None when n == 0
     adverse_impact_ratio: float | None  # approval rate / reference group's; None without one
+    # True for the rows without a value (named "(missing)" when a level is called "missing");
+    # absent from records written before it, where that group is the one named "missing".
+    missing_value: NotRequired[bool]
 
 
 class AttributeFairness(TypedDict):
@@ -460,7 +463,8 @@ def _fairness_section(ev: Evaluation) -> str:
         f"<p>Approved: predicted probability of bad at most the cutoff {_e(_fmt(fair['cutoff']))}"
         ". Adverse impact ratio: a group's approval rate over that of the most-approved group "
         "(the reference); below 0.8 (four-fifths) calls for a closer look. Applicants without "
-        "a value form the group <em>missing</em>, never the reference.</p>"
+        "a value form the group <em>missing</em> (<em>(missing)</em> when a group of the "
+        "attribute has that name), never the reference and not counted in the gate.</p>"
     )
     if not fair["attributes"]:
         return heading + intro + "<p>The spec declares no protected attribute.</p>"

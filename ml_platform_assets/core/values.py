@@ -23,6 +23,16 @@ from ml_platform_assets.core.parsing import LandingFileError
 from ml_platform_assets.core.spec import Target
 
 
+def label_apart(label: str, taken) -> str:
+    """``label`` in parentheses as often as it takes not to be one of ``taken``: the name of a
+    group the platform adds (rows without a value) when a lender's own level may carry it.
+    ``label_apart("missing", ["web", "missing"])`` is ``"(missing)"``."""
+    taken = set(taken)
+    while label in taken:
+        label = f"({label})"
+    return label
+
+
 def flags(mask: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """A boolean Arrow mask as numpy, missing counted as False."""
     return pc.fill_null(mask, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)

@@ -32,9 +32,9 @@ def test_the_ratio_is_each_groups_approval_rate_over_the_most_approved() -> None
     assert block["min_ratio"] == pytest.approx(0.75)
     assert block["groups"] == [
         {"group": "A", "n": 100, "approved": 80, "approval_rate": 0.8,
-         "adverse_impact_ratio": 1.0},
+         "adverse_impact_ratio": 1.0, "missing_value": False},
         {"group": "B", "n": 100, "approved": 60, "approval_rate": 0.6,
-         "adverse_impact_ratio": pytest.approx(0.75)},
+         "adverse_impact_ratio": pytest.approx(0.75), "missing_value": False},
     ]  # fmt: skip
 
 
@@ -49,7 +49,8 @@ def test_a_tie_for_most_approved_takes_the_first_declared_group() -> None:
 def test_a_group_without_rows_is_listed_without_a_rate() -> None:
     block = adverse_impact(*_groups({"A": (10, 9), "C": (10, 6)}), ["A", "B", "C"])
     assert _by_group(block)["B"] == {
-        "group": "B", "n": 0, "approved": 0, "approval_rate": None, "adverse_impact_ratio": None
+        "group": "B", "n": 0, "approved": 0, "approval_rate": None, "adverse_impact_ratio": None,
+        "missing_value": False,
     }  # fmt: skip
     assert block["min_ratio"] == pytest.approx(0.6 / 0.9)
 
@@ -74,6 +75,36 @@ def test_missing_values_are_reported_but_never_the_reference() -> None:
     assert rarely["min_ratio"] == pytest.approx(0.9)
     record = {"cutoff": 0.5, "attributes": {"band": rarely}}
     assert lowest_ratio(record) == (pytest.approx(0.9), "band B vs A")
+
+
+def test_a_group_called_missing_is_a_group_of_people_and_counts_in_the_gate() -> None:
+    """A lender's level literally named "missing" must neither merge with the rows without a
+    value nor leave the gate with them."""
+    counts = {"A": (100, 80), "missing": (100, 40), None: (20, 19)}
+    block = adverse_impact(*_groups(counts), ["A", "missing"])
+    assert [(g["group"], g["missing_value"]) for g in block["groups"]] == [
+        ("A", False),
+        ("missing", False),
+        ("(missing)", True),
+    ]
+    assert (_by_group(block)["missing"]["n"], _by_group(block)["(missing)"]["n"]) == (100, 20)
+    assert block["min_ratio"] == pytest.approx(0.5)
+    record = {"cutoff": 0.5, "attributes": {"band": block}}
+    assert lowest_ratio(record) == (pytest.approx(0.5), "band missing vs A")
+    # Seen in the data without being declared, the name is taken all the same.
+    undeclared = adverse_impact(*_groups(counts), ["A"])
+    assert _by_group(undeclared)["missing"]["missing_value"] is False
+    assert undeclared["min_ratio"] == pytest.approx(0.5)
+
+
+def test_records_from_before_the_flag_still_keep_missing_values_out_of_the_gate() -> None:
+    rarely = adverse_impact(*_groups({"A": (100, 70), "B": (100, 63), None: (20, 5)}), ["A", "B"])
+    for row in rarely["groups"]:
+        del row["missing_value"]
+    assert lowest_ratio({"cutoff": 0.5, "attributes": {"band": rarely}}) == (
+        pytest.approx(0.9),
+        "band B vs A",
+    )
 
 
 def test_no_approvals_leave_no_reference_and_no_ratio() -> None:

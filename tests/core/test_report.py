@@ -518,7 +518,7 @@ def test_the_new_blocks_round_trip_through_json() -> None:
     loaded = json.loads(report.evaluation_to_json(ev))
     assert loaded["fairness"]["attributes"]["age_band"]["groups"][2] == {
         "group": "65+", "n": 0, "approved": 0, "approval_rate": None,
-        "adverse_impact_ratio": None,
+        "adverse_impact_ratio": None, "missing_value": False,
     }  # fmt: skip
     assert loaded["reason_codes"] == ev["reason_codes"]
     assert loaded["benchmark"]["coefficients"] == ev["benchmark"]["coefficients"]
