@@ -35,11 +35,14 @@ from ml_platform_assets.core.values import label_apart
 # out-of-time): out-of-time AUC 0.8012 from 50k rows, 0.8019 from 200k in three times as long.
 BENCHMARK_ROWS = 50_000
 SEED = 20260101
-# scikit-learn's default penalty is L2 (C is its inverse strength). Newton-Cholesky is
-# scikit-learn's recommended solver when rows far outnumber inputs, as here: on
-# credit_default's 50k rows it converges in 5 iterations and 0.2 s where lbfgs took 140 and
-# 2.5 s, to the same optimum (out-of-time AUC equal to 4 decimals).
-PARAMS = {"C": 1.0, "solver": "newton-cholesky", "max_iter": 1_000}
+# scikit-learn's default penalty is L2 (C is its inverse strength).
+PARAMS = {"C": 1.0, "max_iter": 1_000}
+# Newton-Cholesky is scikit-learn's recommended solver when rows far outnumber inputs: on
+# credit_default's 50k rows and ~100 inputs it converges in 5 iterations and 0.2 s where lbfgs
+# took 140 and 2.5 s, to the same optimum (out-of-time AUC equal to 4 decimals). Its cost grows
+# with the square of the inputs, though (a categorical of 2,000 levels took 12 s against
+# lbfgs's 0.2 s), so wider one-hot inputs go to lbfgs.
+NEWTON_CHOLESKY_MAX_INPUTS = 200
 COEFFICIENTS_SHOWN = 20
 QUANTILES = 1_000  # scikit-learn's default; the transformer caps it at the rows it sees
 MISSING_LEVEL = "missing"
@@ -77,6 +80,21 @@ def _level_namer(spec: ModelSpec):
     return level_name
 
 
+def input_width(spec: ModelSpec) -> int:
+    """The benchmark's inputs after preprocessing, at most: per numeric or derived feature its
+    normal score and missing indicator, per categorical feature one column a declared level
+    plus one for missing."""
+    numeric = len(spec.features.numeric) + len(spec.features.derived)
+    return 2 * numeric + sum(len(f.values) + 1 for f in spec.features.categorical.values())
+
+
+def solver_params(spec: ModelSpec) -> dict:
+    """LogisticRegression's parameters for ``spec``: ``PARAMS`` and the solver its width
+    suits (see ``NEWTON_CHOLESKY_MAX_INPUTS``)."""
+    narrow = input_width(spec) <= NEWTON_CHOLESKY_MAX_INPUTS
+    return {**PARAMS, "solver": "newton-cholesky" if narrow else "lbfgs"}
+
+
 def benchmark_pipeline(spec: ModelSpec) -> Pipeline:
     """The unfitted benchmark: preprocessing and L2-regularised logistic regression."""
     numeric = [*spec.features.numeric, *spec.features.derived]
@@ -95,9 +113,11 @@ def benchmark_pipeline(spec: ModelSpec) -> Pipeline:
                 handle_unknown="ignore", feature_name_combiner=_level_namer(spec)
             ), categorical),
         ],
-        verbose_feature_names_out=False,
+        # Prefixed by transformer: a numeric feature called "channel_app" and the level "app"
+        # of "channel" are two inputs. ``input_names`` drops the prefixes for people.
+        verbose_feature_names_out=True,
     )  # fmt: skip
-    model = LogisticRegression(**PARAMS, random_state=SEED)
+    model = LogisticRegression(**solver_params(spec), random_state=SEED)
     return Pipeline([("preprocess", preprocess), ("model", model)])
 
 
@@ -107,9 +127,17 @@ def fit_benchmark(spec: ModelSpec, rows: Rows) -> tuple[Pipeline, bool]:
     a usable, if weaker, benchmark).
 
     Raises:
-        BenchmarkError: the rows do not hold both bad and good outcomes.
+        BenchmarkError: a label is not 0 or 1, or the rows do not hold both bad and good
+            outcomes.
     """
-    y = np.asarray(rows[LABEL], dtype=int)
+    labels = np.asarray(rows[LABEL], dtype=float)
+    other = ~np.isin(labels, (0.0, 1.0))
+    if other.any():
+        raise BenchmarkError(
+            f"{spec.name}: the benchmark needs labels 0 (good) or 1 (bad); {int(other.sum()):,} "
+            f"of the {labels.size:,} training rows hold another value or none"
+        )
+    y = labels.astype(int)
     if np.unique(y).size < 2:
         raise BenchmarkError(
             f"{spec.name}: the benchmark needs bad and good training rows; the {y.size:,} "
@@ -123,6 +151,13 @@ def fit_benchmark(spec: ModelSpec, rows: Rows) -> tuple[Pipeline, bool]:
     return pipeline, int(pipeline.named_steps["model"].n_iter_[0]) < PARAMS["max_iter"]
 
 
+def input_names(pipeline: Pipeline) -> list[str]:
+    """The fitted benchmark's inputs as people read them: a numeric feature's name,
+    ``missingindicator_<feature>``, or ``<feature>_<level>``."""
+    names = pipeline.named_steps["preprocess"].get_feature_names_out()
+    return [str(name).split("__", 1)[1] for name in names]
+
+
 def predict_benchmark(pipeline: Pipeline, rows: Rows, spec: ModelSpec) -> np.ndarray:
     """Probability of bad for feature rows."""
     return pipeline.predict_proba(_frame(rows, spec))[:, 1]
@@ -131,7 +166,7 @@ def predict_benchmark(pipeline: Pipeline, rows: Rows, spec: ModelSpec) -> np.nda
 def coefficients(pipeline: Pipeline, top: int = COEFFICIENTS_SHOWN) -> list[dict]:
     """The largest coefficients by magnitude, on the normal-score (numeric) or one-hot
     (categorical) scale, as ``[{"feature": str, "coefficient": float}]``."""
-    names = pipeline.named_steps["preprocess"].get_feature_names_out()
+    names = input_names(pipeline)
     values = pipeline.named_steps["model"].coef_[0]
     order = np.argsort(-np.abs(values), kind="stable")[:top]
     return [{"feature": str(names[i]), "coefficient": float(values[i])} for i in order]
@@ -163,7 +198,12 @@ def benchmark(spec: ModelSpec, train: Rows, oot: Rows, challenger_auc: float) ->
         ),
         "train_rows": train_rows,
         "converged": converged,
-        "params": {"penalty": "l2", **PARAMS, "random_state": SEED, "row_cap": BENCHMARK_ROWS},
+        "params": {
+            "penalty": "l2",
+            **solver_params(spec),
+            "random_state": SEED,
+            "row_cap": BENCHMARK_ROWS,
+        },
         "metrics": summary,
         "calibration": metrics.calibration_by_decile(y, score).to_dict(orient="records"),
         "coefficients": coefficients(pipeline),

@@ -123,7 +123,7 @@ def test_the_block_is_what_the_record_promises(thin) -> None:
 def test_missing_values_and_unseen_levels_are_scored(thin) -> None:
     train, _, _ = thin
     pipeline, _ = benchmark.fit_benchmark(SPEC, train)
-    names = list(pipeline.named_steps["preprocess"].get_feature_names_out())
+    names = benchmark.input_names(pipeline)
     assert "missingindicator_x0" in names and "x1" in names
     assert {n for n in names if n.startswith("channel_")} == {"channel_app", "channel_web"}
     row = train.iloc[[0] * 4].copy()
@@ -176,7 +176,7 @@ def test_a_level_named_missing_stays_apart_from_missing_values(thin) -> None:
     rows.loc[rows.index[:100], "channel"] = None
     rows.loc[rows.index[100:300], "channel"] = "missing"
     pipeline, _ = benchmark.fit_benchmark(spec, rows)
-    names = list(pipeline.named_steps["preprocess"].get_feature_names_out())
+    names = benchmark.input_names(pipeline)
     assert {n for n in names if n.startswith("channel_")} == {
         "channel_web",
         "channel_app",
@@ -185,3 +185,44 @@ def test_a_level_named_missing_stays_apart_from_missing_values(thin) -> None:
     }
     block = benchmark.benchmark(spec, rows, oot, challenger_auc)
     assert len(block["coefficients"]) == 20
+
+
+def test_a_feature_named_like_another_features_input_does_not_stop_the_benchmark(thin) -> None:
+    """A numeric feature called "channel_app" beside the level "app" of "channel": two inputs
+    with the same name for people, never a clash that fails the evaluation."""
+    train, oot, challenger_auc = thin
+    fields = SPEC.model_dump(mode="json")
+    fields["features"]["numeric"]["channel_app"] = {}
+    spec = ModelSpec.model_validate(fields)
+    rows, later = (r.assign(channel_app=r["x1"]) for r in (train, oot))
+    block = benchmark.benchmark(spec, rows, later, challenger_auc)
+    pipeline, _ = benchmark.fit_benchmark(spec, rows)
+    assert benchmark.input_names(pipeline).count("channel_app") == 2
+    assert len(block["coefficients"]) == 20
+
+
+def test_wide_one_hot_inputs_are_fitted_with_lbfgs(thin) -> None:
+    """Newton-Cholesky's cost grows with the square of the inputs: a categorical with
+    thousands of levels goes to lbfgs."""
+    assert benchmark.input_width(SPEC) == 2 * SIGNALS + 4
+    assert benchmark.solver_params(SPEC)["solver"] == "newton-cholesky"
+    fields = SPEC.model_dump(mode="json")
+    fields["features"]["categorical"]["shop"] = {"values": [f"s{i}" for i in range(2_000)]}
+    wide = ModelSpec.model_validate(fields)
+    assert benchmark.solver_params(wide)["solver"] == "lbfgs"
+    train, oot, challenger_auc = thin
+    rng = np.random.default_rng(4)
+    rows, later = (r.assign(shop=rng.choice(["s1", "s7"], len(r))) for r in (train, oot))
+    block = benchmark.benchmark(wide, rows, later, challenger_auc)
+    assert block["params"]["solver"] == "lbfgs" and block["converged"] is True
+
+
+@pytest.mark.parametrize("label", [np.nan, 2])
+def test_a_label_other_than_0_or_1_is_refused(thin, label) -> None:
+    """A missing label must not quietly become a third class (whose predict_proba column 1
+    would then be the probability of good)."""
+    train, oot, challenger_auc = thin
+    rows = train.astype({"is_bad": float})
+    rows.loc[rows.index[:3], "is_bad"] = label
+    with pytest.raises(benchmark.BenchmarkError, match="labels 0 .good. or 1 .bad.; 3 of the"):
+        benchmark.benchmark(SPEC, rows, oot, challenger_auc)
