@@ -106,6 +106,12 @@ def fairness(spec: ModelSpec, rows: Rows, score: np.ndarray) -> dict:
     }
 
 
+def is_missing_value_group(row: dict) -> bool:
+    """Whether a group row of ``adverse_impact`` is the rows without a value (never in the
+    gate). Records from before the ``missing_value`` mark named that group "missing"."""
+    return bool(row.get("missing_value", row["group"] == MISSING))
+
+
 def lowest_ratio(record: dict) -> tuple[float, str] | None:
     """The lowest adverse impact ratio of a fairness block and which group has it, as
     ``(ratio, "attribute group vs reference")``; None when no ratio could be measured."""
@@ -113,8 +119,6 @@ def lowest_ratio(record: dict) -> tuple[float, str] | None:
         (row["adverse_impact_ratio"], f"{name} {row['group']} vs {block['reference_group']}")
         for name, block in record["attributes"].items()
         for row in block["groups"]
-        # Records from before ``missing_value`` named that group "missing".
-        if row["adverse_impact_ratio"] is not None
-        and not row.get("missing_value", row["group"] == MISSING)
+        if row["adverse_impact_ratio"] is not None and not is_missing_value_group(row)
     ]
     return min(found, key=lambda item: item[0], default=None)

@@ -23,6 +23,7 @@ import json
 from collections.abc import Callable
 from typing import Any, NotRequired, TypedDict
 
+from ml_platform_assets.core.fairness import is_missing_value_group
 from ml_platform_assets.core.report import (
     _METRIC_ROWS,
     Cell,
@@ -475,7 +476,8 @@ def _fairness(doc: ModelDocument) -> str:
     parts = [_para(
         f"Approval means a predicted PD at or below the cutoff {_fmt(fair.get('cutoff'))}. The "
         "adverse impact ratio is a group's approval rate over the most-approved group's; "
-        f"ratios below {_fmt(screen)} (the {kind}) are marked."
+        f"ratios below {_fmt(screen)} (the {kind}) are marked. Applicants without a value "
+        "are listed as their own group, never the reference nor in the gate."
     )]  # fmt: skip
     for name, block in attributes.items():
         rows: list[list[Cell]] = []
@@ -483,6 +485,8 @@ def _fairness(doc: ModelDocument) -> str:
             ratio = g.get("adverse_impact_ratio")
             flag = ("n/a", "") if _missing(ratio) else (
                 ("below", "fail") if ratio < screen else ("ok", "pass"))  # fmt: skip
+            if is_missing_value_group(g):
+                flag = ("no value: not in the gate", "")
             rows.append([str(g["group"]), _fmt(g["n"], "count"), _fmt(g["approved"], "count"),
                          _fmt(g.get("approval_rate"), "pct"), _fmt(ratio), flag])  # fmt: skip
         reference = block.get("reference_group")

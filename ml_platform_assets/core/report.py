@@ -16,6 +16,8 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 import numpy as np
 
+from ml_platform_assets.core.fairness import is_missing_value_group
+
 
 class Windows(TypedDict):
     """Data windows as ISO-8601 dates."""
@@ -449,6 +451,8 @@ def _screen(group: GroupApproval, reference: str | None) -> Cell:
     ratio = group["adverse_impact_ratio"]
     if group["group"] == reference:
         return ("reference", "stable")
+    if is_missing_value_group(group):
+        return "no value: not screened"
     if _missing(ratio):
         return "n/a"
     return ("below 4/5", "fail") if ratio < _FOUR_FIFTHS else ("at or above 4/5", "pass")

@@ -103,6 +103,8 @@ def _evaluation(champion: bool) -> dict:
                      "adverse_impact_ratio": 1.0},
                     {"group": "65+", "n": 0, "approved": 0, "approval_rate": None,
                      "adverse_impact_ratio": None},
+                    {"group": "missing", "n": 40, "approved": 10, "approval_rate": 0.25,
+                     "adverse_impact_ratio": 0.2924, "missing_value": True},
                 ]}},
         },
         "reason_codes": {
@@ -282,6 +284,8 @@ def test_a_champion_with_a_full_evaluation_documents_everything() -> None:
     assert "0.7312" in fairness and "62.5 %" in fairness and "Reference group: 45-54" in fairness
     assert "below 0.8000 (the four-fifths screen) are marked" in fairness
     assert '<td class="fail">below</td>' in fairness  # 18-24's 0.7312
+    # Applicants without a band: listed, never marked against a gate that leaves them out.
+    assert fairness.count('class="fail"') == 1 and "no value: not in the gate" in fairness
     reasons = _section(page, "reasons")
     assert "91.4 % of 609 declines" in reasons and "42.2 %" in reasons
     assert '<td class="fail">no</td>' in reasons  # the unreviewed statement is marked

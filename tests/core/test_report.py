@@ -457,9 +457,28 @@ def test_fairness_lists_every_group_with_its_ratio() -> None:
         ["18-24", "100", "70", "70.0 %", "0.7778", "below 4/5"],
         ["25-34", "100", "90", "90.0 %", "1.0000", "reference"],
         ["65+", "0", "0", "n/a", "n/a", "n/a"],
-        ["missing", "5", "5", "100.0 %", "1.1111", "at or above 4/5"],
+        ["missing", "5", "5", "100.0 %", "1.1111", "no value: not screened"],
     ]
     assert '<td class="fail">below 4/5</td>' in section
+
+
+def test_applicants_without_a_value_are_never_marked_below_the_screen() -> None:
+    """The gate leaves them out, so the page must not show them failing it."""
+    groups = pd.Series(["A"] * 100 + ["B"] * 100 + [None] * 20, dtype=object)
+    approved = np.r_[np.arange(100) < 80, np.arange(100) < 70, np.arange(20) < 5]
+    block = fairness.adverse_impact(groups, approved, ["A", "B"])
+    ev = _evaluation(True)
+    ev["fairness"] = {"cutoff": 0.15, "attributes": {"band": block}}
+    section = _section(report.render_evaluation_html(ev), "Fairness")
+    assert _rows(section)[-1] == [
+        "missing",
+        "20",
+        "5",
+        "25.0 %",
+        "0.3125",
+        "no value: not screened",
+    ]
+    assert "fail" not in section
 
 
 def test_reason_codes_show_frequency_fidelity_and_unreviewed_features() -> None:
