@@ -47,9 +47,10 @@ def get_engine(url: str) -> Engine:
     """Returns this process's engine for ``url``, creating it on first use.
 
     Raises:
-        DatabaseError: ``url`` is not a URL SQLAlchemy can read, or names a database kind
-            (dialect or driver) that is not installed; the message never repeats the URL,
-            which may hold a password.
+        DatabaseError: ``url`` is not a URL SQLAlchemy can read, has blanks around it, an
+            unencoded ``@`` in its password, no host (other than SQLite or a MySQL
+            ``unix_socket``), or names a database kind whose dialect or driver is not installed;
+            the message never repeats the URL, which may hold a password.
     """
     # Keyed by pid too: pooled connections must not be shared with forked children.
     key = (os.getpid(), url)
@@ -65,21 +66,37 @@ URL_EXAMPLES = "mysql+pymysql://user:password@host:3306/registry or sqlite:///pa
 
 
 def _parse(url: str) -> URL:
+    """``url`` parsed and checked before any connection; errors name the setting and never
+    repeat the URL, which may hold a password."""
+
+    def refuse(why: str) -> DatabaseError:
+        return DatabaseError(
+            f"the registry's database URL ({URL_SETTING}) {why}: expected the form {URL_EXAMPLES}"
+        )
+
+    if url != url.strip():
+        raise refuse("starts or ends with blanks (a newline from the file it was read from?)")
     try:
         parsed = make_url(url)
-    except sa.exc.ArgumentError:
-        raise DatabaseError(
-            f"the registry's database URL ({URL_SETTING}) is not a database URL: expected "
-            f"the form {URL_EXAMPLES}"
-        ) from None
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise refuse("is not a database URL") from None
+    if parsed.host and "@" in parsed.host:
+        raise refuse("has an '@' in its host: write an '@' in the password as %40")
     try:
         parsed.get_dialect()
-    except (sa.exc.NoSuchModuleError, ImportError) as exc:
-        raise DatabaseError(
-            f"the registry's database URL ({URL_SETTING}) names the database kind "
-            f"'{parsed.drivername}', which is not installed ({exc}); supported: {URL_EXAMPLES}"
-        ) from None
+    except (sa.exc.NoSuchModuleError, ImportError):
+        raise _not_installed(parsed) from None
+    local = parsed.get_backend_name() == "sqlite" or "unix_socket" in parsed.query
+    if not local and not parsed.host:
+        raise refuse(f"names no host for {parsed.get_backend_name()}")
     return parsed
+
+
+def _not_installed(url: URL) -> DatabaseError:
+    return DatabaseError(
+        f"the registry's database URL ({URL_SETTING}) names the database kind "
+        f"'{url.drivername}', whose driver is not installed here; supported: {URL_EXAMPLES}"
+    )
 
 
 def dispose_engine(url: str) -> None:
@@ -98,6 +115,13 @@ def describe(url: URL) -> str:
 
 
 def _create_engine(url: URL) -> Engine:
+    try:
+        return _engine(url)
+    except ImportError:  # the dialect's DBAPI module (psycopg2, MySQLdb, ...) is not installed
+        raise _not_installed(url) from None
+
+
+def _engine(url: URL) -> Engine:
     backend = url.get_backend_name()
     if backend == "sqlite":
         engine = _sqlite_engine(url)

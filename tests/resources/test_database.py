@@ -121,8 +121,16 @@ def test_missing_mysql_database_is_named(make_mysql_database):
     ("url", "says"),
     [
         ("nonsense", "is not a database URL"),
+        ("mysql+pymysql://ml:secret/registry", "is not a database URL"),  # no @host: a port
+        ("mysql://ml:secret@db:notaport/registry", "is not a database URL"),
+        ("mysql://ml:se@cret@db/registry", "write an '@' in the password as %40"),
+        ("mysql+pymysql://ml:secret@db/registry\n", "starts or ends with blanks"),
+        (" sqlite:///registry.db", "starts or ends with blanks"),
+        ("mysql+pymysql://ml:secret@/registry", "names no host for mysql"),
         ("postgresql+nosuchdriver://ml:secret@db/registry", "'postgresql+nosuchdriver'"),
-        ("oracle2://ml:secret@db/registry", "'oracle2', which is not installed"),
+        ("oracle2://ml:secret@db/registry", "'oracle2', whose driver is not installed"),
+        ("postgresql://ml:secret@db/registry", "'postgresql', whose driver is not installed"),
+        ("mysql+mysqldb://ml:secret@db/registry", "'mysql+mysqldb', whose driver is not"),
     ],
 )
 def test_a_bad_database_url_names_the_setting_and_keeps_the_password(url: str, says: str):
@@ -130,4 +138,4 @@ def test_a_bad_database_url_names_the_setting_and_keeps_the_password(url: str, s
         get_engine(url)
     message = str(raised.value)
     assert "ML_PLATFORM_DATABASE_URL" in message and says in message
-    assert "secret" not in message
+    assert "secret" not in message and "cret" not in message
