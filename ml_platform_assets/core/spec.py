@@ -22,6 +22,7 @@ from pydantic import (
     StrictStr,
     StringConstraints,
     ValidationError,
+    field_validator,
     model_serializer,
     model_validator,
 )
@@ -165,6 +166,24 @@ class CategoricalFeature(_OptionalUnset):
     )
     description: str = ""
     reason: Statement | None = Field(None, description=_REASON)
+
+    @field_validator("values")
+    @classmethod
+    def _levels_ingestion_can_match(cls, values: list[str]) -> list[str]:
+        # Ingestion strips delivered text and reads an empty string as missing, so a padded or
+        # empty level could never match a delivered value; a repeated one would be two groups.
+        for level in values:
+            if not level.strip():
+                raise ValueError("a level must not be empty: delivered blanks read as missing")
+            if level != level.strip():
+                raise ValueError(
+                    f"level {level!r} has blanks around it: delivered values are stripped, so "
+                    f"write it as {level.strip()!r}"
+                )
+        repeated = sorted({level for level in values if values.count(level) > 1})
+        if repeated:
+            raise ValueError(f"levels are listed more than once: {', '.join(repeated)}")
+        return values
 
 
 class DerivedFeature(_OptionalUnset):

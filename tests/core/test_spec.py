@@ -59,6 +59,32 @@ def test_bad_spec_names_file_and_field(tmp_path: Path, change, field: str) -> No
     assert field in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("section", "values", "message"),
+    [
+        ("features.categorical.merchant_category", [" grocery", "travel"], "blanks around it"),
+        ("features.categorical.merchant_category", ["grocery", ""], "must not be empty"),
+        ("features.categorical.merchant_category", ["grocery", " "], "must not be empty"),
+        ("protected_attributes.age_band", ["18-24", "18-24", "25-34"], "more than once: 18-24"),
+    ],
+)
+def test_levels_ingestion_could_never_match_are_refused(
+    tmp_path: Path, section: str, values: list[str], message: str
+) -> None:
+    """Delivered text is stripped and a blank reads as missing: a padded or empty level would
+    never match, and a repeated one would be listed as two groups."""
+    data = _builtin()
+    parent, name = section.rsplit(".", 1)
+    block = data
+    for key in parent.split("."):
+        block = block[key]
+    block[name]["values"] = values
+    path = _write(tmp_path, "levels.yaml", data)
+    with pytest.raises(SpecError, match=message) as info:
+        load_spec(path)
+    assert str(path) in str(info.value) and f"{section}.values" in str(info.value)
+
+
 def test_protected_attribute_cannot_be_a_feature(tmp_path: Path) -> None:
     data = _builtin()
     data["features"]["categorical"]["age_band"] = data["protected_attributes"]["age_band"]
