@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from ml_platform_assets.core import metrics
 from ml_platform_assets.core.benchmark import benchmark
-from ml_platform_assets.core.fairness import fairness, lowest_ratio
+from ml_platform_assets.core.fairness import fairness, lowest_ratio, unmeasured
 from ml_platform_assets.core.features import to_model_matrix
 from ml_platform_assets.core.gates import evaluate_gates
 from ml_platform_assets.core.reasons import reason_codes
@@ -109,6 +109,7 @@ def evaluate(
         score_psi=challenger["score_psi"],
         benchmark_auc=benchmark_block["metrics"]["auc"],
         lowest_air=lowest_ratio(fairness_block),
+        unmeasured_air=unmeasured(fairness_block),
     )
     passed = all(g.passed for g in gate_results)
     return {

@@ -122,3 +122,16 @@ def lowest_ratio(record: dict) -> tuple[float, str] | None:
         if row["adverse_impact_ratio"] is not None and not is_missing_value_group(row)
     ]
     return min(found, key=lambda item: item[0], default=None)
+
+
+def unmeasured(record: dict) -> dict[str, str]:
+    """The protected attributes of a fairness block whose adverse impact could not be
+    measured, each with why: no applicant had a value, or none with a value was approved."""
+    out = {}
+    for name, block in record["attributes"].items():
+        people = [r for r in block["groups"] if r["n"] and not is_missing_value_group(r)]
+        if not people:
+            out[name] = "no applicant had a value"
+        elif block["reference_group"] is None:
+            out[name] = "no applicant with a value was approved"
+    return out

@@ -63,28 +63,29 @@ def _vs_benchmark(gates: Gates, auc: float, benchmark_auc: float | None) -> Gate
     )
 
 
-def _adverse_impact(gates: Gates, lowest: tuple[float, str] | None) -> GateResult:
+def _adverse_impact(
+    gates: Gates, lowest: tuple[float, str] | None, unmeasured: dict[str, str]
+) -> GateResult:
     floor = gates.min_adverse_impact_ratio
+    unset = "; not set: reported only" if floor is None else ""
+    # An attribute that could not be measured cannot count as passing when the gate is set,
+    # even when another attribute was measured.
+    missed = "; ".join(f"{name}: {why}" for name, why in unmeasured.items())
+    missed = f"adverse impact not measured for {missed}" if missed else ""
     if lowest is None:
-        # Set and unmeasurable (no group approved at all) cannot count as passing.
-        unset = "; not set" if floor is None else ""
-        description = (
-            "no adverse impact ratio could be measured (no protected attribute, or no group "
-            f"approved at the cutoff){unset}"
-        )
-        return GateResult("adverse_impact_ratio", floor is None, None, floor, description)
+        description = missed or "no protected attribute to measure"
+        return GateResult("adverse_impact_ratio", floor is None, None, floor, description + unset)
     ratio, where = lowest
     measured = f"lowest adverse impact ratio {ratio:.4f} ({where})"
+    also = f"; {missed}" if missed else ""
     if floor is None:
-        return GateResult(
-            "adverse_impact_ratio", True, ratio, None, f"{measured}; not set: reported only"
-        )
+        return GateResult("adverse_impact_ratio", True, ratio, None, measured + also + unset)
     return GateResult(
         "adverse_impact_ratio",
-        ratio >= floor,
+        ratio >= floor and not unmeasured,
         ratio,
         floor,
-        f"{measured} must be at least {floor:.4f}",
+        f"{measured} must be at least {floor:.4f}{also}",
     )
 
 
@@ -95,6 +96,7 @@ def evaluate_gates(
     score_psi: float,
     benchmark_auc: float | None = None,
     lowest_air: tuple[float, str] | None = None,
+    unmeasured_air: dict[str, str] | None = None,
 ) -> list[GateResult]:
     """All gates for a challenger, in ``GATE_NAMES`` order.
 
@@ -104,6 +106,8 @@ def evaluate_gates(
             None when none was scored (the gate then fails if set).
         lowest_air: the lowest adverse impact ratio and where it is, as
             ``core.fairness.lowest_ratio`` gives it; None when unmeasured (fails if set).
+        unmeasured_air: protected attributes whose adverse impact could not be measured, with
+            why (``core.fairness.unmeasured``); any fails the gate if set.
     """
     return [
         GateResult(
@@ -122,7 +126,7 @@ def evaluate_gates(
             f"score PSI training vs OOT {score_psi:.4f} must be below {gates.max_score_psi:.4f}",
         ),
         _vs_benchmark(gates, auc, benchmark_auc),
-        _adverse_impact(gates, lowest_air),
+        _adverse_impact(gates, lowest_air, unmeasured_air or {}),
     ]
 
 

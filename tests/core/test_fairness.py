@@ -6,7 +6,13 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from ml_platform_assets.core.fairness import MISSING, adverse_impact, fairness, lowest_ratio
+from ml_platform_assets.core.fairness import (
+    MISSING,
+    adverse_impact,
+    fairness,
+    lowest_ratio,
+    unmeasured,
+)
 from ml_platform_assets.core.spec import load_specs
 
 SPEC = load_specs()["credit_default"]  # age_band, cutoff 0.15
@@ -151,3 +157,14 @@ def test_lowest_ratio_is_none_when_nothing_was_measured() -> None:
 def test_rows_without_the_protected_attribute_are_refused() -> None:
     with pytest.raises(ValueError, match="lack the protected attribute column.* age_band"):
         fairness(SPEC, pd.DataFrame({"other": [1]}), np.zeros(1))
+
+
+def test_attributes_that_could_not_be_measured_are_named_with_why() -> None:
+    nobody = adverse_impact(*_groups({None: (20, 19)}), ["A", "B"])
+    refused = adverse_impact(*_groups({"A": (10, 0), "B": (5, 0), None: (3, 3)}), ["A", "B"])
+    fine = adverse_impact(*_groups({"A": (10, 8), "B": (5, 3)}), ["A", "B"])
+    record = {"cutoff": 0.5, "attributes": {"age": nobody, "sex": refused, "region": fine}}
+    assert unmeasured(record) == {
+        "age": "no applicant had a value",
+        "sex": "no applicant with a value was approved",
+    }

@@ -102,4 +102,24 @@ def test_a_set_gate_that_cannot_be_measured_fails() -> None:
     assert {r.name for r in results if not r.passed} == {"auc_vs_benchmark", "adverse_impact_ratio"}
     unset = evaluate_gates(GATES, 0.8, None, 0.01, None, None)
     assert all(r.passed for r in unset)
-    assert _gate(unset, "adverse_impact_ratio").description.endswith("not set")
+    assert _gate(unset, "adverse_impact_ratio").description.endswith("not set: reported only")
+
+
+def test_an_attribute_that_could_not_be_measured_is_named_and_fails_a_set_gate() -> None:
+    """One attribute measured does not vouch for another that could not be: every row
+    without an age band, say."""
+    why = {"age_band": "no applicant had a value"}
+    alone = _gate(evaluate_gates(OPTIONAL, 0.8, None, 0.01, 0.8, None, why), "adverse_impact_ratio")
+    assert not alone.passed
+    assert alone.description == "adverse impact not measured for age_band: no applicant had a value"
+    beside = evaluate_gates(OPTIONAL, 0.8, None, 0.01, 0.8, (1.0, "sex f vs f"), why)
+    gate = _gate(beside, "adverse_impact_ratio")
+    assert not gate.passed and gate.observed == 1.0
+    assert gate.description.endswith(
+        "; adverse impact not measured for age_band: no applicant had a value"
+    )
+    reported = _gate(
+        evaluate_gates(GATES, 0.8, None, 0.01, 0.8, (1.0, "sex f vs f"), why),
+        "adverse_impact_ratio",
+    )
+    assert reported.passed and "age_band: no applicant had a value" in reported.description
