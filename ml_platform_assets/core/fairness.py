@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.validation import Rows, column_names
@@ -21,10 +22,12 @@ MISSING = "missing"
 
 
 def _labels(values: pa.ChunkedArray | pd.Series) -> pd.Series:
-    """Group labels as text, with missing values as None."""
+    """Group labels as text, as the features store them (a delivered 1 is the level "1"),
+    with missing values as None."""
     if isinstance(values, pa.ChunkedArray):
-        values = values.to_pandas()
-    return values.astype(object).where(values.notna(), None)
+        values = pc.cast(values, pa.string()).to_pandas()
+    text = values.astype(object).where(values.notna(), None)
+    return text.map(lambda v: v if v is None or isinstance(v, str) else str(v))
 
 
 def adverse_impact(groups: pd.Series, approved: np.ndarray, levels: list[str]) -> dict:
@@ -46,11 +49,12 @@ def adverse_impact(groups: pd.Series, approved: np.ndarray, levels: list[str]) -
         without it. Without a reference (no rows, or no approvals), both are None and so are
         the ratios.
     """
+    groups = pd.Series(groups, dtype=object)  # a category dtype takes no new label
     absent = label_apart(MISSING, [*levels, *groups.dropna().unique()])
     frame = pd.DataFrame({"group": groups.fillna(absent).to_numpy(), "approved": approved})
     counts = frame.groupby("group", sort=False)["approved"].agg(["size", "sum"])
     seen = [g for g in counts.index if g not in levels and g != absent]
-    order = [*levels, *sorted(seen), *([absent] if absent in counts.index else [])]
+    order = [*levels, *sorted(seen, key=str), *([absent] if absent in counts.index else [])]
     rows = []
     for group in order:
         n, yes = (int(v) for v in counts.loc[group]) if group in counts.index else (0, 0)

@@ -168,3 +168,21 @@ def test_attributes_that_could_not_be_measured_are_named_with_why() -> None:
         "age": "no applicant had a value",
         "sex": "no applicant with a value was approved",
     }
+
+
+def test_groups_are_read_as_the_text_the_features_store() -> None:
+    """A protected attribute delivered as numbers is read as its levels' text, from Arrow or
+    pandas, and odd group types (categories, undeclared numbers beside text) are listed."""
+    fields = SPEC.model_dump(mode="json")
+    fields["protected_attributes"] = {"age_band": {"values": ["1", "2"]}}
+    spec = type(SPEC).model_validate(fields)
+    approved = np.array([True, True, False, True])
+    table = pa.table({"age_band": pa.array([1, 2, 2, None], pa.int64())})
+    block = fairness(spec, table, np.where(approved, 0.0, 1.0))["attributes"]["age_band"]
+    counts = [(g["group"], g["n"]) for g in block["groups"]]
+    assert counts == [("1", 1), ("2", 2), ("missing", 1)]
+    mixed = pd.Series(["A", 3, "B", None], dtype=object)
+    block = adverse_impact(mixed, approved, ["A"])
+    assert [g["group"] for g in block["groups"]] == ["A", 3, "B", "missing"]
+    as_category = pd.Series(["A", "B", None, "B"], dtype="category")
+    assert adverse_impact(as_category, approved, ["A", "B"])["groups"][-1]["n"] == 1
