@@ -314,12 +314,14 @@ def validate_applications(rows: Rows, spec: ModelSpec, day: dt.date, name: str) 
         unknown = flags(pc.and_(pc.is_valid(text), pc.invert(known)))
         if getattr(rule, "unknown", "quarantine") == "missing":
             levels = pc.value_counts(text.filter(pa.array(unknown & ~copies))).to_pylist()
+            # A protected attribute is no model input: its level is kept as a group of its own.
+            kept = (
+                "kept (a group of its own in fairness measures)"
+                if col in spec.protected_attributes
+                else "kept (the model sees it as missing)"
+            )
             for level in levels:
-                _count(
-                    notes,
-                    f"{col}: unknown level {level['values']!r} kept (the model sees it as missing)",
-                    level["counts"],
-                )
+                _count(notes, f"{col}: unknown level {level['values']!r} {kept}", level["counts"])
         else:
             reasons.add(unknown, f"{col}: unknown value")
 

@@ -187,3 +187,20 @@ def test_the_ingestion_code_version_follows_what_decides_the_rows() -> None:
     # The timezone decides an application's day: another version.
     moved = spec.model_copy(update={"timezone": "Europe/Berlin"})
     assert ingestion_code_version(moved, "applications") != base
+
+
+def test_an_unknown_level_kept_says_what_it_becomes() -> None:
+    """With ``unknown: missing`` a feature's new level reaches the model as missing; a
+    protected attribute's is no model input and stays a group of its own."""
+    fields = SPEC.model_dump(mode="json")
+    channel = next(iter(fields["features"]["categorical"]))
+    fields["features"]["categorical"][channel]["unknown"] = "missing"
+    fields["protected_attributes"]["age_band"]["unknown"] = "missing"
+    spec = type(SPEC).model_validate(fields)
+    rows = _rows(2)
+    rows.loc[0, channel], rows.loc[1, "age_band"] = "partner", "unborn"
+    notes = validate_applications(read_table(_csv(rows), "day.csv"), spec, DAY, "day.csv").notes
+    assert notes == {
+        f"{channel}: unknown level 'partner' kept (the model sees it as missing)": 1,
+        "age_band: unknown level 'unborn' kept (a group of its own in fairness measures)": 1,
+    }
