@@ -9,8 +9,11 @@ from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
 from resources.env_vars import resolved
-from resources.object_store import LocalObjectStore, ObjectStore
+from resources.object_store import LocalObjectStore, ObjectStore, ObjectStoreError
 from resources.s3_object_store import S3ObjectStore, split_s3_uri
+
+# Where a deployment sets the URI (resources/environment.py reads it), for error messages.
+URI_SETTING = "ML_PLATFORM_OBJECT_STORE"
 
 
 class ObjectStoreResource(dg.ConfigurableResource):
@@ -37,8 +40,19 @@ class ObjectStoreResource(dg.ConfigurableResource):
     )
 
     def get_store(self) -> ObjectStore:
-        """Returns the store the ``uri`` names."""
+        """Returns the store the ``uri`` names.
+
+        Raises:
+            ObjectStoreError: ``uri`` has a scheme other than ``s3://`` (a typo such as
+                ``s4://`` would otherwise become a local folder named ``s4:``; a ``file://``
+                URI is refused too: give the folder itself).
+        """
         uri = resolved(self.uri)
+        if "://" in uri and not uri.startswith("s3://"):
+            raise ObjectStoreError(
+                f"the object store ({URI_SETTING}) {uri!r} is neither a local folder nor "
+                "s3://bucket/prefix"
+            )
         if not uri.startswith("s3://"):
             return LocalObjectStore(Path(uri))
         bucket, prefix = split_s3_uri(uri)
