@@ -88,7 +88,10 @@ def resources_from_env(env: Mapping[str, str] | None = None) -> dict[str, dg.Con
 
 
 def _object_store_uri(env: Mapping[str, str]) -> str:
-    return env.get("ML_PLATFORM_OBJECT_STORE") or DEFAULT_OBJECT_STORE
+    # Checked here, where it is read: the registry's default database sits in this folder.
+    from resources.object_store import checked_store_uri
+
+    return checked_store_uri(env.get("ML_PLATFORM_OBJECT_STORE") or DEFAULT_OBJECT_STORE)
 
 
 def database_url_from_env(env: Mapping[str, str] | None = None) -> str:

@@ -9,11 +9,8 @@ from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
 from resources.env_vars import resolved
-from resources.object_store import LocalObjectStore, ObjectStore, ObjectStoreError
+from resources.object_store import LocalObjectStore, ObjectStore, checked_store_uri
 from resources.s3_object_store import S3ObjectStore, split_s3_uri
-
-# Where a deployment sets the URI (resources/environment.py reads it), for error messages.
-URI_SETTING = "ML_PLATFORM_OBJECT_STORE"
 
 
 class ObjectStoreResource(dg.ConfigurableResource):
@@ -43,16 +40,9 @@ class ObjectStoreResource(dg.ConfigurableResource):
         """Returns the store the ``uri`` names.
 
         Raises:
-            ObjectStoreError: ``uri`` has a scheme other than ``s3://`` (a typo such as
-                ``s4://`` would otherwise become a local folder named ``s4:``; a ``file://``
-                URI is refused too: give the folder itself).
+            ObjectStoreError: ``uri`` names no store (see ``checked_store_uri``).
         """
-        uri = resolved(self.uri)
-        if "://" in uri and not uri.startswith("s3://"):
-            raise ObjectStoreError(
-                f"the object store ({URI_SETTING}) {uri!r} is neither a local folder nor "
-                "s3://bucket/prefix"
-            )
+        uri = checked_store_uri(resolved(self.uri))
         if not uri.startswith("s3://"):
             return LocalObjectStore(Path(uri))
         bucket, prefix = split_s3_uri(uri)

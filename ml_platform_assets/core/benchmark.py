@@ -56,7 +56,7 @@ def _frame(rows: Rows, spec: ModelSpec) -> pd.DataFrame:
     """The model's inputs as numbers; a categorical feature as its level's index in the spec,
     missing (a level not in the spec included, as the challenger sees it) as one index past
     the last. Integer codes rather than level names: one-hot encoding strings costs several
-    times as much, and ``_level_name`` names the columns by level all the same."""
+    times as much, and ``_level_namer`` names the columns by level all the same."""
     names = spec.model_features
     frame = pd.DataFrame(to_model_matrix(rows, spec, names), columns=names)
     for name, feature in spec.features.categorical.items():

@@ -5,6 +5,7 @@
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 import ml_platform_assets
 import resources
@@ -99,3 +100,17 @@ def test_s3_from_the_environment_works_in_and_out_of_a_run(s3_settings, monkeypa
     store = found["object_store"].get_store()  # outside a run the EnvVars resolve too
     assert store.get_json("m/card.json") == {"ok": True}
     store.delete_prefix("")
+
+
+def test_an_object_store_with_another_scheme_is_refused_where_it_is_read(tmp_path, monkeypatch):
+    """The registry's default database sits in the store's folder: a typo'd s4:// must fail
+    before anything (a folder named 's4:', a registry in it) is created."""
+    from resources.environment import database_url_from_env, resources_from_env
+    from resources.object_store import ObjectStoreError
+
+    monkeypatch.chdir(tmp_path)
+    env = {"ML_PLATFORM_OBJECT_STORE": "s4://bucket/x"}
+    for read in (database_url_from_env, resources_from_env):
+        with pytest.raises(ObjectStoreError, match=r"ML_PLATFORM_OBJECT_STORE\) 's4://bucket/x'"):
+            read(env)
+    assert list(tmp_path.iterdir()) == []
