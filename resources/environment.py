@@ -89,9 +89,22 @@ def resources_from_env(env: Mapping[str, str] | None = None) -> dict[str, dg.Con
 
 def _object_store_uri(env: Mapping[str, str]) -> str:
     # Checked here, where it is read: the registry's default database sits in this folder.
-    from resources.object_store import checked_store_uri
-
     return checked_store_uri(env.get("ML_PLATFORM_OBJECT_STORE") or DEFAULT_OBJECT_STORE)
+
+
+def checked_store_uri(uri: str) -> str:
+    """``uri`` when it names a store: a local folder or ``s3://bucket/prefix``.
+
+    Raises:
+        ValueError: another scheme (a typo such as ``s4://`` would otherwise become a local
+            folder named ``s4:``, with a registry in it; ``file://`` too: give the folder).
+    """
+    if "://" in uri and not uri.startswith("s3://"):
+        raise ValueError(
+            f"the object store (ML_PLATFORM_OBJECT_STORE) {uri!r} is neither a local folder "
+            "nor s3://bucket/prefix"
+        )
+    return uri
 
 
 def database_url_from_env(env: Mapping[str, str] | None = None) -> str:

@@ -34,25 +34,6 @@ class ObjectStoreError(RuntimeError):
     """The object store refused or could not complete a request; the message says why."""
 
 
-# Where a deployment sets the store (resources/environment.py reads it), for error messages.
-URI_SETTING = "ML_PLATFORM_OBJECT_STORE"
-
-
-def checked_store_uri(uri: str) -> str:
-    """``uri`` when it names a store: a local folder or ``s3://bucket/prefix``.
-
-    Raises:
-        ObjectStoreError: another scheme (a typo such as ``s4://`` would otherwise become a
-            local folder named ``s4:``, with a registry in it; ``file://`` too: give the folder).
-    """
-    if "://" in uri and not uri.startswith("s3://"):
-        raise ObjectStoreError(
-            f"the object store ({URI_SETTING}) {uri!r} is neither a local folder nor "
-            "s3://bucket/prefix"
-        )
-    return uri
-
-
 class ObjectNotFound(ObjectStoreError, KeyError):
     """No object exists under the requested key; the message names its URI."""
 

@@ -9,7 +9,8 @@ from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
 from resources.env_vars import resolved
-from resources.object_store import LocalObjectStore, ObjectStore, checked_store_uri
+from resources.environment import checked_store_uri
+from resources.object_store import LocalObjectStore, ObjectStore
 from resources.s3_object_store import S3ObjectStore, split_s3_uri
 
 
@@ -40,7 +41,7 @@ class ObjectStoreResource(dg.ConfigurableResource):
         """Returns the store the ``uri`` names.
 
         Raises:
-            ObjectStoreError: ``uri`` names no store (see ``checked_store_uri``).
+            ValueError: ``uri`` names no store (see ``environment.checked_store_uri``).
         """
         uri = checked_store_uri(resolved(self.uri))
         if not uri.startswith("s3://"):

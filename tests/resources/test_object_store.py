@@ -214,10 +214,9 @@ def _assert_no_temp_files(store: ObjectStore) -> None:
 @pytest.mark.parametrize("uri", ["s4://bucket/x", "file:///tmp/store", "gs://bucket"])
 def test_an_object_store_with_another_scheme_is_refused(tmp_path, monkeypatch, uri):
     """A typo'd scheme (s4://) must not quietly become a local folder named 's4:'."""
-    from resources.object_store import ObjectStoreError
     from resources.object_store_resource import ObjectStoreResource
 
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ObjectStoreError, match=rf"ML_PLATFORM_OBJECT_STORE\) '{uri}' is neither"):
+    with pytest.raises(ValueError, match=rf"ML_PLATFORM_OBJECT_STORE\) '{uri}' is neither"):
         ObjectStoreResource(uri=uri).get_store()
     assert list(tmp_path.iterdir()) == []
