@@ -1,8 +1,8 @@
 # The README's commands. Each sets up what it needs first (a .venv built by .ci/setup).
+# Every command finds the platform under ML_PLATFORM_HOME (default ~/.ml_platform):
+# `.venv/bin/ml-platform home` says where each part lives.
 VENV := .venv
 BIN := $(VENV)/bin
-# The repository root is the local Dagster instance (dagster.yaml; state in .dagster_home/).
-export DAGSTER_HOME := $(CURDIR)
 # On a shared 2-core machine, OpenMP busy-waiting makes LightGBM several times slower.
 export OMP_WAIT_POLICY := passive
 # A run over a range of days records one planned event per asset, not one per day (see
@@ -21,7 +21,8 @@ test: setup  ## the whole test suite against real MariaDB and SeaweedFS services
 	.ci/with-services $(BIN)/pytest
 
 ui: setup  ## the Dagster UI on the same instance the demo used
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	DAGSTER_HOME="$$($(BIN)/ml-platform home --create --dagster-home)" \
+	  $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 bench: setup  ## performance scripts; they print ratios, never assert
 	$(BIN)/python bench/pipeline.py
@@ -29,5 +30,6 @@ bench: setup  ## performance scripts; they print ratios, never assert
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-clean:
-	rm -rf .ml_platform .dagster_home
+clean: setup  ## remove the embedded platform (ML_PLATFORM_HOME) the demo made
+	@home="$$($(BIN)/ml-platform home --json | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["home"])')"; \
+	  echo "removing $$home"; rm -rf "$$home"

@@ -20,12 +20,17 @@ from pathlib import Path
 
 import dagster as dg
 
-from ml_platform_assets.assets.common import asset_key, daily_partitions
+from ml_platform_assets.assets.common import (
+    asset_key,
+    daily_partitions,
+    partition_range_tags,  # noqa: E402
+)
 from ml_platform_assets.assets.factory import INGESTION_ASSETS, ingestion_job_name
 from ml_platform_assets.assets.ingestion import QUARANTINE_CHECK, build_applications
 from ml_platform_assets.assets.ingestion import build_loan_outcomes as real_loan_outcomes
-from ml_platform_assets.cli.lifecycle import CHUNK_DAYS, QUIET, partition_range_tags
 from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.orchestration.lifecycle import CHUNK_DAYS  # noqa: E402
+from ml_platform_assets.orchestration.runs import QUIET  # noqa: E402
 
 NOOP = "bench_noop"  # the replay's model name: its assets live under bench_noop/
 

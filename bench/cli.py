@@ -2,7 +2,7 @@
 
 Builds a populated embedded platform in a temporary folder (``ml-platform demo`` over a few
 months of small days: a registered champion with its evaluation, and the Dagster instance's
-runs), with ML_PLATFORM_OBJECT_STORE, ML_PLATFORM_DATABASE_URL and DAGSTER_HOME pointing there.
+runs), with ML_PLATFORM_HOME pointing there.
 Then runs each command as an installed user does, ``.venv/bin/ml-platform`` in a fresh process,
 ``--repeats`` times, and prints each command's median wall time and its goal. A fresh process
 pays every import, and on this machine (PYTHONDONTWRITEBYTECODE=1, packages installed without
@@ -40,16 +40,10 @@ COMMANDS = {
 
 
 def _environment(folder: Path) -> dict[str, str]:
-    home = folder / "dagster_home"
-    home.mkdir(exist_ok=True)
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    return {
-        **os.environ,
-        "ML_PLATFORM_OBJECT_STORE": str(folder / "store"),
-        "ML_PLATFORM_DATABASE_URL": f"sqlite:///{folder / 'store' / 'registry.db'}",
-        "DAGSTER_HOME": str(home),
-        "OMP_WAIT_POLICY": "passive",
-    }
+    """A platform home of its own in ``folder``, the rest of the environment as it is."""
+    outside = {k: v for k, v in os.environ.items() if not k.startswith("ML_PLATFORM_")}
+    outside.pop("DAGSTER_HOME", None)
+    return {**outside, "ML_PLATFORM_HOME": str(folder / "platform"), "OMP_WAIT_POLICY": "passive"}
 
 
 def _populate(env: dict[str, str], folder: Path, days: int, rows_per_day: int) -> None:

@@ -6,8 +6,7 @@ writers queue instead of failing. A server that cannot be reached raises ``Datab
 sentence naming the host and port.
 
 Nothing here imports Dagster, so the command line's read-only commands open the registry without
-it; the Dagster resource is ``DatabaseResource`` (``resources.database_resource``), still
-importable from here.
+it; the Dagster resource is ``resources.database_resource.DatabaseResource``.
 """
 
 from __future__ import annotations
@@ -18,20 +17,17 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-if TYPE_CHECKING:
-    from alembic.config import Config as AlembicConfig
+from resources.schema import VERSION_TABLE
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_DATABASE_URL = "sqlite:///.ml_platform/registry.db"
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 CONNECT_TIMEOUT_SECONDS = 5
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
@@ -205,46 +201,14 @@ def transaction(engine: Engine, *, write: bool = False) -> Iterator[Connection]:
             yield connection
 
 
-def alembic_config(connection: Connection | None = None) -> AlembicConfig:
-    """Returns an Alembic config for this package's migrations, bound to ``connection``."""
-    from alembic.config import Config as AlembicConfig
+def schema_revision(engine: Engine) -> str | None:
+    """The schema's migration revision, None when the database holds no platform schema.
 
-    config = AlembicConfig()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["connection"] = connection
-    return config
-
-
-def migrate(engine: Engine) -> None:
-    """Brings the schema to the newest migration; safe to repeat and to run concurrently."""
-    from alembic import command
-
-    is_mysql = engine.dialect.name in ("mysql", "mariadb")
-    lock_name = f"ml_platform_migrate_{engine.url.database}"[:64]
+    Raises:
+        DatabaseError: the server cannot be reached.
+    """
+    if not sa.inspect(engine).has_table(VERSION_TABLE):
+        return None
     with engine.connect() as connection:
-        if is_mysql:
-            # MySQL DDL is not transactional, so concurrent migrators queue on a named lock.
-            got = connection.execute(sa.text("SELECT GET_LOCK(:n, 120)"), {"n": lock_name})
-            if got.scalar() != 1:
-                raise DatabaseError(f"Timed out waiting to migrate {describe(engine.url)}.")
-            connection.commit()
-        try:
-            connection.execution_options(ml_platform_write=True)
-            with connection.begin():
-                command.upgrade(alembic_config(connection), "head")
-        finally:
-            # A lost connection releases the lock itself; keep the original error visible.
-            with suppress(sa.exc.DBAPIError):
-                if is_mysql:
-                    connection.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": lock_name})
-                    connection.commit()
-    logger.info("Database schema of %s is up to date.", describe(engine.url))
-
-
-def __getattr__(name: str) -> Any:
-    # The resource imports Dagster: loaded on first use, for the modules that import it here.
-    if name == "DatabaseResource":
-        from resources.database_resource import DatabaseResource
-
-        return DatabaseResource
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        query = sa.text(f"SELECT version_num FROM {VERSION_TABLE}")
+        return connection.execute(query).scalar()

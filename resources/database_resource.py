@@ -10,15 +10,15 @@ import dagster as dg
 from pydantic import Field
 from sqlalchemy.engine import Connection, Engine
 
-from resources.database import DEFAULT_DATABASE_URL, get_engine, migrate, transaction
+from resources.database import get_engine, transaction
 from resources.env_vars import resolved
+from resources.migration import migrate
 
 
 class DatabaseResource(dg.ConfigurableResource):
     """The platform's relational database (model registry, ledger, decisions)."""
 
     url: str = Field(
-        default=DEFAULT_DATABASE_URL,
         description=(
             "SQLAlchemy URL: sqlite:///path/to.db (embedded) or "
             "mysql+pymysql://user:password@host:3306/database; pass secrets as dg.EnvVar."

@@ -1,4 +1,4 @@
-"""Kubernetes compute for production: per-stage pod sizes and the step executor.
+"""Kubernetes compute for production: per-stage pod sizes and placement.
 
 In production (``ML_PLATFORM_EXECUTOR=kubernetes``, read by ``resources.environment``) every run
 is a Kubernetes Job created by dagster-k8s's ``K8sRunLauncher`` (configured in the instance's
@@ -15,26 +15,26 @@ label keys and values, tolerations), and stricter where Kubernetes accepts nonse
 cores or millicores only, memory in bytes with a decimal or binary suffix (never ``m``), nothing
 zero or negative.
 
-Nothing here loads a kube config: the executor does that when a run starts, in the cluster.
+Nothing here imports Dagster or loads a kube config: ``resources.wiring`` turns these settings
+into the step executor, which loads the config when a run starts, in the cluster.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from pathlib import Path
+from typing import Any, Literal
 
+import pydantic
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
-if TYPE_CHECKING:
-    import dagster as dg
 
 Stage = Literal["ingestion", "training", "evaluation", "deployment", "drift"]
 STAGES: tuple[Stage, ...] = ("ingestion", "training", "evaluation", "deployment", "drift")
 K8S_CONFIG_TAG = "dagster-k8s/config"
-# The concurrency pool of ingestion steps: in production a backfill runs one step per day and
-# the instance's `concurrency.pools.default_limit` caps how many run at once.
-INGESTION_POOL = "ml_platform_ingestion"
+EXECUTORS = ("in_process", "kubernetes")
 
 # A Kubernetes quantity: a decimal number with an optional SI or binary suffix.
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
@@ -294,37 +294,32 @@ class KubernetesSettings(BaseModel):
         """The ``op_tags`` of a ``stage`` asset: its ``dagster-k8s/config`` pod settings."""
         return {K8S_CONFIG_TAG: self.profiles[stage].k8s_config()}
 
-    def executor(self) -> dg.ExecutorDefinition:
-        """``k8s_job_executor`` in production, else Dagster's in-process executor.
 
-        The step Jobs inherit image, namespace, Secrets, ConfigMaps and the pod security context
-        from the instance's ``K8sRunLauncher``; the executor adds the per-run step limit and
-        runs each step as ``STEP_SERVICE_ACCOUNT`` with no API token mounted.
-        """
-        import dagster as dg
+@functools.cache
+def load_kubernetes_settings(executor: str, profiles_file: str | None) -> KubernetesSettings:
+    """The settings for ``ML_PLATFORM_EXECUTOR`` and the ``ML_PLATFORM_COMPUTE_PROFILES`` file
+    (a YAML of overrides, optional), read once per distinct pair.
 
-        if not self.enabled:
-            return dg.in_process_executor
-        from dagster_k8s import k8s_job_executor
-
-        return k8s_job_executor.configured(
-            {
-                "max_concurrent": self.max_concurrent_steps,
-                "service_account_name": STEP_SERVICE_ACCOUNT,
-                "step_k8s_config": {"pod_spec_config": {"automount_service_account_token": False}},
-            },
-            name="k8s_job_executor",
-        )
-
-    def ingestion_backfill_policy(self) -> dg.BackfillPolicy:
-        """One run per day in production (each its own step Job, capped by the ingestion pool);
-        one run over the whole range elsewhere, where per-run overhead dominates."""
-        import dagster as dg
-
-        if self.enabled:
-            return dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
-        return dg.BackfillPolicy.single_run()
-
-    def ingestion_pool(self) -> str | None:
-        """The ingestion steps' concurrency pool in production; none elsewhere."""
-        return INGESTION_POOL if self.enabled else None
+    Raises:
+        ValueError: an unknown executor, or a profiles file that is missing or invalid (the
+            message names the file and the field).
+    """
+    if executor not in EXECUTORS:
+        raise ValueError(f"ML_PLATFORM_EXECUTOR={executor!r} is not one of {', '.join(EXECUTORS)}.")
+    enabled = executor == "kubernetes"
+    if not profiles_file:
+        return KubernetesSettings(enabled=enabled)
+    try:
+        overrides = yaml.safe_load(Path(profiles_file).read_text()) or {}
+        if not isinstance(overrides, dict):
+            raise ValueError("it must be a mapping with profiles and max_concurrent_steps")
+        return KubernetesSettings.with_overrides(overrides, enabled=enabled)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        reason = f"{'.'.join(str(part) for part in first['loc'])}: {first['msg']}"
+    except (OSError, yaml.YAMLError, ValueError) as exc:
+        reason = str(exc)
+    raise ValueError(
+        f"The compute profiles file {profiles_file} (ML_PLATFORM_COMPUTE_PROFILES) is not "
+        f"usable: {reason}"
+    )

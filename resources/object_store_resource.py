@@ -5,22 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
-from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
 from resources.env_vars import resolved
-from resources.environment import checked_store_uri
 from resources.object_store import LocalObjectStore, ObjectStore
-from resources.s3_object_store import S3ObjectStore, split_s3_uri
+from resources.s3_object_store import S3ObjectStore, s3_client
+from resources.store_uri import checked_store_uri, is_s3, split_s3_uri
 
 
 class ObjectStoreResource(dg.ConfigurableResource):
     """Where the platform keeps its artifacts: a local folder or an S3 bucket and prefix."""
 
-    uri: str = Field(
-        default=".ml_platform",
-        description="A local folder (relative to the working directory) or s3://bucket/prefix.",
-    )
+    uri: str = Field(description="A local folder (absolute) or s3://bucket/prefix.")
     endpoint_url: str | None = Field(
         default=None, description="S3 endpoint for S3-compatible stores; None means AWS."
     )
@@ -41,13 +37,13 @@ class ObjectStoreResource(dg.ConfigurableResource):
         """Returns the store the ``uri`` names.
 
         Raises:
-            ValueError: ``uri`` names no store (see ``environment.checked_store_uri``).
+            ValueError: ``uri`` names no store (see ``store_uri.checked_store_uri``).
         """
         uri = checked_store_uri(resolved(self.uri))
-        if not uri.startswith("s3://"):
+        if not is_s3(uri):
             return LocalObjectStore(Path(uri))
         bucket, prefix = split_s3_uri(uri)
-        s3 = S3Resource(
+        client = s3_client(
             endpoint_url=resolved(self.endpoint_url),
             region_name=resolved(self.region_name),
             aws_access_key_id=resolved(self.aws_access_key_id),
@@ -55,4 +51,4 @@ class ObjectStoreResource(dg.ConfigurableResource):
             aws_session_token=resolved(self.aws_session_token),
             max_attempts=self.max_attempts,
         )
-        return S3ObjectStore(s3.get_client(), bucket, prefix)
+        return S3ObjectStore(client, bucket, prefix)

@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+import boto3
 from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError
 
 from resources.object_store import (
@@ -41,12 +43,25 @@ _CREDENTIAL_CODES = {
 }
 
 
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    """Splits ``s3://bucket/some/prefix`` into ``("bucket", "some/prefix")``."""
-    if not uri.startswith("s3://") or not uri[5:].split("/", 1)[0]:
-        raise ValueError(f"Not an S3 URI: {uri!r}; expected s3://bucket/prefix.")
-    bucket, _, prefix = uri[5:].partition("/")
-    return bucket, prefix.strip("/")
+def s3_client(
+    endpoint_url: str | None = None,
+    region_name: str | None = None,
+    aws_access_key_id: str | None = None,
+    aws_secret_access_key: str | None = None,
+    aws_session_token: str | None = None,
+    max_attempts: int = 5,
+) -> Any:
+    """A boto3 S3 client retrying throttling and 5xx with backoff (``max_attempts`` tries);
+    keys left None use the default AWS credential chain."""
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=endpoint_url,
+        region_name=region_name,
+        aws_access_key_id=aws_access_key_id,
+        aws_secret_access_key=aws_secret_access_key,
+        aws_session_token=aws_session_token,
+        config=Config(retries={"max_attempts": max_attempts, "mode": "standard"}),
+    )
 
 
 class S3ObjectStore(ObjectStore):

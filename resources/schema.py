@@ -15,6 +15,8 @@ from sqlalchemy.dialects import mysql
 
 # Alembic's bookkeeping table; not the default name, which Dagster's own storage also uses.
 VERSION_TABLE = "ml_platform_schema_version"
+# The newest migration: the schema this code reads (a test keeps it equal to Alembic's head).
+SCHEMA_REVISION = "0004_audit_ledger"
 
 metadata = sa.MetaData(
     naming_convention={

@@ -17,6 +17,7 @@ import dagster as dg
 
 from ml_platform_assets.assets.common import asset_key
 from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.services.run_tags import MODEL_TAG, TRIGGER_TAG
 from sensors.drift import build_drift_retrain_sensor
 from sensors.landing import build_landing_sensor
 
@@ -24,6 +25,7 @@ AUTOMATION_TICK_SECONDS = 30
 
 
 def automation_sensor_name(spec: ModelSpec) -> str:
+    """``<model>__automation_sensor``."""
     return f"{spec.name}__automation_sensor"
 
 
@@ -36,7 +38,7 @@ def build_automation_sensor(spec: ModelSpec) -> dg.AutomationConditionSensorDefi
     return dg.AutomationConditionSensorDefinition(
         automation_sensor_name(spec),
         target=dg.AssetSelection.assets(asset_key(spec, "drift_report")),
-        run_tags={"ml_platform/trigger": "automation", "ml_platform/model": spec.name},
+        run_tags={TRIGGER_TAG: "automation", MODEL_TAG: spec.name},
         default_status=dg.DefaultSensorStatus.STOPPED,
         minimum_interval_seconds=AUTOMATION_TICK_SECONDS,
         description=f"Requests each day's {spec.name} drift report once that day's features "

@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -28,8 +27,9 @@ import dagster as dg
 from ml_platform_assets.assets.common import asset_key, daily_partitions, partition_range_tags
 from ml_platform_assets.assets.factory import ingestion_job_name
 from ml_platform_assets.assets.ingestion_plan import LANDING_ETAG, compare_days, day_ranges
-from ml_platform_assets.core.layout import LANDING_FORMATS
+from ml_platform_assets.core.layout import LANDING_FORMATS, parse_landing_key
 from ml_platform_assets.core.spec import FilesSource, ModelSpec
+from ml_platform_assets.services.run_tags import TRIGGER_TAG
 from resources.object_store_resource import ObjectStoreResource
 from sensors.cursor import decode_cursor
 
@@ -45,20 +45,8 @@ Landed = dict[dt.date, dict[str, str]]
 
 
 def landing_sensor_name(spec: ModelSpec) -> str:
+    """``<model>__landing_sensor``."""
     return f"{spec.name}__landing_sensor"
-
-
-def parse_landing_key(spec: ModelSpec, key: str) -> tuple[str, dt.date] | None:
-    """(kind, day) of ``<model>/landing/<kind>/<YYYY-MM-DD>.<ext>``; None for any other key."""
-    formats = "|".join(LANDING_FORMATS)
-    pattern = rf"{spec.name}/landing/(applications|outcomes)/(\d{{4}}-\d{{2}}-\d{{2}})\.({formats})"
-    match = re.fullmatch(pattern, key)
-    if match is None:
-        return None
-    try:
-        return match[1], dt.date.fromisoformat(match[2])
-    except ValueError:
-        return None
 
 
 def landed_days(spec: ModelSpec, etags: Mapping[str, str]) -> Landed:
@@ -69,11 +57,11 @@ def landed_days(spec: ModelSpec, etags: Mapping[str, str]) -> Landed:
     empty days, the days without a file between the first and last delivered day are landed
     too, with no files: ingestion records them as days without rows.
     """
-    parsed = {key: parse_landing_key(spec, key) for key in etags}
-    files = [key for key, found in parsed.items() if found is not None]
+    parsed = {key: parse_landing_key(key) for key in etags}
+    files = [key for key, found in parsed.items() if found is not None and found[0] == spec.name]
     landed: Landed = {}
     for key in sorted(files, key=lambda k: LANDING_FORMATS.index(k.rsplit(".", 1)[-1])):
-        kind, day = parsed[key]
+        _, kind, day = parsed[key]
         landed.setdefault(day, {}).setdefault(kind, etags[key])
     source = spec.data_source
     if landed and isinstance(source, FilesSource) and source.missing_days == "empty":
@@ -170,7 +158,7 @@ def _run_request(spec: ModelSpec, assets: frozenset[str], first, last, sig) -> d
         asset_selection=[asset_key(spec, name) for name in names],
         tags={
             **partition_range_tags(first, last),
-            "ml_platform/trigger": "landing",
+            TRIGGER_TAG: "landing",
             "ml_platform/landing_days": f"{first}..{last}",
         },
     )

@@ -16,6 +16,11 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 # LightGBM trains on one thread in tests: results stay reproducible and the suite shares a
 # small machine well. OpenMP reads this when the library loads.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# No test reads or writes the user's own platform (~/.ml_platform): a test that needs a
+# platform home sets its own, and anything else finds an empty one here.
+os.environ["ML_PLATFORM_HOME"] = __import__("tempfile").mkdtemp(prefix="ml-platform-tests-")
+for _name in ("DAGSTER_HOME", "ML_PLATFORM_OBJECT_STORE", "ML_PLATFORM_DATABASE_URL"):
+    os.environ.pop(_name, None)
 
 import uuid  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
@@ -25,7 +30,8 @@ import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from ml_platform_assets.registry import ModelRegistry  # noqa: E402
-from resources.database import DatabaseResource, dispose_engine  # noqa: E402
+from resources.database import dispose_engine  # noqa: E402
+from resources.database_resource import DatabaseResource  # noqa: E402
 from resources.object_store import ObjectStore  # noqa: E402
 from resources.object_store_resource import ObjectStoreResource  # noqa: E402
 

@@ -18,23 +18,24 @@ from click.testing import CliRunner
 from ml_platform_assets.cli import main
 from ml_platform_assets.core.simulate import simulate_day
 from ml_platform_assets.core.spec import BUILTIN_SPECS_DIR, load_specs
-from resources.database import get_engine, migrate
-from resources.environment import database_url_from_env
+from resources.environment import read_environment
+from resources.home import create_platform
 
 START = dt.date(2026, 1, 1)
 
 
 @pytest.fixture
 def cli_env(tmp_path, monkeypatch) -> Path:
-    """An empty embedded platform and Dagster instance in a temp folder."""
+    """A platform home in a temp folder (not created yet), the current directory beside it."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("ML_PLATFORM_OBJECT_STORE", str(tmp_path / "store"))
-    monkeypatch.delenv("ML_PLATFORM_DATABASE_URL", raising=False)
-    monkeypatch.delenv("ML_PLATFORM_SPECS_DIR", raising=False)
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("ML_PLATFORM_HOME", str(tmp_path / "platform"))
+    for name in (
+        "ML_PLATFORM_OBJECT_STORE",
+        "ML_PLATFORM_DATABASE_URL",
+        "ML_PLATFORM_SPECS_DIR",
+        "DAGSTER_HOME",
+    ):
+        monkeypatch.delenv(name, raising=False)
     return tmp_path
 
 
@@ -165,6 +166,7 @@ def test_run_ingests_a_specs_own_files(cli_env, monkeypatch, request, backend) -
     ],
 )
 def test_errors_are_one_sentence_and_exit_non_zero(cli_env, args, message) -> None:
+    assert _run("home", "--create").exit_code == 0
     result = _run(*args)
     assert result.exit_code == 1
     assert message in result.output
@@ -172,6 +174,7 @@ def test_errors_are_one_sentence_and_exit_non_zero(cli_env, args, message) -> No
 
 
 def test_a_model_without_versions_is_said_plainly(cli_env) -> None:
+    assert _run("home", "--create").exit_code == 0
     shown = _run("models", "show", "credit_default")
     assert shown.exit_code == 0
     assert shown.output.strip() == (
@@ -187,17 +190,20 @@ READ_COMMANDS = [
     ["models", "list"],
     ["models", "show", "credit_default", "--json"],
     ["drift", "status", "credit_default"],
+    ["audit", "credit_default"],
+    ["home"],
     ["run", "--help"],
     ["demo", "--help"],
+    ["approve", "--help"],
 ]
 
 
 @pytest.mark.parametrize("args", READ_COMMANDS, ids=" ".join)
 def test_read_commands_load_neither_dagster_nor_the_models_libraries(cli_env, args) -> None:
     """The registry's commands and every --help answer in about a second because they import
-    the specs and the database only; this runs each in a fresh interpreter. The registry
-    exists (a new one is migrated first, which loads Alembic, as every first use does)."""
-    migrate(get_engine(database_url_from_env()))
+    the specs and the database only; this runs each in a fresh interpreter. The platform
+    exists (creating one migrates the registry, which loads Alembic)."""
+    create_platform(read_environment())
     script = textwrap.dedent(
         f"""
         import sys
@@ -235,9 +241,9 @@ def test_unreachable_mysql_names_the_host(cli_env, monkeypatch) -> None:
 def _fewer_post_drift_labels(monkeypatch, labels: int) -> None:
     """credit_default retrains after ``labels`` post-drift labels (25,000 in the spec): two
     days of this test's 700 rows instead of 36."""
-    import ml_platform_assets.core.spec as spec_module
+    import ml_platform_assets.cli.common as cli_common
 
-    real = spec_module.load_specs
+    real = cli_common.load_specs
 
     def load(*args, **kwargs):
         specs = real(*args, **kwargs)
@@ -245,7 +251,7 @@ def _fewer_post_drift_labels(monkeypatch, labels: int) -> None:
         guard = spec.drift.model_copy(update={"min_matured_labels": labels})
         return specs | {"credit_default": spec.model_copy(update={"drift": guard})}
 
-    monkeypatch.setattr(spec_module, "load_specs", load)
+    monkeypatch.setattr(cli_common, "load_specs", load)
 
 
 def test_drift_demo_shows_the_loop_and_drift_status_lists_it(cli_env, monkeypatch) -> None:
@@ -309,3 +315,68 @@ def test_a_closed_pipe_ends_a_command_quietly(tmp_path) -> None:
     done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=120)
     assert done.stdout == "line 0\n"
     assert "status=0" in done.stderr and "Broken pipe" not in done.stderr, done.stderr
+
+
+NO_PLATFORM_COMMANDS = [
+    ["models", "list"],
+    ["models", "show", "credit_default"],
+    ["drift", "status", "credit_default"],
+    ["audit", "credit_default"],
+    ["audit", "verify"],
+    ["report", "credit_default", "1"],
+    ["approve", "credit_default", "1", "--reviewer", "r", "--note", "n"],
+    ["rollback", "credit_default", "--reason", "r", "--approver", "a"],
+]
+
+
+@pytest.mark.parametrize("args", NO_PLATFORM_COMMANDS, ids=" ".join)
+def test_a_command_where_no_platform_exists_refuses_and_creates_nothing(cli_env, args) -> None:
+    """Run from a folder with no platform, a command says so instead of making an empty one
+    (a registry in the current folder, a second Dagster instance) and exits non-zero."""
+    result = _run(*args)
+    assert result.exit_code == 1
+    home = cli_env / "platform"
+    assert f"no ml-platform at {home} (ML_PLATFORM_HOME)" in result.output
+    assert "`ml-platform demo` or `ml-platform run MODEL` creates one" in result.output
+    assert sorted(p.name for p in cli_env.iterdir()) == []
+
+
+def test_every_entry_point_finds_the_one_home_from_any_folder(cli_env, monkeypatch) -> None:
+    """The platform made by one command is the one every other command finds, whatever the
+    current folder; `home` says where each part lives."""
+    assert _run("home", "--create").exit_code == 0
+    elsewhere = cli_env / "somewhere" / "else"
+    elsewhere.mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)
+    shown = json.loads(_run("home", "--json").output)
+    home = cli_env / "platform"
+    assert shown == {
+        "home": str(home),
+        "object_store": str(home / "objects"),
+        "registry": str(home / "registry.db"),
+        "dagster_home": str(home / "dagster"),
+        "exists": True,
+    }
+    assert (home / "dagster" / "dagster.yaml").is_file()
+    assert _run("models", "list").exit_code == 0
+    assert list(elsewhere.iterdir()) == []
+    assert _run("home", "--dagster-home").output.strip() == str(home / "dagster")
+
+
+def test_verify_over_nothing_is_not_a_success(cli_env) -> None:
+    """An intact-looking verify of an empty registry (say, a mistyped ML_PLATFORM_HOME) must
+    not pass a compliance check."""
+    assert _run("home", "--create").exit_code == 0
+    result = _run("audit", "verify")
+    assert result.exit_code == 1
+    assert "no model has no audit records to verify in" in result.output
+    one = _run("audit", "verify", "credit_default")
+    assert one.exit_code == 1 and "credit_default has no audit records" in one.output
+
+
+def test_the_repository_instance_config_is_the_one_a_new_home_gets() -> None:
+    """The repository's dagster.yaml and the one ml-platform writes into a new home agree."""
+    from resources.home import INSTANCE_YAML
+
+    repository = yaml.safe_load((Path(__file__).resolve().parents[1] / "dagster.yaml").read_text())
+    assert repository == yaml.safe_load(INSTANCE_YAML)

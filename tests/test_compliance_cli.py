@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from ml_platform_assets.core import layout
-from resources.environment import resources_from_env
+from resources.environment import read_environment
+from resources.stores import open_object_store
 from tests.test_cli import _files_spec, _run, _use_real_backends, cli_env  # noqa: F401
 
 MODEL = "pay_in_four"
@@ -77,17 +78,17 @@ def test_a_version_waits_for_a_reviewer_and_the_ledger_proves_it(
     assert "no audit records since 2999-01-01" in later
 
     # The completed report is the one on record; the approval completed it.
-    store = resources_from_env()["object_store"].get_store()
+    store = open_object_store(read_environment())
     report = store.get_json(layout.report_key(MODEL, 1, "evaluation.json"))
     assert report["decision"] == "promoted"
     assert report["deployment"]["promoted_by"] == "bob"
     # The Dagster UI's deployed_model shows the champion the approval made.
     import dagster as dg
 
-    from resources.environment import dagster_instance
+    from resources.wiring import dagster_instance
 
     [latest] = (
-        dagster_instance()
+        dagster_instance(read_environment())
         .fetch_materializations(dg.AssetKey([MODEL, "deployed_model"]), limit=1)
         .records
     )
@@ -119,7 +120,7 @@ def test_a_reviewer_rejects_and_the_champion_stays(cli_env, monkeypatch) -> None
     rejected = _run("reject", MODEL, "1", "--reviewer", "carol", "--note", "AIR too low")
     assert rejected.exit_code == 0, rejected.output
     assert "pay_in_four v1 rejected by carol; champion stays none" in rejected.output
-    store = resources_from_env()["object_store"].get_store()
+    store = open_object_store(read_environment())
     report = store.get_json(layout.report_key(MODEL, 1, "evaluation.json"))
     assert report["decision"] == "rejected_by_reviewer"
     assert report["review"]["reviewer"] == "carol" and report["review"]["note"] == "AIR too low"
@@ -175,7 +176,7 @@ def test_an_override_puts_a_failed_version_in_service_on_record(
 
     assert forced.exit_code == 0, forced.output
     assert "pay_in_four v1 override by carol; champion is v1 (was none)" in forced.output
-    store = resources_from_env()["object_store"].get_store()
+    store = open_object_store(read_environment())
     report = store.get_json(layout.report_key(MODEL, 1, "evaluation.json"))
     assert report["decision"] == "override"
     shown = _run("models", "show", MODEL).output

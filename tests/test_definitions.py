@@ -6,9 +6,9 @@ import dagster as dg
 import pytest
 import yaml
 
+from ml_platform_assets.code_location import build_definitions
 from ml_platform_assets.core.spec import BUILTIN_SPECS_DIR, load_specs
-from ml_platform_assets.definitions import build_definitions
-from resources.database import DatabaseResource
+from resources.database_resource import DatabaseResource
 from resources.object_store_resource import ObjectStoreResource
 
 CHAIN = ["raw_applications", "features", "training_set", "challenger_model",
@@ -92,3 +92,28 @@ def test_module_definitions_load_from_the_environment(monkeypatch, tmp_path) -> 
         dg.AssetKey(["credit_default", "deployed_model"])
         in module.defs.resolve_asset_graph().get_all_asset_keys()
     )
+
+
+def test_building_the_definitions_reads_no_environment(tmp_path, monkeypatch) -> None:
+    """build_definitions is a function of its arguments: settings that would break reading the
+    environment change nothing; the compute settings passed in decide the executor."""
+    monkeypatch.setenv("ML_PLATFORM_EXECUTOR", "not-an-executor")
+    monkeypatch.setenv("ML_PLATFORM_COMPUTE_PROFILES", str(tmp_path / "missing.yaml"))
+    monkeypatch.setenv("ML_PLATFORM_OBJECT_STORE", "s4://typo")
+    specs = {"credit_default": load_specs()["credit_default"]}
+    backends = {
+        "object_store": ObjectStoreResource(uri=str(tmp_path / "s")),
+        "database": DatabaseResource(url=f"sqlite:///{tmp_path / 'r.db'}"),
+    }
+    defs = build_definitions(specs, backends)
+    [job] = [j for j in defs.resolve_all_job_defs() if j.name == "credit_default__training"]
+    assert job.executor_def.name == "in_process"
+
+
+def test_every_asset_of_a_model_shares_its_group_and_owners(two_model_defs) -> None:
+    defs, specs = two_model_defs
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node, spec = graph.get(key), specs[key.path[0]]
+        assert node.group_name == spec.name, key
+        assert list(node.owners) == [spec.owner], key

@@ -9,7 +9,8 @@ import pytest
 
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.spec import ModelSpec
-from ml_platform_assets.landing import delivery_record, land_files, landing_days
+from ml_platform_assets.services.file_delivery import land_files
+from ml_platform_assets.services.landing_zone import delivery_record, landing_days
 from resources.object_store import LocalObjectStore
 from tests.deliveries import lender_files as L
 

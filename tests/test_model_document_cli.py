@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ml_platform_assets.assets.model_document import publish_model_document
 from ml_platform_assets.core import layout
 from ml_platform_assets.registry import ModelRegistry
+from ml_platform_assets.services.documents import publish_model_document
 from resources.database import get_engine
-from resources.environment import database_url_from_env, resources_from_env
+from resources.environment import read_environment
+from resources.stores import open_object_store
 from tests.test_cli import _files_spec, _run, _use_real_backends, cli_env  # noqa: F401
 
 MODEL = "pay_in_four"
@@ -46,7 +47,7 @@ def _report(model: str, out: Path) -> str:
 
 
 def _registry() -> ModelRegistry:
-    return ModelRegistry(get_engine(database_url_from_env()))
+    return ModelRegistry(get_engine(read_environment().database_url))
 
 
 @pytest.mark.parametrize("backend", ["embedded", "real"])
@@ -76,7 +77,7 @@ def test_the_document_of_a_champion(cli_env, monkeypatch, request, backend) -> N
     assert "was never evaluated" not in page and "could not be read" not in page
 
     # An evaluation record changed in the store after it was recorded is named as such.
-    store = resources_from_env()["object_store"].get_store()
+    store = open_object_store(read_environment())
     key = layout.report_key(MODEL, 1, "evaluation.json")
     record = store.get_json(key)
     record["challenger"]["metrics"]["auc"] = 0.999

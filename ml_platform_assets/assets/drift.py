@@ -4,41 +4,35 @@ In a deployment the automation sensor asks for each day's report once that day's
 materialized (``drift_report_condition``); a backlog of days is measured in ranged runs.
 """
 
-import datetime as dt
-from dataclasses import asdict
-
 import dagster as dg
 import pandas as pd
 from pydantic import Field
 
 from ml_platform_assets.assets.common import (
     asset_key,
-    compute,
     daily_partitions,
-    owners,
     partition_days,
+    refusals_as_failures,
     registry,
 )
-from ml_platform_assets.core import layout
-from ml_platform_assets.core.drift import (
-    DEFAULT_SAMPLE_ROWS,
-    FULL_PRESET_ROWS,
-    HTML_ROWS,
-    DriftResult,
-    measure_drift,
-    render_full_preset_html,
-    render_html,
-)
+from ml_platform_assets.assets.policy import AssetPolicy
+from ml_platform_assets.core.drift import DEFAULT_SAMPLE_ROWS, FULL_PRESET_ROWS, HTML_ROWS
 from ml_platform_assets.core.spec import ModelSpec
-from ml_platform_assets.registry.drift import DriftStore
-from resources.database import DatabaseResource
-from resources.object_store import ObjectNotFound, ObjectStore
+from ml_platform_assets.services.drift import (
+    DayDrift,
+    PageOptions,
+    champion_reference,
+    measure_day,
+)
+from resources.database_resource import DatabaseResource
 from resources.object_store_resource import ObjectStoreResource
 
 MAX_RUN_DAYS = 31
 
 
 class DriftReportConfig(dg.Config):
+    """How much of each day is measured and drawn."""
+
     sample_rows: int = Field(
         default=DEFAULT_SAMPLE_ROWS,
         description="Most rows compared per side; a score too close to its threshold to "
@@ -56,20 +50,13 @@ class DriftReportConfig(dg.Config):
     )
 
 
-def _read(store: ObjectStore, key: str, what: str) -> pd.DataFrame:
-    try:
-        return store.get_parquet(key)
-    except ObjectNotFound as exc:
-        raise dg.Failure(f"{what} is missing: {exc}", allow_retries=False) from exc
-
-
-def _scores_table(result: DriftResult) -> dg.MetadataValue:
+def _scores_table(measured: DayDrift) -> dg.MetadataValue:
     """Columns by score relative to threshold, the drifted ones first.
 
     A score is a distance (drifts at or above its threshold) or a p-value (drifts below it);
     ``noise`` is the distance two calm samples of these sizes would show, which chose the test.
     """
-    rows = sorted(result.columns, key=lambda c: (not c.drifted, -c.severity))
+    rows = sorted(measured.result.columns, key=lambda c: (not c.drifted, -c.severity))
 
     def fmt(value: float | None) -> float | None:
         return None if value is None else float(f"{value:.4g}")
@@ -88,7 +75,10 @@ def _scores_table(result: DriftResult) -> dg.MetadataValue:
     return dg.MetadataValue.md(table.to_markdown(index=False))
 
 
-def _metadata(spec: ModelSpec, result: DriftResult, champion: int, uris: dict) -> dict:
+def _metadata(spec: ModelSpec, measured: DayDrift) -> dict:
+    result = measured.result
+    if result is None:
+        return {"rows_current": 0, "champion_version": measured.champion}
     metadata = {
         "drift_share": float(result.share),
         "drifted_columns": len(result.drifted_columns),
@@ -96,92 +86,21 @@ def _metadata(spec: ModelSpec, result: DriftResult, champion: int, uris: dict) -
         "columns_without_values": dg.MetadataValue.json(result.columns_without_values),
         "dataset_drift": result.share >= spec.drift.share_threshold,
         "share_threshold": float(spec.drift.share_threshold),
-        "column_scores": _scores_table(result),
-        "champion_version": champion,
+        "column_scores": _scores_table(measured),
+        "champion_version": measured.champion,
         "rows_current": result.rows_current,
         "rows_reference": result.rows_reference,
         "rows_compared": dg.MetadataValue.json(list(result.rows_compared)),
     }
-    return metadata | {f"{name}_uri": dg.MetadataValue.path(uri) for name, uri in uris.items()}
+    uris = {f"{name}_uri": dg.MetadataValue.path(uri) for name, uri in measured.uris.items()}
+    return metadata | uris
 
 
-def _publish(
-    store: ObjectStore,
-    spec: ModelSpec,
-    day: dt.date,
-    champion: int,
-    result: DriftResult,
-    reference_key: str,
-) -> dict[str, str]:
-    """Writes drift.json (the result and what it compared) and returns its URI by name."""
-    payload = result.to_dict() | {
-        "model": spec.name,
-        "day": day.isoformat(),
-        "champion_version": champion,
-        "share_threshold": spec.drift.share_threshold,
-        "reference_uri": store.uri(reference_key),
-        "current_uri": store.uri(layout.features_key(spec.name, day)),
-    }
-    return {"json": store.put_json(layout.drift_key(spec.name, day, "drift.json"), payload).uri}
-
-
-def _report_day(
-    context: dg.AssetExecutionContext,
-    config: DriftReportConfig,
-    store: ObjectStore,
-    drift: DriftStore,
-    spec: ModelSpec,
-    day: dt.date,
-    champion: int,
-    reference_key: str,
-    reference: pd.DataFrame,
-) -> dict:
-    """Measures one day against the champion's reference, records and publishes it; returns the
-    day's metadata."""
-    # The day's application features stand for production data until the decision log exists.
-    current = _read(store, layout.features_key(spec.name, day), f"Features of {day}")
-    if current.empty:
-        # A weekend or holiday of a feed that skips them: nothing to compare, and no result
-        # is recorded, so the day neither raises nor clears a drift streak's share.
+def _log(context: dg.AssetExecutionContext, spec: ModelSpec, measured: DayDrift) -> None:
+    day, result, champion = measured.day, measured.result, measured.champion
+    if result is None:
         context.log.info(f"{spec.name} {day}: no applications, so no drift was measured")
-        return {"rows_current": 0, "champion_version": champion}
-    result = measure_drift(
-        reference, current, spec, sample_rows=config.sample_rows, seed=day.toordinal()
-    )
-    uris = _publish(store, spec, day, champion, result, reference_key)
-    # Recorded before the page is drawn: the decision never depends on the page.
-    drift.record_result(
-        spec.name,
-        day,
-        champion,
-        share=result.share,
-        drifted_columns=result.drifted_columns,
-        columns=[asdict(c) for c in result.columns],
-        rows_reference=result.rows_reference,
-        rows_current=result.rows_current,
-        report_uri=uris["json"],
-        run_id=context.run.run_id,
-    )
-    if config.html_rows > 0:
-        page = render_html(
-            reference,
-            current,
-            spec,
-            rows=config.html_rows,
-            seed=day.toordinal(),
-            result=result,
-            title=f"Data drift of {spec.name} on {day} against v{champion}",
-        )
-        uris["html"] = store.put_bytes(
-            layout.drift_key(spec.name, day, "drift.html"), page.encode()
-        ).uri
-    if config.full_preset_page:
-        page = render_full_preset_html(
-            reference, current, spec, seed=day.toordinal(), result=result
-        )
-        uris["html_full"] = store.put_bytes(
-            layout.drift_key(spec.name, day, "drift_full.html"), page.encode()
-        ).uri
+        return
     if result.columns_without_values:
         context.log.warning(
             f"{spec.name} {day}: no values at all in "
@@ -191,7 +110,6 @@ def _report_day(
         f"{spec.name} {day}: drift share {result.share:.1%} against v{champion} "
         f"({', '.join(result.drifted_columns) or 'no column drifted'})"
     )
-    return _metadata(spec, result, champion, uris)
 
 
 def drift_report_condition(spec: ModelSpec) -> dg.AutomationCondition:
@@ -208,7 +126,9 @@ def drift_report_condition(spec: ModelSpec) -> dg.AutomationCondition:
     ).with_label("the day's features are new and a champion exists")
 
 
-def build_drift_report(spec: ModelSpec) -> dg.AssetsDefinition:
+def build_drift_report(spec: ModelSpec, policy: AssetPolicy) -> dg.AssetsDefinition:
+    """``drift_report`` of ``spec``, one partition per day."""
+
     @dg.asset(
         key=asset_key(spec, "drift_report"),
         # The champion is an input of every day's report: the lineage shows the loop.
@@ -217,10 +137,8 @@ def build_drift_report(spec: ModelSpec) -> dg.AssetsDefinition:
         # A backlog of new days is measured in runs of up to a month, Evidently loaded once.
         backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=MAX_RUN_DAYS),
         automation_condition=drift_report_condition(spec),
-        op_tags=compute("drift"),
-        group_name=spec.name,
+        op_tags=policy.op_tags("drift"),
         kinds={"evidently", "json", "html"},
-        owners=owners(spec),
         description=f"How far each day's {spec.name} applications have drifted from the data "
         "the champion was trained on, column by column (Evidently); the drift retrain sensor "
         "decides on these results.",
@@ -232,23 +150,15 @@ def build_drift_report(spec: ModelSpec) -> dg.AssetsDefinition:
         database: DatabaseResource,
     ) -> dg.MaterializeResult:
         store, reg = object_store.get_store(), registry(database)
-        champion = reg.champion(spec.name)
-        if champion is None:
-            # Drift is measured against what the champion learned from; without one, there is
-            # no reference, and recording "no drift" would be a false statement.
-            raise dg.Failure(
-                f"{spec.name} has no champion yet: drift is measured against the champion's "
-                "training data, so train and promote a model first.",
-                allow_retries=False,
-            )
-        key = layout.model_artifact_key(spec.name, champion.version, "reference.parquet")
-        reference = _read(store, key, f"The reference sample of champion v{champion.version}")
-        drift = DriftStore(reg.engine)
-        for day in partition_days(context):
-            metadata = _report_day(
-                context, config, store, drift, spec, day, champion.version, key, reference
-            )
-            context.add_asset_metadata(metadata, partition_key=day.isoformat())
+        options = PageOptions(config.sample_rows, config.html_rows, config.full_preset_page)
+        with refusals_as_failures():
+            reference = champion_reference(store, reg, spec)
+            for day in partition_days(context):
+                measured = measure_day(
+                    store, reg, spec, day, reference, options, context.run.run_id
+                )
+                _log(context, spec, measured)
+                context.add_asset_metadata(_metadata(spec, measured), partition_key=day.isoformat())
         return dg.MaterializeResult()
 
     return drift_report

@@ -16,16 +16,15 @@ from a listing without downloading anything: the landing sensor's, every tick).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import dagster as dg
 
 from ml_platform_assets.assets.common import asset_key
-from ml_platform_assets.core import layout
 from ml_platform_assets.core.spec import ModelSpec
-from resources.object_store import ObjectNotFound, ObjectStore
+from ml_platform_assets.services.landing_zone import landing_etag, landing_sha256
+from resources.object_store import ObjectStore
 
 # Asset name -> the landing kind its partitions are read from (None: derived from raw).
 SOURCES = {"raw_applications": "applications", "loan_outcomes": "outcomes", "features": None}
@@ -62,24 +61,6 @@ def day_ranges(days: list[dt.date], chunk_days: int) -> list[tuple[dt.date, dt.d
                 continue
         ranges.append((day, day))
     return ranges
-
-
-def landing_sha256(store: ObjectStore, model: str, kind: str, day: dt.date) -> str | None:
-    """sha256 of the day's landing file of ``kind`` (the one ingestion reads), None without one."""
-    for key in layout.landing_keys(model, kind, day):
-        if store.exists(key):
-            return hashlib.sha256(store.get_bytes(key)).hexdigest()
-    return None
-
-
-def landing_etag(store: ObjectStore, model: str, kind: str, day: dt.date) -> str | None:
-    """The store's etag of the day's landing file of ``kind``, None without one; no download."""
-    for key in layout.landing_keys(model, kind, day):
-        try:
-            return store.etag(key)
-        except ObjectNotFound:
-            continue
-    return None
 
 
 FINGERPRINTS = {LANDING_SHA: landing_sha256, LANDING_ETAG: landing_etag}

@@ -1,8 +1,8 @@
-"""The ``ml-platform`` command: the demo, a spec's lifecycle, and the model registry.
+"""The ``ml-platform`` command: the demo, a spec's lifecycle, the registry and decisions.
 
-Importing this loads click and the command modules only; each command loads what it needs
-(``models`` and ``drift status`` the specs and the registry database, ``run`` and ``demo``
-Dagster and the definitions).
+Importing this loads click and the command modules only, which import no more than the specs,
+the registry and the object store; ``demo``, ``run`` and the decisions load Dagster and the
+definitions when they run, so ``--help`` and the read-only commands answer in about a second.
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ import click
 
 from ml_platform_assets.cli.audit import audit
 from ml_platform_assets.cli.decisions import approve, promote, reject, rollback
+from ml_platform_assets.cli.demo import demo
 from ml_platform_assets.cli.drift import drift
+from ml_platform_assets.cli.home import home
 from ml_platform_assets.cli.models import models
 from ml_platform_assets.cli.report import report
-from ml_platform_assets.cli.runs import demo, run
+from ml_platform_assets.cli.run import run
 
 __all__ = ["main"]
 
@@ -31,16 +33,8 @@ def main() -> None:
     warnings.filterwarnings("ignore")
 
 
-main.add_command(demo)
-main.add_command(run)
-main.add_command(models)
-main.add_command(drift)
-main.add_command(report)
-main.add_command(approve)
-main.add_command(reject)
-main.add_command(promote)
-main.add_command(rollback)
-main.add_command(audit)
+for command in (demo, run, models, drift, report, approve, reject, promote, rollback, audit, home):
+    main.add_command(command)
 
 if __name__ == "__main__":
     sys.exit(main())

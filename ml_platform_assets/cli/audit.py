@@ -11,6 +11,8 @@ import sys
 import click
 
 from ml_platform_assets.cli.common import Context, one_sentence, plural, unknown_model
+from ml_platform_assets.registry.audit import verify_ledger
+from resources.object_store import ObjectNotFound
 
 
 def _short(sha: str | None) -> str:
@@ -123,8 +125,6 @@ def _history(ctx: Context, model: str, since: dt.date | None, fmt: str) -> None:
 
 
 def _read_sha256(store):
-    from resources.object_store import ObjectNotFound
-
     def read(key: str) -> str | None:
         try:
             return hashlib.sha256(store.get_bytes(key)).hexdigest()
@@ -135,14 +135,17 @@ def _read_sha256(store):
 
 
 def _verify(ctx: Context, model: str | None) -> None:
-    from ml_platform_assets.registry.audit import verify_ledger
-
     if model:
         ctx.spec(model)
     checks = ctx.read(lambda reg: verify_ledger(reg.engine, _read_sha256(ctx.store()), model))
     if not checks or (model and checks[0].records == 0):
-        click.echo(f"{model or 'no model'} has no audit records to verify")
-        return
+        # Nothing verified is not a success: a wrong ML_PLATFORM_HOME would look intact.
+        click.secho(
+            f"{model or 'no model'} has no audit records to verify in {ctx.environment.where()}",
+            fg="red",
+            err=True,
+        )
+        raise SystemExit(1)
     broken = False
     for check in checks:
         if not check.problems:

@@ -1,8 +1,9 @@
-"""What every command shares: the environment it runs in, and one-sentence errors.
+"""What every command shares: the environment it runs in, the registry it reads, and
+one-sentence errors.
 
-Nothing here imports Dagster, LightGBM or Evidently: the read-only commands (``models``,
-``drift status``) need the specs and the registry database alone, and answer in about a second.
-The commands that run the lifecycle ask for the definitions and the instance, which load Dagster.
+Nothing here imports Dagster, pandas or LightGBM (an import contract checks it): the read-only
+commands need the specs, the registry database and the object store alone, and answer in
+about a second. They never create a platform: where none exists they say so.
 """
 
 from __future__ import annotations
@@ -13,13 +14,17 @@ import re
 import sys
 import traceback
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TypeVar
 
 import click
 
-if TYPE_CHECKING:
-    from ml_platform_assets.core.spec import ModelSpec
-    from ml_platform_assets.registry import ModelRegistry
+from ml_platform_assets.core.spec import ModelSpec, load_specs
+from ml_platform_assets.registry import ModelRegistry
+from resources.database import get_engine
+from resources.environment import Environment, debug_tracebacks, read_environment
+from resources.home import require_platform
+from resources.object_store import ObjectStore
+from resources.stores import open_object_store
 
 T = TypeVar("T")
 
@@ -40,6 +45,7 @@ class VersionType(click.ParamType):
     name = "version"
 
     def convert(self, value, param, ctx):
+        """The version number of ``3`` or ``v3``; fails the command on anything else."""
         if isinstance(value, int):
             return value
         match = re.fullmatch(r"[vV]?(\d+)", str(value).strip())
@@ -52,66 +58,42 @@ VERSION = VersionType()
 
 
 class Context:
-    """The environment of one command, each part loaded when first asked for."""
+    """The environment of one command, each part read when first asked for."""
+
+    @functools.cached_property
+    def environment(self) -> Environment:
+        """The environment's settings (``resources.environment``)."""
+        return read_environment()
 
     @functools.cached_property
     def specs(self) -> dict[str, ModelSpec]:
-        from ml_platform_assets.core.spec import load_specs
-        from resources.environment import specs_dir_from_env
-
-        return load_specs(specs_dir_from_env())
+        """Every model spec: the built-in ones and those of ``ML_PLATFORM_SPECS_DIR``."""
+        return load_specs(self.environment.specs_dir)
 
     def spec(self, name: str) -> ModelSpec:
+        """The spec named ``name``; raises the one sentence for an unknown model."""
         if name not in self.specs:
             raise unknown_model(name, sorted(self.specs))
         return self.specs[name]
 
-    @functools.cached_property
-    def resources(self) -> dict[str, Any]:
-        from resources.environment import resources_from_env
+    def store(self) -> ObjectStore:
+        """The object store, opened without Dagster."""
+        return open_object_store(self.environment)
 
-        return resources_from_env()
+    @functools.cache  # noqa: B019 - one Context per command
+    def registry(self) -> ModelRegistry:
+        """The registry of the existing platform.
 
-    @functools.cached_property
-    def defs(self):
-        """The Dagster definitions of every spec (imports Dagster, LightGBM and Evidently)."""
-        from ml_platform_assets.definitions import build_definitions
-
-        return build_definitions(self.specs, self.resources)
-
-    def store(self):
-        return self.resources["object_store"].get_store()
-
-    @functools.cached_property
-    def _registry(self) -> ModelRegistry:
-        from ml_platform_assets.registry import ModelRegistry
-        from resources.database import get_engine
-        from resources.environment import database_url_from_env
-
-        return ModelRegistry(get_engine(database_url_from_env()))
+        Raises:
+            resources.home.NoPlatformError: none where the environment points; nothing is
+                created in finding out.
+        """
+        require_platform(self.environment)
+        return ModelRegistry(get_engine(self.environment.database_url))
 
     def read(self, query: Callable[[ModelRegistry], T]) -> T:
-        """``query(registry)``; a database without the current schema is migrated first.
-
-        Reading needs no migration tool while the schema is current; only a new database, or
-        one from an older release, costs the migration (missing tables and columns show as
-        errors of the query, which then runs once more).
-        """
-        import sqlalchemy as sa
-
-        from resources.database import migrate
-
-        registry = self._registry
-        try:
-            return query(registry)
-        except (sa.exc.OperationalError, sa.exc.ProgrammingError):
-            migrate(registry.engine)
-            return query(registry)
-
-    def instance(self):
-        from resources.environment import dagster_instance
-
-        return dagster_instance()
+        """``query(registry)`` on the existing platform (see ``registry``)."""
+        return query(self.registry())
 
 
 def _sentence(message: str) -> str:
@@ -140,8 +122,6 @@ def one_sentence(fn):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
         except Exception as exc:  # noqa: BLE001 - the command line's last line of defence
-            from resources.environment import debug_tracebacks
-
             if debug_tracebacks():
                 traceback.print_exc()
             raise click.ClickException(_sentence(str(exc)) or type(exc).__name__) from exc

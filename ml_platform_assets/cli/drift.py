@@ -7,6 +7,7 @@ import json
 import click
 
 from ml_platform_assets.cli.common import Context, one_sentence
+from ml_platform_assets.registry.drift import DriftStore
 
 DAY_LIMIT = 14
 DECISION_LIMIT = 10
@@ -29,8 +30,6 @@ def _status(model: str, days: int, decisions: int, triggered_only: bool) -> dict
     ``decisions`` holds the newest decisions that triggered a retraining, then (unless
     ``triggered_only``) the newest that did not, at most ``decisions`` of each.
     """
-    from ml_platform_assets.registry.drift import DriftStore
-
     ctx = Context()
     spec = ctx.spec(model)
 

@@ -1,282 +1,266 @@
-"""Running a model's lifecycle through Dagster: ingestion over a range of days, then training.
+"""What ``demo`` and ``run`` do once their arguments are checked: deliver, ingest and train
+through Dagster, printing what was kept, quarantined, trained and decided.
 
-The command line's orchestration: the CLI and the benchmark call this, and both go through the
-same jobs a person sees in the UI.
+This module loads Dagster and the definitions; the commands import it only when they run, so
+``--help`` and the read-only commands never pay for it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import os
-import re
-import uuid
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
-import dagster as dg
+import click
 
-from ml_platform_assets.assets.common import (  # noqa: F401 - re-exported for its importers
-    partition_range_tags,
-    registry,
-)
-from ml_platform_assets.assets.factory import ingestion_job_name, training_job_name
+from ml_platform_assets.cli.common import Context, plural
+from ml_platform_assets.cli.delivery_output import echo_delivery, echo_stale_versions
+from ml_platform_assets.cli.progress import Progress, day_progress, delivery_progress
+from ml_platform_assets.core import layout
+from ml_platform_assets.core.simulate import DriftPlan
 from ml_platform_assets.core.spec import ModelSpec
-from ml_platform_assets.registry import ModelRegistry
-
-CHUNK_DAYS = 30
-# A run over a range of days records one "materialization planned" event per asset with the
-# range, instead of one per asset and day: half of ingestion's events, about 3 s of Dagster's
-# SQLite bookkeeping per 120 days (bench/pipeline.py). Dagster's own switch, read when a run
-# is created; the Makefile and deployments set it for the runs the UI and the daemon create.
-# What it gives up: a failed range run's days show as missing in the UI's partition view, not
-# as failed (the run itself shows failed, and ml-platform names the failed step and days).
-os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
-# Run logs belong in the instance's event log (the UI); the terminal gets a summary instead.
-# Even a failed step stays off the terminal: its error reaches the user as one sentence.
-QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-
-
-class LifecycleError(RuntimeError):
-    """A run that failed for a reason other than a challenger failing its gates."""
-
-
-@dataclass
-class StageSummary:
-    """One ingestion asset's rows over a range of days, added up from its partitions."""
-
-    asset: str
-    days: int = 0
-    delivered: int = 0
-    kept: int = 0
-    quarantined: int = 0
-    reasons: Counter = field(default_factory=Counter)
-    notes: Counter = field(default_factory=Counter)
-    quarantine_shares: dict[str, float] = field(default_factory=dict)  # by day
-    unchanged: int = 0  # days left as they were ingested before (counted from their records)
-
-    def add(self, day: str, metadata: dict, unchanged: bool = False) -> None:
-        value = {k: getattr(v, "value", v) for k, v in metadata.items()}
-        self.quarantine_shares[day] = float(value.get("quarantine_share", 0.0))
-        self.days += 1
-        self.unchanged += unchanged
-        self.kept += int(value.get("dagster/row_count", 0))
-        self.delivered += int(value.get("rows_delivered", value.get("dagster/row_count", 0)))
-        self.quarantined += int(value.get("rows_quarantined", 0))
-        self.reasons.update(value.get("quarantine_reasons") or {})
-        self.notes.update(value.get("notes") or {})
-
-    def over(self, limit: float) -> dict[str, float]:
-        """Days whose quarantined share exceeds ``limit``, worst first."""
-        days = [(d, s) for d, s in self.quarantine_shares.items() if s > limit]
-        return dict(sorted(days, key=lambda kv: -kv[1]))
+from ml_platform_assets.orchestration.drift_loop import pre_drift_cutoff, run_drift_loop
+from ml_platform_assets.orchestration.lifecycle import (
+    StageSummary,
+    TrainingOutcome,
+    ingest,
+    train,
+)
+from ml_platform_assets.orchestration.platform import Platform
+from ml_platform_assets.services.demo_delivery import land_simulated
+from ml_platform_assets.services.file_delivery import land_files
+from ml_platform_assets.services.landing_zone import (
+    landed_through,
+    landing_days,
+    record_replacements,
+)
+from ml_platform_assets.services.run_tags import ACTOR_TAG
 
 
-def _summaries(result: dg.ExecuteInProcessResult, into: dict[str, StageSummary]) -> None:
-    for event in result.get_asset_materialization_events():
-        materialization = event.step_materialization_data.materialization
-        name = materialization.asset_key.path[-1]
-        summary = into.setdefault(name, StageSummary(name))
-        summary.add(materialization.partition, materialization.metadata)
+def open_platform(ctx: Context) -> Platform:
+    """The platform of the command's environment, created if it does not exist yet."""
+    return Platform(ctx.environment, ctx.specs)
 
 
-@dataclass(frozen=True)
-class TrainingOutcome:
-    """What a training run decided. ``promoted`` is the registry's word, not the run's status:
-    true only when this run moved the champion alias to the version it evaluated.
-    ``already_trained`` is set when the registry already held this run's version, decided, so
-    nothing was trained: the metadata challenger_model observed (``version``, ``status``,
-    ``summary``, ...), and ``evaluation`` is None."""
-
-    run_id: str
-    promoted: bool
-    evaluation: dict | None
-    failed_checks: list[str]
-    already_trained: dict | None = None
-
-
-def ingest(
-    defs: dg.Definitions,
+def run_lifecycle(
+    platform: Platform,
     spec: ModelSpec,
-    instance: dg.DagsterInstance,
     first: dt.date,
     last: dt.date,
-    progress: Callable[[dt.date, dt.date], None] | None = None,
-    rebuild: bool = False,
-) -> dict[str, StageSummary]:
-    """Materialize raw_applications, loan_outcomes and features for ``first``..``last``.
-
-    A day already ingested from the same landing files by the same code is left as it is (see
-    ``ingestion_plan``) unless ``rebuild``; its recorded counts still go into the summaries,
-    marked unchanged. The other days run in chunks of consecutive days (one run each) so
-    progress shows and a failure costs one chunk. Returns each asset's rows kept and
-    quarantined, with reasons and warnings.
-    """
-    from ml_platform_assets.assets.ingestion_plan import LANDING_ETAG, plan_ingestion
-
-    store = defs.resources["object_store"].get_store()
-    # The store's etag of each landing file, as the landing sensor compares: no file is read
-    # just to learn that it is the one already ingested.
-    plan = plan_ingestion(defs, spec, instance, store, first, last, rebuild, by=LANDING_ETAG)
-    job = defs.resolve_job_def(ingestion_job_name(spec))
-    summaries: dict[str, StageSummary] = {}
-    for day, recorded in plan.unchanged.items():
-        for name, metadata in recorded.items():
-            summaries.setdefault(name, StageSummary(name)).add(day.isoformat(), metadata, True)
-    if progress and not plan.todo:
-        progress(first, last)
-    for start, end in plan.ranges(CHUNK_DAYS):
-        tags = partition_range_tags(start, end)
-        result = job.execute_in_process(
-            instance=instance, run_config=QUIET, tags=tags, raise_on_error=False
-        )
-        if not result.success:
-            raise LifecycleError(failure_message(result, f"ingestion of {start}..{end}"))
-        _summaries(result, summaries)
-        if progress:
-            progress(start, end)
-    return summaries
-
-
-def train(
-    defs: dg.Definitions,
-    spec: ModelSpec,
-    instance: dg.DagsterInstance,
     as_of: dt.date | None = None,
-    tags: dict[str, str] | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
-) -> TrainingOutcome:
-    """Run training_set → challenger_model → model_evaluation → deployed_model.
-
-    ``progress(stage, done, total)`` is called as each stage starts (``done`` stages finished
-    before it) and once more when the last one has finished (``stage`` empty).
-
-    A challenger that fails a gate is an expected outcome, not an error: the blocking checks
-    stop the run before deployment, and the result says which gates failed. A run that
-    succeeds has not necessarily promoted anything: the registry says whether it moved the
-    champion (see ``promoted_in_run``). Nor has it necessarily trained anything: a version
-    identical to this run's, already decided, is reported in ``already_trained``.
-    """
-    key = f"{spec.name}__training_set"
-    config = {**QUIET, "ops": {key: {"config": {"as_of": as_of.isoformat() if as_of else None}}}}
-    job = defs.resolve_job_def(training_job_name(spec))
-    run_id = str(uuid.uuid4())
-    if progress:
-        _follow_steps(instance, run_id, spec, len(job.nodes_in_topological_order), progress)
-    # A version already trained skips model_evaluation, and Dagster then warns on the terminal
-    # that its gates "emitted no result": there was nothing to gate, and the outcome says why.
-    gates_log = logging.getLogger("dagster._core.execution.plan.active")
-
-    def not_about_skipped_gates(record: logging.LogRecord) -> bool:
-        return "emitted no result" not in record.getMessage()
-
-    gates_log.addFilter(not_about_skipped_gates)
-    try:
-        result = job.execute_in_process(
-            instance=instance,
-            run_config=config,
-            tags=tags or {},
-            raise_on_error=False,
-            run_id=run_id,
-        )
-    finally:
-        gates_log.removeFilter(not_about_skipped_gates)
-    already = [
-        {name: getattr(value, "value", value) for name, value in observed.metadata.items()}
-        for observed in result.asset_observations_for_node(f"{spec.name}__challenger_model")
-        if "already_trained_as" in observed.metadata
-    ]
-    if already and result.success:
-        return TrainingOutcome(result.run_id, False, None, [], already[0])
-    failed_checks = [
-        e.asset_check_evaluation_data.check_name
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-        and not e.asset_check_evaluation_data.passed
-    ]
-    evaluation = _output(result, spec, "model_evaluation")
-    if not result.success and not (failed_checks and evaluation is not None):
-        raise LifecycleError(failure_message(result, f"training of {spec.name}"))
-    promoted = evaluation is not None and promoted_in_run(
-        registry(defs.resources["database"]), spec.name, evaluation["version"], result.run_id
-    )
-    return TrainingOutcome(result.run_id, promoted, evaluation, failed_checks)
-
-
-def _follow_steps(
-    instance: dg.DagsterInstance,
-    run_id: str,
-    spec: ModelSpec,
-    total: int,
-    progress: Callable[[str, int, int], None],
+    rebuild: bool = False,
+    actor: str | None = None,
 ) -> None:
-    """Reports run ``run_id``'s steps to ``progress`` as the instance records them."""
-    done = 0
+    """Ingests ``first``..``last`` and runs the training chain, printing each stage."""
+    total = (last - first).days + 1
+    click.echo(f"Ingesting {spec.name} {first}..{last} ({plural(total, 'day')}) through Dagster")
+    with day_progress("ingested", total) as progress:
+        summaries = ingest(
+            platform.runner,
+            platform.defs,
+            spec,
+            platform.store,
+            first,
+            last,
+            lambda _start, end: progress.update((end - first).days + 1, end.isoformat()),
+            rebuild=rebuild,
+        )
+    unchanged = summaries["raw_applications"].unchanged if "raw_applications" in summaries else 0
+    if unchanged:
+        click.echo(
+            f"  {unchanged} of {plural(total, 'day')} unchanged since they were ingested from "
+            "the same files by the same code: not redone (--rebuild redoes them)"
+        )
+    for name in ("raw_applications", "features", "loan_outcomes"):
+        if name in summaries:
+            _echo_stage(summaries[name], spec.data_quality.max_quarantine_share)
+    raw = summaries.get("raw_applications")
+    if raw and raw.delivered and not raw.kept:
+        top = "; ".join(f"{reason} ({n:,})" for reason, n in raw.reasons.most_common(3))
+        raise click.ClickException(
+            f"every one of the {raw.delivered:,} delivered applications was quarantined "
+            f"({top}), so there is nothing to train on; check the spec against the files"
+        )
+    click.echo("Training, evaluating and deciding promotion")
+    with Progress(
+        "  training", 4, lambda done, total, stage: f"  stage {done}/{total}: {stage}"
+    ) as progress:
 
-    def on_event(record) -> None:
-        nonlocal done
-        event = record.dagster_event
-        if event is None or event.step_key is None:
-            return
-        if event.event_type_value == "STEP_START":
-            progress(event.step_key.removeprefix(f"{spec.name}__"), done, total)
-        elif event.event_type_value == "STEP_SUCCESS":
-            done += 1
-            if done == total:
-                progress("", done, total)
+        def stage(name: str, done: int, total: int) -> None:
+            # A stage is reported as it starts ('stage 2/4: challenger_model').
+            progress.update(done + 1 if name else done, name, total)
 
-    instance.add_event_listener(run_id, on_event)
+        tags = {ACTOR_TAG: actor} if actor else None
+        outcome = train(
+            platform.runner,
+            spec,
+            platform.store,
+            platform.registry,
+            as_of or last,
+            tags,
+            progress=stage,
+        )
+    _summarize(platform, spec, outcome)
 
 
-def promoted_in_run(reg: ModelRegistry, model: str, version: int, run_id: str) -> bool:
-    """Whether run ``run_id`` made ``version`` the champion.
+def _echo_stage(stage: StageSummary, limit: float) -> None:
+    """'raw_applications: 3,400 delivered, 2,942 kept, 458 quarantined (...)', the notes, and a
+    warning when days quarantined more than the spec allows."""
+    line = f"  {stage.asset}: "
+    if stage.delivered != stage.kept or stage.quarantined:
+        line += f"{stage.delivered:,} delivered, "
+    line += f"{stage.kept:,} kept"
+    excluded = sum(n for note, n in stage.notes.items() if note.endswith("excluded"))
+    if excluded:
+        line += f" ({stage.kept - excluded:,} labelled bad or good, {excluded:,} excluded)"
+    if stage.quarantined:
+        top = "; ".join(f"{reason} ({n:,})" for reason, n in stage.reasons.most_common(3))
+        line += f", {stage.quarantined:,} quarantined ({top})"
+    click.echo(line + f" over {plural(stage.days, 'day')}")
+    for note, n in sorted(stage.notes.items(), key=lambda kv: -kv[1]):
+        click.echo(f"    {note}: {n:,}")
+    over = stage.over(limit)
+    if over:
+        worst = ", ".join(f"{day} {share:.0%}" for day, share in list(over.items())[:3])
+        click.secho(
+            f"  Warning: {stage.asset}: {len(over)} of {plural(stage.days, 'day')} quarantined "
+            f"more than {limit:.0%} of their rows (data_quality.max_quarantine_share), worst "
+            f"{worst}; the quarantined rows and their reasons are under quarantine/ in the "
+            "object store",
+            fg="yellow",
+            err=True,
+        )
 
-    Both must hold: ``version`` is the champion now, and the alias move that made it so was
-    recorded by that run (``deployed_model`` records its run as the move's actor). A version
-    that was already champion, or that someone else promoted meanwhile, was not promoted by
-    the run; neither was one that a later move replaced.
-    """
-    champion = reg.champion(model)
-    if champion is None or champion.version != version:
-        return False
-    history = reg.alias_history(model)
-    last = history[-1] if history else None
-    return (
-        last is not None
-        and last.action == "promote"
-        and last.to_version == version
-        and run_id in last.actor
+
+def _summarize(platform: Platform, spec: ModelSpec, outcome: TrainingOutcome) -> None:
+    """The training set, the challenger's judgement and the champion afterwards."""
+    store, registry = platform.store, platform.registry
+    training_set = store.get_json(layout.manifest_key([spec.name, "training_set"]))
+    w, rows = training_set["windows"], training_set["summary"]
+    click.echo(
+        f"Training set {training_set['fingerprint'][:12]}… as of {w['as_of']}: "
+        + ", ".join(
+            f"{name} {rows[name]['rows']:,} rows ({rows[name]['bad_rate']:.1%} bad)"
+            for name in ("train", "valid", "oot")
+        )
     )
+    champion = registry.champion(spec.name)
+    kept = f"v{champion.version}" if champion else "none"
+    if outcome.already_trained:
+        # Nothing was trained, evaluated or deployed: the existing version and its report.
+        known = outcome.already_trained
+        click.echo(f"{spec.name} {known['summary']}; champion stays {kept}")
+        report = layout.report_key(spec.name, int(known["version"]), "evaluation.html")
+        click.echo(f"Report: {store.uri(report)}")
+        return
+    evaluation = outcome.evaluation
+    version, m = evaluation["version"], evaluation["metrics"]
+    click.echo(f"{spec.name} v{version}: AUC {m['auc']:.4f}, KS {m['ks']:.4f} on out-of-time rows")
+    if outcome.promoted:
+        click.echo(f"  promoted: champion is {kept} (run {outcome.run_id})")
+    else:
+        failed = [g["description"] for g in evaluation["gates"] if not g["passed"]]
+        status = registry.get_version(spec.name, version).status
+        if failed:
+            click.echo(f"  rejected by gates ({'; '.join(failed)}); champion stays {kept}")
+        elif status == "pending_approval":
+            click.echo(
+                f"  passed every gate; awaits a reviewer's approval (ml-platform approve "
+                f"{spec.name} {version} --reviewer NAME --note TEXT); champion stays {kept}"
+            )
+        else:
+            click.echo(f"  passed every gate, but this run did not move the champion ({kept})")
+    if champion:
+        record = registry.latest_evaluation(spec.name, champion.version) or {}
+        cm = record.get("metrics", {})
+        click.echo(
+            f"Champion v{champion.version}: AUC {cm.get('auc', float('nan')):.4f}, "
+            f"KS {cm.get('ks', float('nan')):.4f}"
+        )
+    click.echo(f"Report: {evaluation['report_uri']}")
 
 
-def _output(result: dg.ExecuteInProcessResult, spec: ModelSpec, name: str) -> dict | None:
-    try:
-        return result.output_for_node(f"{spec.name}__{name}")
-    except Exception:  # noqa: BLE001 - the step did not produce it
-        return None
+def run_demo(
+    ctx: Context,
+    spec: ModelSpec,
+    days: int,
+    rows_per_day: int,
+    plan: DriftPlan | None,
+    rebuild: bool,
+) -> None:
+    """Delivers the simulator's days, runs the lifecycle, and with ``plan`` watches the drift
+    arrive day by day as the daemon would."""
+    platform = open_platform(ctx)
+    with day_progress("delivered", days) as progress:
+        delivery = land_simulated(
+            platform.store, spec, days, rows_per_day, plan, delivery_progress(progress)
+        )
+    kept = landing_days(delivery.kept)
+    if kept:
+        click.echo(f"  {plural(len(kept), 'day')} already delivered, kept as delivered")
+    last = spec.start_date + dt.timedelta(days=days - 1)
+    if plan is None:
+        run_lifecycle(platform, spec, spec.start_date, last, rebuild=rebuild)
+        return
+    # The champion is trained as of the eve of the drift, then the loop watches the drift
+    # arrive day by day, as the daemon would.
+    cutoff = pre_drift_cutoff(spec, plan.start)
+    run_lifecycle(platform, spec, spec.start_date, last, cutoff, rebuild=rebuild)
+    watch_from = max(plan.start - dt.timedelta(days=2), spec.start_date)
+    run_drift_loop(platform.runner, platform.defs, spec, watch_from, last, echo=click.echo)
 
 
-def _root_cause(error) -> str:
-    """The user's error sentence: Dagster wraps the exception an asset raised in its own."""
-    while error.cause is not None and (error.cls_name or "").startswith("Dagster"):
-        error = error.cause
-    message = error.message.strip().splitlines()[0]
-    # "resources.database.DatabaseError: Cannot connect ..." -> "Cannot connect ..."
-    return re.sub(r"^[\w.]+(Error|Exception|Failure): ", "", message)
+def deliver_files(
+    platform: Platform,
+    spec: ModelSpec,
+    first: dt.date,
+    last: dt.date,
+    redeliver: list[dt.date],
+    actor: str | None,
+    reason: str,
+    explicit_end: bool,
+) -> dt.date:
+    """Lands the source's files of ``first``..``last``; returns the last day with data."""
+    if explicit_end:
+        click.echo(f"Delivering {spec.name}'s files {first}..{last}")
+    else:  # ``last`` is only a bound: the source's last file decides
+        click.echo(f"Delivering {spec.name}'s files from {first} to the last one")
+    # The count of files is known once the source is listed; until then, the days asked for.
+    with day_progress("delivered", (last - first).days + 1) as progress:
+        delivery = land_files(
+            platform.store,
+            spec,
+            first,
+            last,
+            redeliver,
+            actor,
+            reason,
+            delivery_progress(progress),
+        )
+    undelivered = [d for d in redeliver if delivery.last_day is None or d > delivery.last_day]
+    if undelivered:
+        raise click.ClickException(
+            f"--redeliver {undelivered[0]}: the source has no file for that day (its last day "
+            f"of applications is {delivery.last_day or 'none'})"
+        )
+    record_replacements(platform.store, platform.registry, delivery)
+    echo_delivery(spec, delivery, redeliver)
+    echo_stale_versions(platform.registry, spec, delivery)
+    return delivery.last_day
 
 
-def failure_message(result: dg.ExecuteInProcessResult, what: str) -> str:
-    """Each failed step's own error sentence, not a traceback."""
-    failures = []
-    for event in result.all_events:
-        if event.event_type_value != "STEP_FAILURE":
-            continue
-        data = event.step_failure_data
-        detail = _root_cause(data.error) if data.error else "unknown error"
-        if data.user_failure_data and data.user_failure_data.description:
-            detail = data.user_failure_data.description
-        failures.append(f"{event.step_key}: {detail}")
-    if not failures:
-        return f"{what} failed (run {result.run_id})"
-    return f"{what} failed at " + "; ".join(failures)
+def landed_range(
+    platform: Platform, spec: ModelSpec, first: dt.date, last: dt.date, explicit_end: bool
+) -> dt.date:
+    """The last day to ingest for a source that is not files: the landing zone's last day."""
+    landed = landed_through(platform.store, spec.name)
+    if landed is None:
+        raise click.ClickException(
+            f"nothing has been delivered for {spec.name} yet: its data source is the "
+            f"{spec.data_source.kind}, and 'ml-platform demo' delivers its days"
+        )
+    if landed < first:
+        raise click.ClickException(
+            f"nothing delivered for {spec.name} from {first}: its last delivered day is {landed}"
+        )
+    if landed < last and explicit_end:
+        click.echo(f"  {spec.name}'s last delivered day is {landed}; the run ends there")
+    return min(last, landed)

@@ -22,9 +22,11 @@ def models() -> None:
 
 
 def _list_rows(ctx: Context) -> list[dict]:
+    specs = ctx.specs  # a spec that cannot be read is named before the registry is opened
+
     def query(reg) -> list[dict]:
         rows = []
-        for name in sorted(set(ctx.specs) | set(reg.list_models())):
+        for name in sorted(set(specs) | set(reg.list_models())):
             versions = reg.list_versions(name)
             champion = reg.champion(name)
             rows.append(
@@ -114,9 +116,11 @@ def _champion_history(reg, model: str) -> list[dict]:
 
 
 def _show_payload(ctx: Context, model: str, version: int | None) -> dict:
+    specs = ctx.specs  # a spec that cannot be read is named before the registry is opened
+
     def query(reg) -> dict:
-        if model not in ctx.specs and model not in reg.list_models():
-            raise unknown_model(model, sorted(set(ctx.specs) | set(reg.list_models())))
+        if model not in specs and model not in reg.list_models():
+            raise unknown_model(model, sorted(set(specs) | set(reg.list_models())))
         versions = (
             [reg.get_version(model, version)] if version is not None else reg.list_versions(model)
         )

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import click
 
+from ml_platform_assets.cli.common import plural
+
 
 class Progress:
     """Reports ``done`` of ``total`` steps.
@@ -51,3 +53,21 @@ class Progress:
         elif done > self._reported and (done == self.total or done - self._reported >= self.every):
             self._reported = done
             click.echo(self.line(done, self.total, detail))
+
+
+# Plain-line progress (logs) reports every this many days, like ingestion's runs.
+LINE_EVERY_DAYS = 30
+
+
+def day_progress(verb: str, total: int) -> Progress:
+    """'  delivered 30/120 days (through 2026-01-30)' lines, or a bar."""
+
+    def line(done: int, total: int, through: str) -> str:
+        return f"  {verb} {done}/{plural(total, 'day')} (through {through})"
+
+    return Progress(f"  {verb}", total, line, every=LINE_EVERY_DAYS)
+
+
+def delivery_progress(progress: Progress):
+    """A delivery's progress callback ``(day, done, total)``, shown by ``progress``."""
+    return lambda day, done, total: progress.update(done, day.isoformat(), total)

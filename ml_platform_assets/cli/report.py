@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from ml_platform_assets.cli.common import VERSION, Context, one_sentence, unknown_model
+from ml_platform_assets.services.documents import model_document
 
 
 @click.command()
@@ -31,8 +32,6 @@ def report(model: str, version: int, out_dir: Path) -> None:
     """Write MODEL VERSION's model document: one self-contained HTML file (no scripts, no
     external resources) with purpose, data, features, metrics, fairness, reason codes,
     gates, decisions, deployment history and the audit-ledger records, and print its path."""
-    from ml_platform_assets.assets.model_document import model_document
-
     ctx = Context()
     store = ctx.store()
 

@@ -1,6 +1,6 @@
 """Alembic environment for the platform's database.
 
-Migrations run only through ``resources.database.migrate``, which hands over an open connection
+Migrations run only through ``resources.migration.migrate``, which hands over an open connection
 (and, on MySQL, holds a named lock) in ``config.attributes["connection"]``; there is no
 alembic.ini. New revisions: ``alembic.command.revision(alembic_config(), message=...)``.
 """
@@ -11,7 +11,7 @@ from resources.schema import VERSION_TABLE, metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("Run migrations through resources.database.migrate(), not the alembic CLI.")
+    raise RuntimeError("Run migrations through resources.migration.migrate(), not the alembic CLI.")
 
 context.configure(
     connection=connection,

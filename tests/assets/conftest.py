@@ -12,12 +12,14 @@ import dagster as dg
 import pytest
 
 from ml_platform_assets.assets.common import registry
-from ml_platform_assets.cli.lifecycle import TrainingOutcome, ingest, train
+from ml_platform_assets.code_location import build_definitions
 from ml_platform_assets.core.simulate import DriftPlan
 from ml_platform_assets.core.spec import ModelSpec, Windows, load_specs
-from ml_platform_assets.definitions import build_definitions
-from ml_platform_assets.landing import land_simulated
-from resources.database import DatabaseResource, dispose_engine
+from ml_platform_assets.orchestration.lifecycle import TrainingOutcome, ingest, train
+from ml_platform_assets.orchestration.runs import InProcessRunner
+from ml_platform_assets.services.demo_delivery import land_simulated
+from resources.database import dispose_engine
+from resources.database_resource import DatabaseResource
 from resources.object_store_resource import ObjectStoreResource
 
 ROWS_PER_DAY = 1500
@@ -37,6 +39,15 @@ def small_spec(**lightgbm) -> ModelSpec:
 
 
 @dataclass
+class Tick:
+    """A sensor's evaluation: the runs it requests, or why none, and its next cursor."""
+
+    run_requests: list[dg.RunRequest]
+    skip_message: str | None
+    cursor: str | None
+
+
+@dataclass
 class SmallPlatform:
     spec: ModelSpec
     resources: dict
@@ -45,6 +56,10 @@ class SmallPlatform:
     @property
     def defs(self) -> dg.Definitions:
         return build_definitions({self.spec.name: self.spec}, self.resources)
+
+    @property
+    def runner(self) -> InProcessRunner:
+        return InProcessRunner(self.defs, self.instance)
 
     @property
     def store(self):
@@ -61,19 +76,24 @@ class SmallPlatform:
         return land_simulated(self.store, self.spec, days, rows, drift)
 
     def ingest(self, first: int, last: int) -> None:
-        ingest(self.defs, self.spec, self.instance, self.day(first), self.day(last))
+        defs = self.defs
+        runner = InProcessRunner(defs, self.instance)
+        ingest(runner, defs, self.spec, self.store, self.day(first), self.day(last))
 
     def train(self, as_of: int | None = None) -> TrainingOutcome:
         cutoff = self.day(as_of) if as_of is not None else None
-        return train(self.defs, self.spec, self.instance, cutoff)
+        return train(self.runner, self.spec, self.store, self.registry, cutoff)
 
-    def evaluate_sensor(self, name: str, cursor: str | None = None):
-        """One evaluation of the named sensor, as the daemon would run it."""
+    def evaluate_sensor(self, name: str, cursor: str | None = None) -> "Tick":
+        """One evaluation of the named sensor, as the daemon would run it (Dagster's public
+        way of calling a sensor directly)."""
         defs = self.defs
         with dg.build_sensor_context(
             instance=self.instance, definitions=defs, resources=defs.resources, cursor=cursor
         ) as context:
-            return defs.resolve_sensor_def(name).evaluate_tick(context)
+            result = defs.resolve_sensor_def(name)(context)
+        skipped = result.skip_reason.skip_message if result.skip_reason else None
+        return Tick(list(result.run_requests or []), skipped, result.cursor)
 
     def with_spec(self, spec: ModelSpec) -> "SmallPlatform":
         """The same storage and instance under another spec of the same model."""

@@ -5,12 +5,12 @@ import hashlib
 import dagster as dg
 import pytest
 
-from ml_platform_assets.assets.common import MANIFEST_IO
+from ml_platform_assets.assets.common import MANIFEST_IO, partition_range_tags
 from ml_platform_assets.assets.factory import build_model_assets
 from ml_platform_assets.assets.manifests import ManifestIOManager
-from ml_platform_assets.cli.lifecycle import LifecycleError, partition_range_tags
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.spec import Gates
+from ml_platform_assets.orchestration.runs import LifecycleError
 from tests.assets.conftest import small_spec
 
 DAYS = 14  # 6 training + 3 out-of-time + 3 maturity days, and two to spare

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from ml_platform_assets.cli.lifecycle import LifecycleError
 from ml_platform_assets.core import layout
-from resources.database import DatabaseResource
+from ml_platform_assets.orchestration.runs import LifecycleError
+from resources.database_resource import DatabaseResource
 from resources.object_store import LocalObjectStore
 from resources.s3_object_store import S3ObjectStore
 

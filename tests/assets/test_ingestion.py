@@ -5,10 +5,10 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from ml_platform_assets.cli.lifecycle import LifecycleError, failure_message
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.simulate import simulate_day, split_outcomes
 from ml_platform_assets.core.validation import REASON_COLUMN
+from ml_platform_assets.orchestration.runs import FinishedRun, LifecycleError
 
 
 def _deliver_csv(p, day: int, frame: pd.DataFrame) -> str:
@@ -157,4 +157,5 @@ def test_features_alone_without_a_raw_day_name_the_missing_partition(small_platf
         raise_on_error=False,
     )
     assert not result.success
-    assert "need raw_applications of 2026-01-01" in failure_message(result, "features")
+    run = FinishedRun.read(p.instance, result.run_id)
+    assert "need raw_applications of 2026-01-01" in run.failure_message("features")

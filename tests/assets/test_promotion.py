@@ -7,9 +7,9 @@ the champion and the alias move that made it so was recorded by that run.
 import dagster as dg
 import pytest
 
-from ml_platform_assets.cli.lifecycle import promoted_in_run
 from ml_platform_assets.core import layout
 from ml_platform_assets.registry import ModelRegistry
+from ml_platform_assets.services.promotion import promoted_in_run
 from tests.assets.conftest import small_spec
 
 DAYS = 14  # 6 training + 2 validation + 3 out-of-time days, labels matured by the last day

@@ -6,9 +6,9 @@ import datetime as dt
 
 from ml_platform_assets.assets.common import asset_key
 from ml_platform_assets.assets.ingestion_plan import IngestionPlan, plan_ingestion
-from ml_platform_assets.cli.lifecycle import ingest
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.simulate import simulate_day, split_outcomes
+from ml_platform_assets.orchestration.lifecycle import ingest
 
 
 def _runs(p) -> int:
@@ -23,9 +23,9 @@ def _materializations(p, name: str) -> int:
 def test_a_second_ingestion_of_the_same_files_redoes_nothing(small_platform) -> None:
     p = small_platform
     p.land(4)
-    first = ingest(p.defs, p.spec, p.instance, p.day(0), p.day(3))
+    first = ingest(p.runner, p.defs, p.spec, p.store, p.day(0), p.day(3))
     runs, written = _runs(p), _materializations(p, "raw_applications")
-    again = ingest(p.defs, p.spec, p.instance, p.day(0), p.day(3))
+    again = ingest(p.runner, p.defs, p.spec, p.store, p.day(0), p.day(3))
     assert _runs(p) == runs and _materializations(p, "raw_applications") == written
     # The summary still counts every day, from what was recorded, marked unchanged.
     for name in ("raw_applications", "features", "loan_outcomes"):
@@ -37,7 +37,7 @@ def test_a_second_ingestion_of_the_same_files_redoes_nothing(small_platform) -> 
 def test_only_the_redelivered_day_is_redone(small_platform) -> None:
     p = small_platform
     p.land(4)
-    ingest(p.defs, p.spec, p.instance, p.day(0), p.day(3))
+    ingest(p.runner, p.defs, p.spec, p.store, p.day(0), p.day(3))
     applications = split_outcomes(simulate_day(p.spec, p.day(2), 40, seed=99), p.spec)[0]
     # A corrected file of 40 rows dropped into the landing zone over the delivered one.
     key = next(
@@ -46,7 +46,7 @@ def test_only_the_redelivered_day_is_redone(small_platform) -> None:
     p.store.put_parquet(key, applications)
     plan = plan_ingestion(p.defs, p.spec, p.instance, p.store, p.day(0), p.day(3))
     assert plan.todo == [p.day(2)] and sorted(plan.unchanged) == [p.day(0), p.day(1), p.day(3)]
-    summaries = ingest(p.defs, p.spec, p.instance, p.day(0), p.day(3))
+    summaries = ingest(p.runner, p.defs, p.spec, p.store, p.day(0), p.day(3))
     assert summaries["raw_applications"].unchanged == 3
     event = p.instance.get_latest_materialization_event(asset_key(p.spec, "raw_applications"))
     assert event.asset_materialization.partition == p.day(2).isoformat()
@@ -56,11 +56,11 @@ def test_only_the_redelivered_day_is_redone(small_platform) -> None:
 def test_a_rebuild_or_a_changed_asset_redoes_every_day(small_platform) -> None:
     p = small_platform
     p.land(3)
-    ingest(p.defs, p.spec, p.instance, p.day(0), p.day(2))
+    ingest(p.runner, p.defs, p.spec, p.store, p.day(0), p.day(2))
     plan = plan_ingestion(p.defs, p.spec, p.instance, p.store, p.day(0), p.day(2), rebuild=True)
     assert plan.todo == [p.day(0), p.day(1), p.day(2)]
     written = _materializations(p, "features")
-    summaries = ingest(p.defs, p.spec, p.instance, p.day(0), p.day(2), rebuild=True)
+    summaries = ingest(p.runner, p.defs, p.spec, p.store, p.day(0), p.day(2), rebuild=True)
     assert summaries["features"].unchanged == 0
     assert _materializations(p, "features") == written + 3
     # Another feature definition is another code version of features: every day is redone.
@@ -91,7 +91,7 @@ def test_a_rebuild_or_a_changed_asset_redoes_every_day(small_platform) -> None:
 def test_a_day_never_ingested_is_done(small_platform) -> None:
     p = small_platform
     p.land(3)
-    ingest(p.defs, p.spec, p.instance, p.day(0), p.day(1))
+    ingest(p.runner, p.defs, p.spec, p.store, p.day(0), p.day(1))
     plan = plan_ingestion(p.defs, p.spec, p.instance, p.store, p.day(0), p.day(2))
     assert plan.todo == [p.day(2)] and sorted(plan.unchanged) == [p.day(0), p.day(1)]
 

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml_platform_assets.cli.lifecycle import LifecycleError
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.spec import ModelSpec
-from ml_platform_assets.landing import land_files
+from ml_platform_assets.orchestration.runs import LifecycleError
+from ml_platform_assets.services.file_delivery import land_files
 from tests.assets import conftest as asset_tests
 from tests.assets.conftest import SmallPlatform
 from tests.deliveries import lender_files as L

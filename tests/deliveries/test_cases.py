@@ -9,7 +9,6 @@ status, the sentence printed, the rows kept and quarantined, what was trained an
 import datetime as dt
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,17 +27,14 @@ END = "2026-02-03"
 
 
 class Lender:
-    """A fresh working folder, Dagster instance and embedded platform for one case."""
+    """A fresh working folder and embedded platform home for one case."""
 
     def __init__(self, root: Path, monkeypatch) -> None:
         self.root = root
         monkeypatch.chdir(root)
-        for name in ("ML_PLATFORM_OBJECT_STORE", "ML_PLATFORM_DATABASE_URL"):
+        for name in ("ML_PLATFORM_OBJECT_STORE", "ML_PLATFORM_DATABASE_URL", "DAGSTER_HOME"):
             monkeypatch.delenv(name, raising=False)
-        home = root / "dagster_home"
-        home.mkdir()
-        shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
-        monkeypatch.setenv("DAGSTER_HOME", str(home))
+        monkeypatch.setenv("ML_PLATFORM_HOME", str(root / "platform"))
         self.monkeypatch = monkeypatch
 
     def run(self, specs: Path, model: str, *extra: str):
@@ -48,7 +44,7 @@ class Lender:
 
     @property
     def store(self) -> Path:
-        return self.root / ".ml_platform"
+        return self.root / "platform" / "objects"
 
     def table(self, model: str, zone: str, day: str) -> pd.DataFrame:
         return pq.read_table(self.store / model / zone / f"dt={day}" / "data.parquet").to_pandas()
@@ -141,9 +137,11 @@ def test_a_dialect_that_quarantines_everything_stops_before_training(lender, tmp
 
 # 03: a bureau outage: one day's bureau_score delivered empty for every row.
 def test_an_empty_column_on_a_day_is_drift_and_the_report_renders(lender, tmp_path) -> None:
-    from ml_platform_assets.definitions import build_definitions
+    from ml_platform_assets.code_location import build_definitions
+    from ml_platform_assets.core.spec import load_specs
     from ml_platform_assets.registry.drift import DriftStore
-    from resources.environment import dagster_instance, resources_from_env
+    from resources.environment import read_environment
+    from resources.wiring import dagster_instance, platform_resources
 
     frames = _frames()
     frames[dt.date(2026, 2, 3)]["bureau_score"] = ""
@@ -151,12 +149,13 @@ def test_an_empty_column_on_a_day_is_drift_and_the_report_renders(lender, tmp_pa
     specs = L.write_spec(tmp_path / "specs", L.base_spec("bureau_outage", pattern))
     assert lender.run(specs, "bureau_outage").exit_code == 0
 
-    resources = resources_from_env()
-    defs = build_definitions(None, resources)
+    environment = read_environment()
+    resources = platform_resources(environment)
+    defs = build_definitions(load_specs(environment.specs_dir), resources)
     job = defs.resolve_job_def("bureau_outage__drift")
     for day in ("2026-02-02", "2026-02-03"):
         result = job.execute_in_process(
-            instance=dagster_instance(), partition_key=day, raise_on_error=False
+            instance=dagster_instance(environment), partition_key=day, raise_on_error=False
         )
         assert result.success, day
     engine = resources["database"].get_engine()

@@ -26,7 +26,8 @@ from ml_platform_assets.assets.common import asset_key
 from ml_platform_assets.core.simulate import DriftPlan
 from ml_platform_assets.core.spec import load_specs
 from resources.database import dispose_engine
-from resources.environment import resources_from_env
+from resources.environment import read_environment
+from resources.wiring import platform_resources
 from sensors import automation_sensor_name
 from sensors.drift import drift_sensor_name
 from sensors.landing import landing_sensor_name
@@ -180,7 +181,7 @@ def test_the_daemon_runs_the_loop_from_delivery_to_retraining(
     for name, value in env.items():  # the instance config reads DAGSTER_MYSQL_* here too
         monkeypatch.setenv(name, value)
     spec = load_specs(env["ML_PLATFORM_SPECS_DIR"])[MODEL]
-    resources = resources_from_env(env)
+    resources = platform_resources(read_environment(env))
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         p = DriftPlatform(spec, resources, instance)
         p.land(CUTOFF + 1)

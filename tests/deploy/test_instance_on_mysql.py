@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import sqlalchemy as sa
 
-from resources.database import DatabaseResource
+from resources.database_resource import DatabaseResource
 from tests.assets.conftest import SmallPlatform, small_spec
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "dagster.yaml"

@@ -16,11 +16,11 @@ import pytest
 import sqlalchemy as sa
 
 from ml_platform_assets.assets.factory import drift_job_name
-from ml_platform_assets.cli.lifecycle import QUIET
 from ml_platform_assets.core.simulate import DriftPlan
 from ml_platform_assets.core.spec import Drift, ModelSpec
+from ml_platform_assets.orchestration.runs import QUIET
 from ml_platform_assets.registry.drift import DriftStore
-from resources.database import DatabaseResource
+from resources.database_resource import DatabaseResource
 from resources.object_store_resource import ObjectStoreResource
 from resources.schema import drift_results, retrain_decisions
 from sensors.drift import drift_sensor_name

@@ -6,7 +6,8 @@ import dagster as dg
 
 from ml_platform_assets.assets.common import asset_key, partition_range_tags
 from ml_platform_assets.assets.factory import drift_job_name
-from ml_platform_assets.cli.lifecycle import QUIET, ingest
+from ml_platform_assets.orchestration.lifecycle import ingest
+from ml_platform_assets.orchestration.runs import QUIET
 from sensors import automation_sensor_name
 from tests.drift.conftest import DAYS
 
@@ -25,7 +26,7 @@ def test_new_features_ask_for_their_days_reports_and_nothing_else(drift_platform
     assert first.total_requested == 0
 
     # The last three days are ingested again, as when their files arrive.
-    ingest(p.defs, p.spec, p.instance, p.day(DAYS - 3), p.day(DAYS - 1), rebuild=True)
+    ingest(p.runner, p.defs, p.spec, p.store, p.day(DAYS - 3), p.day(DAYS - 1), rebuild=True)
     second = _evaluate(p, first.cursor)
     days = {p.day(d).isoformat() for d in range(DAYS - 3, DAYS)}
     assert second.get_requested_partitions(report) == days

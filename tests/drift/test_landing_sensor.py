@@ -8,9 +8,9 @@ import pytest
 
 from ml_platform_assets.assets.common import asset_key
 from ml_platform_assets.assets.factory import ingestion_job_name
-from ml_platform_assets.cli.lifecycle import QUIET
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.simulate import simulate_day, split_outcomes
+from ml_platform_assets.orchestration.runs import QUIET
 from sensors.landing import MAX_RANGE_DAYS, decide, landed_days, landing_sensor_name
 from tests.assets.conftest import small_spec
 

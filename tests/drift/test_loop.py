@@ -7,8 +7,8 @@ import datetime as dt
 
 import dagster as dg
 
-from ml_platform_assets.cli.drift_loop import _outcome_line, run_drift_loop
-from ml_platform_assets.cli.lifecycle import TrainingOutcome
+from ml_platform_assets.orchestration.drift_loop import _outcome_line, run_drift_loop
+from ml_platform_assets.orchestration.lifecycle import TrainingOutcome
 from sensors.drift import RUN_KEY_TAG
 from tests.drift.conftest import CUTOFF, DAYS, DRIFT_START, DriftPlatform, drift_spec
 
@@ -17,7 +17,7 @@ def test_income_shock_leads_to_one_retraining_and_a_decision_on_record(small_pla
     p = DriftPlatform(drift_spec(), small_platform.resources, small_platform.instance).prepare()
     lines: list[str] = []
     summary = run_drift_loop(
-        p.defs, p.spec, p.instance, p.day(CUTOFF - 1), p.day(DAYS - 1), lines.append, html_rows=0
+        p.runner, p.defs, p.spec, p.day(CUTOFF - 1), p.day(DAYS - 1), lines.append, html_rows=0
     )
 
     assert summary.shares[p.day(CUTOFF)] < 0.1 <= summary.shares[p.day(DRIFT_START + 2)]

@@ -8,7 +8,8 @@ sensor with ``dg.build_sensor_context``; every decision must be on record with i
 import json
 
 from ml_platform_assets.assets.factory import training_job_name
-from sensors.drift import RUN_KEY_TAG, retrain_run_key
+from ml_platform_assets.services.retraining import retrain_run_key
+from sensors.drift import RUN_KEY_TAG
 from tests.drift.conftest import drift_spec
 
 

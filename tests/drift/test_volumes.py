@@ -18,12 +18,12 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from ml_platform_assets.assets.training import DRIFT_REFERENCE_ROWS
 from ml_platform_assets.core.drift import FAMILY_ALPHA, P_VALUE_TESTS, measure_drift
 from ml_platform_assets.core.features import build_features
 from ml_platform_assets.core.simulate import DriftPlan, simulate_day
 from ml_platform_assets.core.spec import load_specs
 from ml_platform_assets.core.training_set import sample_rows
+from ml_platform_assets.services.challengers import DRIFT_REFERENCE_ROWS
 
 SPEC = load_specs()["credit_default"]
 THRESHOLD = SPEC.drift.share_threshold

@@ -22,8 +22,6 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -31,68 +29,25 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from resources.database import DatabaseResource, dispose_engine
+from resources.database import dispose_engine
+from resources.database_resource import DatabaseResource
 from resources.kubernetes import STEP_SERVICE_ACCOUNT
 from resources.object_store_resource import ObjectStoreResource
 from sensors.drift import drift_sensor_name
 from tests.drift.conftest import DRIFT_START, DriftPlatform, drift_spec
 from tests.k8s import pod_security
 from tests.k8s.cluster import NAMESPACE, Cluster, RecordedJob
-from tests.k8s.conftest import KUSTOMIZATIONS, apply_rbac, find, validate_strict
+from tests.k8s.conftest import KUSTOMIZATIONS, apply_rbac, validate_strict
+from tests.k8s.processes import overlay as _overlay
+from tests.k8s.processes import start as _start
+from tests.k8s.processes import stop as _stop
+from tests.k8s.processes import wait as _wait
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 MODEL = "k8s_credit"
 SECRET = "ml-platform-secrets"
 WAIT_SECONDS = 180
-
-
-def _overlay(rendered) -> tuple[dict, dict, str]:
-    """The overlay's instance config, environment ConfigMap and image."""
-    objects = rendered["example"]
-    instance = yaml.safe_load(
-        find(objects, "ConfigMap", "ml-platform-instance")["data"]["dagster.yaml"]
-    )
-    env = find(objects, "ConfigMap", "ml-platform-env")["data"]
-    deployment = find(objects, "Deployment", "ml-platform-user-code")
-    [container] = deployment["spec"]["template"]["spec"]["containers"]
-    return instance, env, container["image"]
-
-
-def _wait(what: str, check: Callable[[], object], log: Path, seconds: int = WAIT_SECONDS):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(1)
-    tail = log.read_text(errors="replace")[-4000:] if log.exists() else ""
-    pytest.fail(f"{what} did not happen within {seconds} s; log {log.name}:\n{tail}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """Stops a process group started here: the daemon with its code server, or a run worker."""
-    for sig, wait in ((15, 15), (9, 5)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def _start(command: list, env: dict, log: Path) -> subprocess.Popen:
-    with open(log, "wb") as out:
-        return subprocess.Popen(
-            [str(c) for c in command],
-            env={**os.environ, **env},
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ referenced, and the names the instance config and the workspace use exist in the
 import pytest
 import yaml
 
-from resources.kubernetes import INGESTION_POOL, STEP_SERVICE_ACCOUNT
+from ml_platform_assets.assets.policy import INGESTION_POOL
+from resources.kubernetes import STEP_SERVICE_ACCOUNT
 from tests.k8s.conftest import KUSTOMIZATIONS, SCHEMA_VERSION, find, validate_strict
 
 SECRET = "ml-platform-secrets"

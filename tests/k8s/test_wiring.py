@@ -26,16 +26,17 @@ from dagster_k8s.job import (
     get_user_defined_k8s_config,
 )
 
+from ml_platform_assets.assets.policy import INGESTION_POOL
+from ml_platform_assets.code_location import build_definitions
 from ml_platform_assets.core.spec import load_specs
-from ml_platform_assets.definitions import build_definitions
-from resources.database import DatabaseResource
-from resources.environment import kubernetes_settings
+from resources.database_resource import DatabaseResource
+from resources.environment import read_environment
 from resources.kubernetes import (
     DEFAULT_PROFILES,
-    INGESTION_POOL,
     K8S_CONFIG_TAG,
     STEP_SERVICE_ACCOUNT,
     KubernetesSettings,
+    load_kubernetes_settings,
     quantity,
 )
 from resources.object_store_resource import ObjectStoreResource
@@ -67,7 +68,13 @@ def _defs(tmp_path, monkeypatch, **env) -> dg.Definitions:
         "object_store": ObjectStoreResource(uri=str(tmp_path / "store")),
         "database": DatabaseResource(url=f"sqlite:///{tmp_path / 'registry.db'}"),
     }
-    return build_definitions(specs, backends)
+    return build_definitions(specs, backends, kubernetes_settings())
+
+
+def kubernetes_settings(env: dict[str, str] | None = None):
+    """The compute settings the environment (the process's, or ``env``) selects."""
+    environment = read_environment(env)
+    return load_kubernetes_settings(environment.executor, environment.compute_profiles)
 
 
 def _op_tags(defs: dg.Definitions) -> dict[str, dict]:

@@ -9,7 +9,8 @@ import time
 from typing import Any
 
 from ml_platform_assets.registry import ModelRegistry
-from resources.database import get_engine, migrate
+from resources.database import get_engine
+from resources.migration import migrate
 
 
 def migrate_url(url: str, start: Any) -> None:

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 
 from ml_platform_assets.registry import ModelRegistry, Status
 from ml_platform_assets.registry.audit import verify_ledger
-from resources.database import get_engine, migrate
+from resources.database import get_engine
+from resources.migration import migrate
 from resources.schema import VERSION_TABLE
 
 PROMOTIONS_PER_PROCESS = 25

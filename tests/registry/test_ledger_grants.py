@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from ml_platform_assets.registry import ModelRegistry
 from ml_platform_assets.registry.audit import verify_ledger
-from resources.database import dispose_engine, migrate
+from resources.database import dispose_engine
+from resources.migration import migrate
 
 GRANTS = Path(__file__).parents[2] / "deploy" / "mysql" / "grants.sql"
 ACCESS_DENIED = 1142  # ER_TABLEACCESS_DENIED_ERROR: "UPDATE command denied to user ..."

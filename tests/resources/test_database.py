@@ -11,13 +11,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from resources.database import (
-    DatabaseError,
-    DatabaseResource,
-    alembic_config,
-    dispose_engine,
-    get_engine,
-)
+from resources.database import DatabaseError, dispose_engine, get_engine
+from resources.database_resource import DatabaseResource
+from resources.migration import alembic_config
 from resources.schema import VERSION_TABLE, metadata, model_versions, utcnow
 
 REGISTRY_TABLES = {"model_versions", "evaluations", "model_aliases", "alias_events"}
@@ -139,3 +135,11 @@ def test_a_bad_database_url_names_the_setting_and_keeps_the_password(url: str, s
     message = str(raised.value)
     assert "ML_PLATFORM_DATABASE_URL" in message and says in message
     assert "secret" not in message and "cret" not in message
+
+
+def test_the_schema_revision_the_code_reads_is_alembics_head() -> None:
+    """A read-only command compares the registry's revision with SCHEMA_REVISION without
+    loading Alembic: the constant must name the newest migration."""
+    from resources.schema import SCHEMA_REVISION
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == SCHEMA_REVISION

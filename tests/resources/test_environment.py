@@ -10,11 +10,12 @@ import pytest
 import ml_platform_assets
 import resources
 import sensors
-from resources.database import DatabaseResource
-from resources.environment import resources_from_env, specs_dir_from_env
+from resources.database_resource import DatabaseResource
+from resources.environment import read_environment
 from resources.object_store import LocalObjectStore
 from resources.object_store_resource import ObjectStoreResource
 from resources.s3_object_store import S3ObjectStore
+from resources.wiring import platform_resources
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -24,18 +25,36 @@ def test_generic_top_level_packages_resolve_to_this_project():
         assert Path(package.__file__).resolve().is_relative_to(REPO), package.__file__
 
 
-def test_embedded_defaults():
-    found = resources_from_env({})
+def resources_from_env(env: dict[str, str] | None = None) -> dict:
+    return platform_resources(read_environment(env))
 
-    assert found["object_store"].uri == ".ml_platform"
+
+def test_embedded_defaults_live_in_the_users_platform_home():
+    environment = read_environment({})
+    home = Path("~/.ml_platform").expanduser()
+    assert environment.home == home
+    found = platform_resources(environment)
+    assert found["object_store"].uri == str(home / "objects")
     assert isinstance(found["object_store"].get_store(), LocalObjectStore)
-    assert found["database"].url == f"sqlite:///{Path('.ml_platform').resolve()}/registry.db"
+    assert found["database"].url == f"sqlite:///{home}/registry.db"
+    assert environment.dagster_home == home / "dagster"
 
 
-def test_a_local_store_keeps_its_database_inside_it():
-    found = resources_from_env({"ML_PLATFORM_OBJECT_STORE": "/data/mlp"})
+def test_one_setting_moves_every_part_of_the_platform(tmp_path):
+    environment = read_environment({"ML_PLATFORM_HOME": str(tmp_path / "p")})
+    assert environment.object_store == str(tmp_path / "p" / "objects")
+    assert environment.database_url == f"sqlite:///{tmp_path / 'p' / 'registry.db'}"
+    assert environment.dagster_home == tmp_path / "p" / "dagster"
+    assert not (tmp_path / "p").exists()  # reading the settings creates nothing
 
-    assert found["database"].url == "sqlite:////data/mlp/registry.db"
+
+def test_a_relative_home_or_store_is_taken_from_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    environment = read_environment(
+        {"ML_PLATFORM_HOME": "platform", "ML_PLATFORM_OBJECT_STORE": "store"}
+    )
+    assert environment.home == tmp_path / "platform"
+    assert environment.object_store == str(tmp_path / "store")
 
 
 def test_production_settings():
@@ -75,8 +94,8 @@ def test_secrets_from_the_process_stay_environment_references(monkeypatch):
 
 
 def test_specs_dir():
-    assert specs_dir_from_env({}) is None
-    assert specs_dir_from_env({"ML_PLATFORM_SPECS_DIR": "/specs"}) == "/specs"
+    assert read_environment({}).specs_dir is None
+    assert read_environment({"ML_PLATFORM_SPECS_DIR": "/specs"}).specs_dir == "/specs"
 
 
 def test_s3_from_the_environment_works_in_and_out_of_a_run(s3_settings, monkeypatch, tmp_path):
@@ -105,11 +124,8 @@ def test_s3_from_the_environment_works_in_and_out_of_a_run(s3_settings, monkeypa
 def test_an_object_store_with_another_scheme_is_refused_where_it_is_read(tmp_path, monkeypatch):
     """The registry's default database sits in the store's folder: a typo'd s4:// must fail
     before anything (a folder named 's4:', a registry in it) is created."""
-    from resources.environment import database_url_from_env, resources_from_env
-
     monkeypatch.chdir(tmp_path)
     env = {"ML_PLATFORM_OBJECT_STORE": "s4://bucket/x"}
-    for read in (database_url_from_env, resources_from_env):
-        with pytest.raises(ValueError, match=r"ML_PLATFORM_OBJECT_STORE\) 's4://bucket/x'"):
-            read(env)
+    with pytest.raises(ValueError, match=r"ML_PLATFORM_OBJECT_STORE\) 's4://bucket/x'"):
+        read_environment(env)
     assert list(tmp_path.iterdir()) == []

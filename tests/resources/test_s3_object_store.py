@@ -13,7 +13,8 @@ from botocore.awsrequest import AWSResponse
 from resources import s3_object_store
 from resources.object_store import ObjectStoreError, ObjectStoreUnavailable
 from resources.object_store_resource import ObjectStoreResource
-from resources.s3_object_store import S3ObjectStore, split_s3_uri
+from resources.s3_object_store import S3ObjectStore
+from resources.store_uri import split_s3_uri
 
 
 def _every_operation(store):

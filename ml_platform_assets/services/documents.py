@@ -1,7 +1,7 @@
 """The model document of a version, gathered from the registry, the store and the audit ledger.
 
-Plain functions, no Dagster: the ``ml-platform report`` command and the evaluation and
-deployment assets call the same ones. ``core.model_document`` renders what is gathered here.
+The ``ml-platform report`` command, the evaluation and every decision about a version call
+these; the page itself is drawn from the gathered plain data.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ def _iso(value: Any) -> Any:
     return value
 
 
-def _stored_evaluation(store: ObjectStore, model: str, version: int) -> tuple[dict | None, str]:
-    """The version's evaluation record (``reports/v<N>/evaluation.json``) and the SHA-256 of
+def read_evaluation_record(store: ObjectStore, model: str, version: int) -> tuple[dict | None, str]:
+    """The version's evaluation record (``reports/v<N>/evaluation.json``) and the sha256 of
     its bytes; (None, "") when the store has none."""
     try:
         data = store.get_bytes(layout.report_key(model, version, "evaluation.json"))
@@ -50,8 +50,7 @@ def gather_model_document(
         registry.VersionNotFoundError: the version was never registered.
     """
     registered = registry.get_version(model, version)
-    recorded = registry.latest_evaluation(model, version)
-    evaluation, sha256 = _stored_evaluation(store, model, version)
+    evaluation, sha256 = read_evaluation_record(store, model, version)
     champion = registry.champion(model)
     return ModelDocument(
         version=_iso(dataclasses.asdict(registered)),
@@ -62,7 +61,7 @@ def gather_model_document(
         champion_history=[_iso(dataclasses.asdict(e)) for e in registry.alias_history(model)],
         current_champion=champion.version if champion else None,
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        recorded_evaluation=_iso(recorded),
+        recorded_evaluation=_iso(registry.latest_evaluation(model, version)),
         evaluation_sha256=sha256 or None,
     )
 
@@ -76,6 +75,15 @@ def publish_model_document(
     store: ObjectStore, registry: ModelRegistry, model: str, version: int
 ) -> StoredObject:
     """Writes the version's document to ``<model>/reports/v<N>/model_document.html`` (a reader
-    never sees half of it) and returns the stored object with its URI and SHA-256."""
+    never sees half of it) and returns the stored object with its URI and sha256."""
     key = layout.report_key(model, version, DOCUMENT_NAME)
     return store.put_bytes(key, model_document(store, registry, model, version).encode("utf-8"))
+
+
+def refresh_documents(
+    store: ObjectStore, registry: ModelRegistry, model: str, *versions: int | None
+) -> None:
+    """Rewrites the documents of ``versions`` (None skipped): their decisions or the champion
+    history they show just changed."""
+    for version in sorted({v for v in versions if v}):
+        publish_model_document(store, registry, model, version)

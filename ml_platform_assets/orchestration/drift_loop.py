@@ -1,9 +1,11 @@
-"""The demo's drift loop, day by day: drift report, a tick of the retrain sensor, and its runs.
+"""The daemon's drift loop simulated day by day: drift report, a tick of the retrain sensor,
+and the runs it requests.
 
-Everything goes through Dagster as in production, only in process: the ``<model>__drift`` job
-materializes each day's ``drift_report``, the drift retrain sensor is evaluated with
-``dg.build_sensor_context`` (its cursor carried from tick to tick, as the daemon would), and a
-run it requests executes the training job with the request's config and tags.
+Everything goes through Dagster as in production: the ``<model>__drift`` job materializes each
+day's ``drift_report``, the drift retrain sensor is called as Dagster's testing API calls it
+(a context from ``dg.build_sensor_context`` with its cursor carried from tick to tick, as the
+daemon would), and a run it requests executes the training job with the request's config and
+tags, on the same runner as every other run.
 """
 
 from __future__ import annotations
@@ -16,10 +18,14 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from ml_platform_assets.assets.factory import drift_job_name
-from ml_platform_assets.cli.lifecycle import QUIET, LifecycleError, TrainingOutcome, failure_message
-from ml_platform_assets.cli.lifecycle import train as run_training
 from ml_platform_assets.core.drift import HTML_ROWS
 from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.orchestration.lifecycle import TrainingOutcome, train
+from ml_platform_assets.orchestration.runs import LifecycleError, Runner
+from ml_platform_assets.registry import ModelRegistry
+from ml_platform_assets.services.registry_access import open_registry
+from resources.env_vars import resolved
+from resources.object_store import ObjectStore
 from sensors.drift import RUN_KEY_TAG, drift_sensor_name
 
 
@@ -42,27 +48,28 @@ def pre_drift_cutoff(spec: ModelSpec, drift_start: dt.date) -> dt.date:
     return max(drift_start - dt.timedelta(days=1), earliest)
 
 
-def _report(
-    defs: dg.Definitions, spec: ModelSpec, instance: dg.DagsterInstance, day: dt.date, rows: int
-) -> tuple[float, list[str]]:
+def _report(runner: Runner, spec: ModelSpec, day: dt.date, rows: int) -> tuple[float, list[str]]:
     """Materializes one day's drift_report; returns (share, drifted columns)."""
-    config = {**QUIET, "ops": {f"{spec.name}__drift_report": {"config": {"html_rows": rows}}}}
-    result = defs.resolve_job_def(drift_job_name(spec)).execute_in_process(
-        instance=instance, partition_key=day.isoformat(), run_config=config, raise_on_error=False
-    )
-    if not result.success:
-        raise LifecycleError(failure_message(result, f"drift report of {spec.name} {day}"))
-    metadata = result.get_asset_materialization_events()[0].materialization.metadata
+    config = {"ops": {f"{spec.name}__drift_report": {"config": {"html_rows": rows}}}}
+    tags = {"dagster/partition": day.isoformat()}
+    run = runner.launch(drift_job_name(spec), config, tags)
+    if not run.success:
+        raise LifecycleError(run.failure_message(f"drift report of {spec.name} {day}"))
+    metadata = run.materializations()[0].metadata
     return metadata["drift_share"].value, metadata["drifted_column_names"].value
 
 
 def _retrain(
-    defs: dg.Definitions, spec: ModelSpec, instance: dg.DagsterInstance, request: dg.RunRequest
+    runner: Runner,
+    spec: ModelSpec,
+    store: ObjectStore,
+    registry: ModelRegistry,
+    request: dg.RunRequest,
 ) -> TrainingOutcome:
-    """Executes the sensor's run request: its as_of config, its tags and its run key."""
+    """Runs the sensor's run request: its as_of config, its tags and its run key."""
     as_of = request.run_config["ops"][f"{spec.name}__training_set"]["config"]["as_of"]
     tags = {**request.tags, RUN_KEY_TAG: request.run_key}
-    return run_training(defs, spec, instance, dt.date.fromisoformat(as_of), tags)
+    return train(runner, spec, store, registry, dt.date.fromisoformat(as_of), tags)
 
 
 def _outcome_line(outcome: TrainingOutcome) -> str:
@@ -109,6 +116,20 @@ def regime_lines(outcome: TrainingOutcome, drift_start: dt.date) -> list[str]:
     return lines
 
 
+def _tick(
+    sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    defs: dg.Definitions,
+    cursor: str | None,
+) -> dg.SensorResult:
+    """One evaluation of ``sensor`` as the daemon would make it, through Dagster's public way
+    of calling a sensor directly."""
+    with dg.build_sensor_context(
+        instance=instance, definitions=defs, resources=defs.resources, cursor=cursor
+    ) as context:
+        return sensor(context)
+
+
 def _kind(reason: str) -> str:
     """A decision's reason with its dates and numbers masked: days that wait for the same thing
     read the same."""
@@ -116,9 +137,9 @@ def _kind(reason: str) -> str:
 
 
 def run_drift_loop(
+    runner: Runner,
     defs: dg.Definitions,
     spec: ModelSpec,
-    instance: dg.DagsterInstance,
     first: dt.date,
     last: dt.date,
     echo: Callable[[str], None] = lambda _line: None,
@@ -129,33 +150,33 @@ def run_drift_loop(
     Features of those days and a champion must exist (the normal demo makes both).
     """
     sensor = defs.resolve_sensor_def(drift_sensor_name(spec))
+    store = defs.resources["object_store"].get_store()
+    registry = open_registry(resolved(defs.resources["database"].url))
     summary, cursor, day, previous = DriftLoopSummary(), None, first, None
     echo(
         f"Simulating the daemon day by day, in process: measuring drift of {spec.name} "
         f"{first}..{last} and ticking {sensor.name}"
     )
     while day <= last:
-        share, drifted = _report(defs, spec, instance, day, html_rows)
+        share, drifted = _report(runner, spec, day, html_rows)
         summary.shares[day] = share
         echo(f"  {day}: drift share {share:.1%} ({', '.join(drifted) or 'no column drifted'})")
-        with dg.build_sensor_context(
-            instance=instance, definitions=defs, resources=defs.resources, cursor=cursor
-        ) as context:
-            tick = sensor.evaluate_tick(context)
+        tick = _tick(sensor, runner.instance, defs, cursor)
         cursor = tick.cursor
-        if tick.skip_message:
-            summary.decisions.append((day, tick.skip_message))
+        skipped = tick.skip_reason.skip_message if tick.skip_reason else None
+        if skipped:
+            summary.decisions.append((day, skipped))
             # A wait for the same thing as yesterday is on record; the terminal says it once.
-            if _kind(tick.skip_message) != previous:
-                echo(f"    sensor: {tick.skip_message}")
+            if _kind(skipped) != previous:
+                echo(f"    sensor: {skipped}")
             else:
                 echo("    sensor: still waiting, as above")
-            previous = _kind(tick.skip_message)
-        for request in tick.run_requests:
+            previous = _kind(skipped)
+        for request in tick.run_requests or []:
             previous = None
             summary.decisions.append((day, request.tags["ml_platform/reason"]))
             echo(f"    sensor fired: {request.tags['ml_platform/reason']}")
-            outcome = _retrain(defs, spec, instance, request)
+            outcome = _retrain(runner, spec, store, registry, request)
             summary.retrainings.append(outcome)
             echo(f"    retraining run {outcome.run_id[:8]}: {_outcome_line(outcome)}")
             drift_start = dt.date.fromisoformat(request.tags["ml_platform/drift_start"])

@@ -1,0 +1,66 @@
+"""Processes of a deployment started by the Kubernetes tests (the daemon, the command line, a
+run worker), and the overlay's instance, environment and image they run with."""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.k8s.conftest import find
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+WAIT_SECONDS = 180
+
+
+def overlay(rendered) -> tuple[dict, dict, str]:
+    """The overlay's instance config, environment ConfigMap and image."""
+    objects = rendered["example"]
+    instance = yaml.safe_load(
+        find(objects, "ConfigMap", "ml-platform-instance")["data"]["dagster.yaml"]
+    )
+    env = find(objects, "ConfigMap", "ml-platform-env")["data"]
+    deployment = find(objects, "Deployment", "ml-platform-user-code")
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    return instance, env, container["image"]
+
+
+def wait(what: str, check: Callable[[], object], log: Path, seconds: int = WAIT_SECONDS):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if value := check():
+            return value
+        time.sleep(1)
+    tail = log.read_text(errors="replace")[-4000:] if log.exists() else ""
+    pytest.fail(f"{what} did not happen within {seconds} s; log {log.name}:\n{tail}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stops a process group started here: the daemon with its code server, or a run worker."""
+    for sig, wait in ((15, 15), (9, 5)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def start(command: list, env: dict, log: Path) -> subprocess.Popen:
+    with open(log, "wb") as out:
+        return subprocess.Popen(
+            [str(c) for c in command],
+            env={**os.environ, **env},
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )

@@ -1,0 +1,35 @@
+"""The layering of docs/architecture.md, as import-linter checks it: entry points over assets
+and sensors over services over the domain over resources; no Dagster below the assets; the
+read-only commands load neither Dagster nor the data and model libraries."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_import_contracts_are_kept() -> None:
+    linter = Path(sys.executable).with_name("lint-imports")
+    done = subprocess.run(
+        [str(linter), "--config", str(ROOT / "pyproject.toml"), "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "0 broken" in done.stdout and "broken" not in done.stdout.replace("0 broken", "")
+
+
+def test_no_module_of_the_package_exceeds_400_lines_and_the_median_is_under_150() -> None:
+    sizes = {
+        path.relative_to(ROOT): len(path.read_text().splitlines())
+        for package in ("ml_platform_assets", "resources", "sensors")
+        for path in (ROOT / package).rglob("*.py")
+        if "migrations" not in path.parts
+    }
+    too_long = {str(p): n for p, n in sizes.items() if n > 400}
+    assert not too_long
+    ordered = sorted(sizes.values())
+    assert ordered[len(ordered) // 2] < 150, ordered
