@@ -1,7 +1,7 @@
 """Verifying the audit ledger against itself, the registry's rows and the stored artifacts.
 
 ``verify_ledger`` answers a reviewer's question "can I trust this history?" for one model or
-all: each chain is recomputed (``ledger.check_chain``); each record is compared with the
+all: each chain is recomputed (``chain.check_chain``); each record is compared with the
 registry row it speaks for (a version, an evaluation, an alias move, a reviewer's decision, a
 retraining decision); registry rows written after the chain began must each have their record;
 the champion pointer and the versions marked champion must be what the last recorded move
@@ -19,7 +19,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ml_platform_assets.registry import ledger
-from ml_platform_assets.registry.ledger import ChainCheck, LedgerEvent, LedgerRecord, Problem
+from ml_platform_assets.registry.chain import (
+    ChainCheck,
+    Problem,
+    check_artifacts,
+    check_chain,
+    plain,
+)
+from ml_platform_assets.registry.ledger import LedgerEvent, LedgerRecord
 from ml_platform_assets.registry.records import CHAMPION, Status, loads
 from resources.schema import (
     alias_events,
@@ -102,7 +109,7 @@ def _row_value(row: Any, name: str) -> Any:
 
 def _same(recorded: Any, stored: Any) -> bool:
     # Both sides went through JSON: compare as JSON would (floats exactly, ints as ints).
-    return ledger._plain(recorded) == ledger._plain(stored)
+    return plain(recorded) == plain(stored)
 
 
 def _check_row(conn: Connection, record: LedgerRecord) -> str | None:
@@ -249,7 +256,7 @@ def verify_ledger(
         models = [model] if model else ledger.ledger_models(conn)
         checks = []
         for name in models:
-            check = ledger.check_chain(conn, name)
+            check = check_chain(conn, name)
             records = ledger.history(conn, name)
             for record in records:
                 message = _check_row(conn, record)
@@ -260,7 +267,7 @@ def verify_ledger(
                 check.problems += _champion_mismatch(conn, name, records)
             check.problems += _report_mismatches(conn, name, records)
             if read_sha256 is not None:
-                check.problems += ledger.check_artifacts(records, read_sha256)
+                check.problems += check_artifacts(records, read_sha256)
             check.problems.sort(key=lambda p: (p.sequence is None, p.sequence or 0))
             checks.append(check)
     return checks
