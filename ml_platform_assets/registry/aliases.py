@@ -19,9 +19,10 @@ from ml_platform_assets.registry.records import (
     RegistryError,
     Status,
     fetch_version,
+    set_status,
     to_event,
 )
-from resources.schema import alias_events, model_aliases, model_versions, utcnow
+from resources.schema import alias_events, model_aliases, utcnow
 
 
 def _lock_pointer(conn: Connection, model: str, alias: str) -> Any:
@@ -140,14 +141,6 @@ def _record_move(
     if alias == CHAMPION:
         if from_version is not None:
             left = Status.ROLLED_BACK if action == "rollback" else Status.RETIRED
-            _set_status(conn, model, from_version, left)
-        _set_status(conn, model, to_version, Status.CHAMPION)
+            set_status(conn, model, from_version, left)
+        set_status(conn, model, to_version, Status.CHAMPION)
     return AliasEvent(id=event_id, **event)
-
-
-def _set_status(conn: Connection, model: str, version: int, status: str) -> None:
-    conn.execute(
-        model_versions.update()
-        .where(model_versions.c.model == model, model_versions.c.version == version)
-        .values(status=status)
-    )

@@ -133,3 +133,12 @@ def fetch_version(conn: Connection, model: str, version: int, lock: bool = False
     if row is None:
         raise VersionNotFoundError(f"Model '{model}' has no version {version}.")
     return to_version(row)
+
+
+def set_status(conn: Connection, model: str, version: int, status: str) -> None:
+    """Sets one version's lifecycle status inside the caller's transaction."""
+    conn.execute(
+        model_versions.update()
+        .where(model_versions.c.model == model, model_versions.c.version == version)
+        .values(status=status)
+    )
