@@ -141,7 +141,7 @@ def promote(model: str, version: int, approver: str, reason: str, override: bool
     A version that failed a gate needs --override; one that waits for a reviewer is promoted
     by `ml-platform approve`.
     """
-    from ml_platform_assets.registry.versions import Override
+    from ml_platform_assets.registry import Override
 
     ctx = Context()
     _known_version(ctx, model, version)

@@ -9,12 +9,11 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from ml_platform_assets.registry import ModelRegistry, RegistryError, Status
+from ml_platform_assets.registry import ModelRegistry, Override, RegistryError, Status
 from ml_platform_assets.registry import ledger as ledger_module
 from ml_platform_assets.registry.audit import verify_ledger
 from ml_platform_assets.registry.chain import canonical_bytes, record_hash
 from ml_platform_assets.registry.ledger import Artifact
-from ml_platform_assets.registry.versions import Override
 from resources.schema import audit_ledger, evaluations, utcnow
 
 MODEL = "credit_default"
