@@ -3,10 +3,10 @@
 ``verify_ledger`` answers a reviewer's question "can I trust this history?" for one model or
 all: each chain is recomputed (``chain.check_chain``); each record is compared with the
 registry row it speaks for (a version, an evaluation, an alias move, a reviewer's decision, a
-retraining decision); registry rows written after the chain began must each have their record;
-the champion pointer and the versions marked champion must be what the last recorded move
-made them; and the newest SHA-256 on record for each artifact (model files, the training-set
-splits, reports, delivered files) must match the object store's bytes.
+retraining decision), field by field; every registry row must have its record; the champion
+pointer and the versions marked champion must be what the last recorded move made them; and
+the newest SHA-256 on record for each artifact (model files, the training-set splits, reports,
+delivered files) must match the object store's bytes.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ _SOURCES: dict[str, _Source] = {
         retrain_decisions, ("triggered", "reason", "run_key", "champion_version")
     ),
 }
-# Registry rows that must each have a ledger record once the model's chain has begun.
+# Registry rows that must each have a ledger record.
 _MUST_BE_RECORDED = {
     model_versions: (LedgerEvent.REGISTERED,),
     evaluations: (LedgerEvent.EVALUATED,),
@@ -128,8 +128,8 @@ def _check_row(conn: Connection, record: LedgerRecord) -> str | None:
     recorded = record.payload.get("row", {})
     for name in source.fields:
         if name not in recorded:
-            continue  # a field records made before it was recorded do not carry
-        if not _same(recorded.get(name), _row_value(row, name)):
+            return f"it leaves out {name}, which a {record.event_type} record must carry"
+        if not _same(recorded[name], _row_value(row, name)):
             return (
                 f"{source.table.name} row {row_id} no longer says what was recorded: {name} differs"
             )
@@ -137,18 +137,13 @@ def _check_row(conn: Connection, record: LedgerRecord) -> str | None:
 
 
 def _unrecorded_rows(conn: Connection, model: str, records: list[LedgerRecord]) -> list[Problem]:
-    """Registry rows written after the chain began that no record speaks for."""
-    if not records:
-        return []
-    began = records[0].created_at
+    """Returns a problem for each of ``model``'s registry rows that no record speaks for."""
     problems = []
     for table, events in _MUST_BE_RECORDED.items():
         recorded = {
             r.payload.get("registry_row", {}).get("id") for r in records if r.event_type in events
         }
-        query = sa.select(table.c.id, table.c.created_at).where(
-            table.c.model == model, table.c.created_at >= began
-        )
+        query = sa.select(table.c.id, table.c.created_at).where(table.c.model == model)
         for row_id, created_at in conn.execute(query.order_by(table.c.id)):
             if row_id not in recorded:
                 problems.append(
@@ -163,15 +158,14 @@ def _unrecorded_rows(conn: Connection, model: str, records: list[LedgerRecord]) 
     return problems
 
 
-def _evaluation_reports(records: list[LedgerRecord]) -> dict[int, str]:
-    """Each evaluation row's newest report SHA-256 on record."""
+def _evaluation_reports(records: list[LedgerRecord]) -> dict[int, str | None]:
+    """Returns each evaluation row's newest report SHA-256 on record (None: none given)."""
     newest: dict[int, str] = {}
     for record in records:
         if record.event_type in (LedgerEvent.EVALUATED, LedgerEvent.REPORT_COMPLETED):
             row_id = record.payload.get("registry_row", {}).get("id")
-            sha = record.payload.get("report_sha256")
-            if row_id is not None and sha:
-                newest[row_id] = sha
+            if row_id is not None:
+                newest[row_id] = record.payload.get("report_sha256")
     return newest
 
 
@@ -212,14 +206,22 @@ def _champion_mismatch(conn: Connection, model: str, records: list[LedgerRecord]
         ).scalars()
     )
     if not moves:
-        # A champion made before the chain began is the registry's own history.
-        if pointer is not None and pointer.updated_at >= records[0].created_at:
+        if pointer is not None:
             return [
                 Problem(
                     model,
                     None,
                     f"the champion pointer names v{pointer.version}, but no record made it "
                     "champion",
+                )
+            ]
+        if holders:
+            listed = ", ".join(f"v{v}" for v in sorted(holders))
+            return [
+                Problem(
+                    model,
+                    None,
+                    f"versions marked champion are {listed}, but no record made any champion",
                 )
             ]
         return []
@@ -244,16 +246,32 @@ def _champion_mismatch(conn: Connection, model: str, records: list[LedgerRecord]
     return []
 
 
+def _models(conn: Connection) -> list[str]:
+    """Returns every model with a ledger record or a registry row that needs one."""
+    models = set(ledger.ledger_models(conn))
+    for table in _MUST_BE_RECORDED:
+        models.update(conn.execute(sa.select(table.c.model).distinct()).scalars())
+    return sorted(models)
+
+
 def verify_ledger(
     engine: Engine,
     read_sha256: Callable[[str], str | None] | None,
     model: str | None = None,
 ) -> list[ChainCheck]:
-    """Checks every model's ledger (or ``model``'s); one ``ChainCheck`` per model, problems
-    oldest first. ``read_sha256(key)`` gives an artifact's current SHA-256 in the object store
-    (None when missing); pass None to leave the artifacts unchecked."""
+    """Checks every model's ledger, or ``model``'s.
+
+    Args:
+        engine: The registry database.
+        read_sha256: Returns an artifact's current SHA-256 in the object store by key (None
+            when missing); None leaves the artifacts unchecked.
+        model: Only this model; otherwise every model with records or registry rows.
+
+    Returns:
+        One ``ChainCheck`` per model, by name, its problems oldest record first.
+    """
     with engine.connect() as conn:
-        models = [model] if model else ledger.ledger_models(conn)
+        models = [model] if model else _models(conn)
         checks = []
         for name in models:
             check = check_chain(conn, name)
@@ -263,8 +281,7 @@ def verify_ledger(
                 if message:
                     check.problems.append(Problem(name, record.sequence, message))
             check.problems += _unrecorded_rows(conn, name, records)
-            if records:
-                check.problems += _champion_mismatch(conn, name, records)
+            check.problems += _champion_mismatch(conn, name, records)
             check.problems += _report_mismatches(conn, name, records)
             if read_sha256 is not None:
                 check.problems += check_artifacts(records, read_sha256)
