@@ -56,7 +56,7 @@ class ModelVersion:
     metrics: dict | None
     features: list
     spec: dict
-    trained_by: str | None = None  # None for versions registered before it was recorded
+    trained_by: str | None  # None when it was registered without naming who trained it
 
 
 @dataclass(frozen=True)

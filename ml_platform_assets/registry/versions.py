@@ -159,7 +159,7 @@ class RegistryVersions(RegistryBase):
         A version is identical when its training-set fingerprint, code version, parameters and
         spec all equal these (compared as the JSON they are stored as; specs through
         ``spec_key``, which may leave out what cannot change the model or its judgement). Among
-        several (versions registered before reruns were recognised), the champion, else the
+        several (runs that trained the same inputs at the same time), the champion, else the
         newest.
         """
         query = (
