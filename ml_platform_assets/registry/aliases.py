@@ -35,8 +35,15 @@ def _lock_pointer(conn: Connection, model: str, alias: str) -> Any:
 def move_alias(
     conn: Connection, model: str, alias: str, version: int, *, reason: str, actor: str
 ) -> tuple[AliasEvent, bool]:
-    """Points ``alias`` at ``version``. Returns the move and whether it is new: a no-op (the
-    alias already points there) returns the event that made it so and False."""
+    """Points ``alias`` at ``version`` inside the caller's transaction.
+
+    Returns:
+        The move and True; when the alias already points there, the event that made it so and
+        False, recording nothing.
+
+    Raises:
+        VersionNotFoundError: The version was never registered.
+    """
     pointer = _lock_pointer(conn, model, alias)
     fetch_version(conn, model, version)
     if pointer is not None and pointer.version == version:
@@ -54,8 +61,14 @@ def roll_back_alias(
     actor: str,
     to_version: int | None = None,
 ) -> AliasEvent:
-    """Points ``alias`` back at an earlier holder: ``to_version``, or the one before the
-    current. Raises ``RegistryError`` when there is none, or ``to_version`` never held it."""
+    """Points ``alias`` back at an earlier holder: ``to_version``, or the one before the current.
+
+    Returns:
+        The move.
+
+    Raises:
+        RegistryError: There is no earlier holder, or ``to_version`` is not one.
+    """
     pointer = _lock_pointer(conn, model, alias)
     if pointer is None:
         raise RegistryError(

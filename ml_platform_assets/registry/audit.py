@@ -46,36 +46,24 @@ class _Source:
     fields: tuple[str, ...]
 
 
+_MOVES = (LedgerEvent.PROMOTED, LedgerEvent.OVERRIDE, LedgerEvent.ROLLED_BACK)
+_DECISIONS = (LedgerEvent.APPROVED, LedgerEvent.REJECTED)
+_VERSION_FIELDS = (
+    *("version", "model_sha256", "artifact_uri", "training_set_fingerprint", "code_version"),
+    *("git_commit", "trained_by", "params", "windows", "features", "spec"),
+)
 _SOURCES: dict[str, _Source] = {
-    LedgerEvent.REGISTERED: _Source(
-        model_versions,
-        (
-            "version",
-            "model_sha256",
-            "artifact_uri",
-            "training_set_fingerprint",
-            "code_version",
-            "git_commit",
-            "trained_by",
-            "params",
-            "windows",
-            "features",
-            "spec",
-        ),
-    ),
+    LedgerEvent.REGISTERED: _Source(model_versions, _VERSION_FIELDS),
     LedgerEvent.EVALUATED: _Source(evaluations, ("version", "passed", "gates", "metrics")),
     LedgerEvent.REPORT_COMPLETED: _Source(evaluations, ("version",)),
-    LedgerEvent.PROMOTED: _Source(
-        alias_events, ("from_version", "to_version", "action", "reason", "actor")
-    ),
-    LedgerEvent.OVERRIDE: _Source(
-        alias_events, ("from_version", "to_version", "action", "reason", "actor")
-    ),
-    LedgerEvent.ROLLED_BACK: _Source(
-        alias_events, ("from_version", "to_version", "action", "reason", "actor")
-    ),
-    LedgerEvent.APPROVED: _Source(approvals, ("version", "decision", "reviewer", "note")),
-    LedgerEvent.REJECTED: _Source(approvals, ("version", "decision", "reviewer", "note")),
+    **{
+        move: _Source(alias_events, ("from_version", "to_version", "action", "reason", "actor"))
+        for move in _MOVES
+    },
+    **{
+        decision: _Source(approvals, ("version", "decision", "reviewer", "note"))
+        for decision in _DECISIONS
+    },
     LedgerEvent.RETRAIN_TRIGGERED: _Source(
         retrain_decisions, ("triggered", "reason", "run_key", "champion_version")
     ),
@@ -84,10 +72,9 @@ _SOURCES: dict[str, _Source] = {
 _MUST_BE_RECORDED = {
     model_versions: (LedgerEvent.REGISTERED,),
     evaluations: (LedgerEvent.EVALUATED,),
-    alias_events: (LedgerEvent.PROMOTED, LedgerEvent.OVERRIDE, LedgerEvent.ROLLED_BACK),
-    approvals: (LedgerEvent.APPROVED, LedgerEvent.REJECTED),
+    alias_events: _MOVES,
+    approvals: _DECISIONS,
 }
-
 
 # JSON columns by the name a record gives their content.
 _JSON_COLUMNS = {
@@ -186,12 +173,11 @@ def _report_mismatches(conn: Connection, model: str, records: list[LedgerRecord]
     return problems
 
 
-_MOVES = (LedgerEvent.PROMOTED, LedgerEvent.OVERRIDE, LedgerEvent.ROLLED_BACK)
-
-
 def _champion_mismatch(conn: Connection, model: str, records: list[LedgerRecord]) -> list[Problem]:
-    """The champion pointer and the versions' statuses against the last recorded move: the
-    pointer decides which model serves, so an edit to it must not pass unseen."""
+    """Compares the champion pointer and the versions' statuses with the last recorded move.
+
+    The pointer decides which model serves, so an edit to it must not pass unseen.
+    """
     moves = [r for r in records if r.event_type in _MOVES]
     pointer = conn.execute(
         sa.select(model_aliases).where(
