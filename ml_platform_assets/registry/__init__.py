@@ -1,5 +1,10 @@
 """The model registry: versions with provenance, evaluations, and the champion alias."""
 
+from ml_platform_assets.registry.audit import verify_ledger
+from ml_platform_assets.registry.chain import ChainCheck, Problem
+from ml_platform_assets.registry.ledger import Artifact, LedgerEvent, LedgerRecord
+from ml_platform_assets.registry.model_registry import ModelRegistry
+from ml_platform_assets.registry.promotion_rules import Override
 from ml_platform_assets.registry.records import (
     CHAMPION,
     AliasEvent,
@@ -8,14 +13,20 @@ from ml_platform_assets.registry.records import (
     Status,
     VersionNotFoundError,
 )
-from ml_platform_assets.registry.versions import ModelRegistry
 
 __all__ = [
     "CHAMPION",
     "AliasEvent",
+    "Artifact",
+    "ChainCheck",
+    "LedgerEvent",
+    "LedgerRecord",
     "ModelRegistry",
     "ModelVersion",
+    "Override",
+    "Problem",
     "RegistryError",
     "Status",
     "VersionNotFoundError",
+    "verify_ledger",
 ]

@@ -19,9 +19,10 @@ from ml_platform_assets.registry.records import (
     RegistryError,
     Status,
     fetch_version,
+    set_status,
     to_event,
 )
-from resources.schema import alias_events, model_aliases, model_versions, utcnow
+from resources.schema import alias_events, model_aliases, utcnow
 
 
 def _lock_pointer(conn: Connection, model: str, alias: str) -> Any:
@@ -34,8 +35,15 @@ def _lock_pointer(conn: Connection, model: str, alias: str) -> Any:
 def move_alias(
     conn: Connection, model: str, alias: str, version: int, *, reason: str, actor: str
 ) -> tuple[AliasEvent, bool]:
-    """Points ``alias`` at ``version``. Returns the move and whether it is new: a no-op (the
-    alias already points there) returns the event that made it so and False."""
+    """Points ``alias`` at ``version`` inside the caller's transaction.
+
+    Returns:
+        The move and True; when the alias already points there, the event that made it so and
+        False, recording nothing.
+
+    Raises:
+        VersionNotFoundError: The version was never registered.
+    """
     pointer = _lock_pointer(conn, model, alias)
     fetch_version(conn, model, version)
     if pointer is not None and pointer.version == version:
@@ -53,8 +61,14 @@ def roll_back_alias(
     actor: str,
     to_version: int | None = None,
 ) -> AliasEvent:
-    """Points ``alias`` back at an earlier holder: ``to_version``, or the one before the
-    current. Raises ``RegistryError`` when there is none, or ``to_version`` never held it."""
+    """Points ``alias`` back at an earlier holder: ``to_version``, or the one before the current.
+
+    Returns:
+        The move.
+
+    Raises:
+        RegistryError: There is no earlier holder, or ``to_version`` is not one.
+    """
     pointer = _lock_pointer(conn, model, alias)
     if pointer is None:
         raise RegistryError(
@@ -140,14 +154,6 @@ def _record_move(
     if alias == CHAMPION:
         if from_version is not None:
             left = Status.ROLLED_BACK if action == "rollback" else Status.RETIRED
-            _set_status(conn, model, from_version, left)
-        _set_status(conn, model, to_version, Status.CHAMPION)
+            set_status(conn, model, from_version, left)
+        set_status(conn, model, to_version, Status.CHAMPION)
     return AliasEvent(id=event_id, **event)
-
-
-def _set_status(conn: Connection, model: str, version: int, status: str) -> None:
-    conn.execute(
-        model_versions.update()
-        .where(model_versions.c.model == model, model_versions.c.version == version)
-        .values(status=status)
-    )

@@ -1,12 +1,12 @@
 """Verifying the audit ledger against itself, the registry's rows and the stored artifacts.
 
 ``verify_ledger`` answers a reviewer's question "can I trust this history?" for one model or
-all: each chain is recomputed (``ledger.check_chain``); each record is compared with the
+all: each chain is recomputed (``chain.check_chain``); each record is compared with the
 registry row it speaks for (a version, an evaluation, an alias move, a reviewer's decision, a
-retraining decision); registry rows written after the chain began must each have their record;
-the champion pointer and the versions marked champion must be what the last recorded move
-made them; and the newest SHA-256 on record for each artifact (model files, the training-set
-splits, reports, delivered files) must match the object store's bytes.
+retraining decision), field by field; every registry row must have its record; the champion
+pointer and the versions marked champion must be what the last recorded move made them; and
+the newest SHA-256 on record for each artifact (model files, the training-set splits, reports,
+delivered files) must match the object store's bytes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ml_platform_assets.registry import ledger
-from ml_platform_assets.registry.ledger import ChainCheck, LedgerEvent, LedgerRecord, Problem
+from ml_platform_assets.registry.chain import (
+    ChainCheck,
+    Problem,
+    check_artifacts,
+    check_chain,
+    plain,
+)
+from ml_platform_assets.registry.ledger import LedgerEvent, LedgerRecord
 from ml_platform_assets.registry.records import CHAMPION, Status, loads
 from resources.schema import (
     alias_events,
@@ -39,48 +46,35 @@ class _Source:
     fields: tuple[str, ...]
 
 
+_MOVES = (LedgerEvent.PROMOTED, LedgerEvent.OVERRIDE, LedgerEvent.ROLLED_BACK)
+_DECISIONS = (LedgerEvent.APPROVED, LedgerEvent.REJECTED)
+_VERSION_FIELDS = (
+    *("version", "model_sha256", "artifact_uri", "training_set_fingerprint", "code_version"),
+    *("git_commit", "trained_by", "params", "windows", "features", "spec"),
+)
 _SOURCES: dict[str, _Source] = {
-    LedgerEvent.REGISTERED: _Source(
-        model_versions,
-        (
-            "version",
-            "model_sha256",
-            "artifact_uri",
-            "training_set_fingerprint",
-            "code_version",
-            "git_commit",
-            "trained_by",
-            "params",
-            "windows",
-            "features",
-            "spec",
-        ),
-    ),
+    LedgerEvent.REGISTERED: _Source(model_versions, _VERSION_FIELDS),
     LedgerEvent.EVALUATED: _Source(evaluations, ("version", "passed", "gates", "metrics")),
     LedgerEvent.REPORT_COMPLETED: _Source(evaluations, ("version",)),
-    LedgerEvent.PROMOTED: _Source(
-        alias_events, ("from_version", "to_version", "action", "reason", "actor")
-    ),
-    LedgerEvent.OVERRIDE: _Source(
-        alias_events, ("from_version", "to_version", "action", "reason", "actor")
-    ),
-    LedgerEvent.ROLLED_BACK: _Source(
-        alias_events, ("from_version", "to_version", "action", "reason", "actor")
-    ),
-    LedgerEvent.APPROVED: _Source(approvals, ("version", "decision", "reviewer", "note")),
-    LedgerEvent.REJECTED: _Source(approvals, ("version", "decision", "reviewer", "note")),
+    **{
+        move: _Source(alias_events, ("from_version", "to_version", "action", "reason", "actor"))
+        for move in _MOVES
+    },
+    **{
+        decision: _Source(approvals, ("version", "decision", "reviewer", "note"))
+        for decision in _DECISIONS
+    },
     LedgerEvent.RETRAIN_TRIGGERED: _Source(
         retrain_decisions, ("triggered", "reason", "run_key", "champion_version")
     ),
 }
-# Registry rows that must each have a ledger record once the model's chain has begun.
+# Registry rows that must each have a ledger record.
 _MUST_BE_RECORDED = {
     model_versions: (LedgerEvent.REGISTERED,),
     evaluations: (LedgerEvent.EVALUATED,),
-    alias_events: (LedgerEvent.PROMOTED, LedgerEvent.OVERRIDE, LedgerEvent.ROLLED_BACK),
-    approvals: (LedgerEvent.APPROVED, LedgerEvent.REJECTED),
+    alias_events: _MOVES,
+    approvals: _DECISIONS,
 }
-
 
 # JSON columns by the name a record gives their content.
 _JSON_COLUMNS = {
@@ -102,7 +96,7 @@ def _row_value(row: Any, name: str) -> Any:
 
 def _same(recorded: Any, stored: Any) -> bool:
     # Both sides went through JSON: compare as JSON would (floats exactly, ints as ints).
-    return ledger._plain(recorded) == ledger._plain(stored)
+    return plain(recorded) == plain(stored)
 
 
 def _check_row(conn: Connection, record: LedgerRecord) -> str | None:
@@ -121,8 +115,8 @@ def _check_row(conn: Connection, record: LedgerRecord) -> str | None:
     recorded = record.payload.get("row", {})
     for name in source.fields:
         if name not in recorded:
-            continue  # a field records made before it was recorded do not carry
-        if not _same(recorded.get(name), _row_value(row, name)):
+            return f"it leaves out {name}, which a {record.event_type} record must carry"
+        if not _same(recorded[name], _row_value(row, name)):
             return (
                 f"{source.table.name} row {row_id} no longer says what was recorded: {name} differs"
             )
@@ -130,18 +124,13 @@ def _check_row(conn: Connection, record: LedgerRecord) -> str | None:
 
 
 def _unrecorded_rows(conn: Connection, model: str, records: list[LedgerRecord]) -> list[Problem]:
-    """Registry rows written after the chain began that no record speaks for."""
-    if not records:
-        return []
-    began = records[0].created_at
+    """Returns a problem for each of ``model``'s registry rows that no record speaks for."""
     problems = []
     for table, events in _MUST_BE_RECORDED.items():
         recorded = {
             r.payload.get("registry_row", {}).get("id") for r in records if r.event_type in events
         }
-        query = sa.select(table.c.id, table.c.created_at).where(
-            table.c.model == model, table.c.created_at >= began
-        )
+        query = sa.select(table.c.id, table.c.created_at).where(table.c.model == model)
         for row_id, created_at in conn.execute(query.order_by(table.c.id)):
             if row_id not in recorded:
                 problems.append(
@@ -156,15 +145,14 @@ def _unrecorded_rows(conn: Connection, model: str, records: list[LedgerRecord]) 
     return problems
 
 
-def _evaluation_reports(records: list[LedgerRecord]) -> dict[int, str]:
-    """Each evaluation row's newest report SHA-256 on record."""
+def _evaluation_reports(records: list[LedgerRecord]) -> dict[int, str | None]:
+    """Returns each evaluation row's newest report SHA-256 on record (None: none given)."""
     newest: dict[int, str] = {}
     for record in records:
         if record.event_type in (LedgerEvent.EVALUATED, LedgerEvent.REPORT_COMPLETED):
             row_id = record.payload.get("registry_row", {}).get("id")
-            sha = record.payload.get("report_sha256")
-            if row_id is not None and sha:
-                newest[row_id] = sha
+            if row_id is not None:
+                newest[row_id] = record.payload.get("report_sha256")
     return newest
 
 
@@ -185,12 +173,11 @@ def _report_mismatches(conn: Connection, model: str, records: list[LedgerRecord]
     return problems
 
 
-_MOVES = (LedgerEvent.PROMOTED, LedgerEvent.OVERRIDE, LedgerEvent.ROLLED_BACK)
-
-
 def _champion_mismatch(conn: Connection, model: str, records: list[LedgerRecord]) -> list[Problem]:
-    """The champion pointer and the versions' statuses against the last recorded move: the
-    pointer decides which model serves, so an edit to it must not pass unseen."""
+    """Compares the champion pointer and the versions' statuses with the last recorded move.
+
+    The pointer decides which model serves, so an edit to it must not pass unseen.
+    """
     moves = [r for r in records if r.event_type in _MOVES]
     pointer = conn.execute(
         sa.select(model_aliases).where(
@@ -205,14 +192,22 @@ def _champion_mismatch(conn: Connection, model: str, records: list[LedgerRecord]
         ).scalars()
     )
     if not moves:
-        # A champion made before the chain began is the registry's own history.
-        if pointer is not None and pointer.updated_at >= records[0].created_at:
+        if pointer is not None:
             return [
                 Problem(
                     model,
                     None,
                     f"the champion pointer names v{pointer.version}, but no record made it "
                     "champion",
+                )
+            ]
+        if holders:
+            listed = ", ".join(f"v{v}" for v in sorted(holders))
+            return [
+                Problem(
+                    model,
+                    None,
+                    f"versions marked champion are {listed}, but no record made any champion",
                 )
             ]
         return []
@@ -237,30 +232,45 @@ def _champion_mismatch(conn: Connection, model: str, records: list[LedgerRecord]
     return []
 
 
+def _models(conn: Connection) -> list[str]:
+    """Returns every model with a ledger record or a registry row that needs one."""
+    models = set(ledger.ledger_models(conn))
+    for table in _MUST_BE_RECORDED:
+        models.update(conn.execute(sa.select(table.c.model).distinct()).scalars())
+    return sorted(models)
+
+
 def verify_ledger(
     engine: Engine,
     read_sha256: Callable[[str], str | None] | None,
     model: str | None = None,
 ) -> list[ChainCheck]:
-    """Checks every model's ledger (or ``model``'s); one ``ChainCheck`` per model, problems
-    oldest first. ``read_sha256(key)`` gives an artifact's current SHA-256 in the object store
-    (None when missing); pass None to leave the artifacts unchecked."""
+    """Checks every model's ledger, or ``model``'s.
+
+    Args:
+        engine: The registry database.
+        read_sha256: Returns an artifact's current SHA-256 in the object store by key (None
+            when missing); None leaves the artifacts unchecked.
+        model: Only this model; otherwise every model with records or registry rows.
+
+    Returns:
+        One ``ChainCheck`` per model, by name, its problems oldest record first.
+    """
     with engine.connect() as conn:
-        models = [model] if model else ledger.ledger_models(conn)
+        models = [model] if model else _models(conn)
         checks = []
         for name in models:
-            check = ledger.check_chain(conn, name)
+            check = check_chain(conn, name)
             records = ledger.history(conn, name)
             for record in records:
                 message = _check_row(conn, record)
                 if message:
                     check.problems.append(Problem(name, record.sequence, message))
             check.problems += _unrecorded_rows(conn, name, records)
-            if records:
-                check.problems += _champion_mismatch(conn, name, records)
+            check.problems += _champion_mismatch(conn, name, records)
             check.problems += _report_mismatches(conn, name, records)
             if read_sha256 is not None:
-                check.problems += ledger.check_artifacts(records, read_sha256)
+                check.problems += check_artifacts(records, read_sha256)
             check.problems.sort(key=lambda p: (p.sequence is None, p.sequence or 0))
             checks.append(check)
     return checks

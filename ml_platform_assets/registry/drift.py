@@ -99,7 +99,7 @@ class DriftStore:
             return conn.execute(drift_results.insert().values(**values)).inserted_primary_key[0]
 
     def latest_result_id(self, model: str) -> int:
-        """The highest drift result id of ``model``; 0 before the first result."""
+        """Returns the highest drift result id of ``model``; 0 before the first result."""
         query = sa.select(sa.func.max(drift_results.c.id)).where(drift_results.c.model == model)
         with self.engine.connect() as conn:
             return conn.execute(query).scalar() or 0
@@ -107,7 +107,7 @@ class DriftStore:
     def results(
         self, model: str, champion_version: int | None = None, limit: int = 90
     ) -> list[DriftRecord]:
-        """The newest result per day (and champion version), newest day first.
+        """Returns the newest result per day (and champion version), newest day first.
 
         Args:
             model: The model.
@@ -168,8 +168,14 @@ class DriftStore:
     def decisions(
         self, model: str, limit: int = 20, triggered: bool | None = None
     ) -> list[RetrainDecisionRecord]:
-        """The newest decisions about ``model``, newest first; only those that requested a
-        retraining run (``triggered=True``) or only the others (``False``) when asked."""
+        """Returns the newest decisions about ``model``, newest first.
+
+        Args:
+            model: The model.
+            limit: At most this many decisions.
+            triggered: Only those that requested a retraining run (True) or only the others
+                (False); all when None.
+        """
         query = sa.select(retrain_decisions).where(retrain_decisions.c.model == model)
         if triggered is not None:
             query = query.where(retrain_decisions.c.triggered == triggered)
@@ -178,7 +184,7 @@ class DriftStore:
             return [_decision(row) for row in conn.execute(query)]
 
     def last_trigger(self, model: str) -> RetrainDecisionRecord | None:
-        """The newest decision about ``model`` that requested a retraining run."""
+        """Returns the newest decision about ``model`` that requested a retraining run, or None."""
         query = (
             sa.select(retrain_decisions)
             .where(retrain_decisions.c.model == model, retrain_decisions.c.triggered)

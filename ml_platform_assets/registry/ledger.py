@@ -4,28 +4,7 @@ Every registry change a reviewer may need to account for — a version registere
 a promotion, a reviewer's approval or rejection, an override, a rollback, a redelivered day, a
 drift-triggered retraining — appends one record here *in the same transaction* as the change,
 so either both exist or neither. The registry's own tables keep working; the ledger is the proof
-over them.
-
-Each record of a model carries the SHA-256 of the model's previous record, so altering,
-removing, inserting or reordering a record breaks the chain at that point. The hash is taken
-over a canonical serialisation (``canonical_bytes``):
-
-    UTF-8 JSON (RFC 8259) of the object
-      {"actor", "artifacts", "created_at", "event_type", "model", "payload",
-       "previous_sha256", "sequence", "version"}
-    with keys sorted at every level, no whitespace (separators "," and ":"), non-ASCII
-    characters written as themselves, no NaN or infinity (stored as null), and
-    ``created_at`` as UTC ISO 8601 with microseconds and a "Z" suffix
-    (``2026-11-30T21:05:07.123456Z``).
-
-``sequence`` numbers a model's records 1, 2, ... without gaps. ``payload_json`` stores the
-payload in the same serialisation, so a reader recomputes the hash from the row alone.
-
-A chain proves the records agree with each other, not that nobody rewrote all of them: anyone
-able to recompute every hash could forge a consistent history. ``verify`` therefore also
-cross-checks each record against the registry rows it speaks for and the artifacts' bytes in
-the object store, and reports each model's head hash so a reviewer can keep it elsewhere and
-compare later.
+over them. How a record is hashed and its chain checked is in ``registry.chain``.
 """
 
 from __future__ import annotations
@@ -33,14 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ml_platform_assets.registry.chain import canonical_bytes, canonical_json, plain, timestamp
 from resources.schema import audit_ledger, utcnow
 
 
@@ -83,6 +62,7 @@ class Artifact:
     sha256: str
 
     def as_dict(self) -> dict:
+        """Returns the artifact as recorded: ``{"key", "uri", "sha256"}``."""
         return {"key": self.key, "uri": self.uri, "sha256": self.sha256}
 
 
@@ -103,6 +83,7 @@ class LedgerRecord:
     record_sha256: str
 
     def as_dict(self) -> dict:
+        """Returns the record as JSON-ready values, ``created_at`` in the canonical form."""
         return {
             "id": self.id,
             "model": self.model,
@@ -116,81 +97,6 @@ class LedgerRecord:
             "previous_sha256": self.previous_sha256,
             "record_sha256": self.record_sha256,
         }
-
-
-def timestamp(moment: dt.datetime) -> str:
-    """The canonical form of a time: UTC, microseconds, 'Z' (naive input is refused)."""
-    if moment.tzinfo is None:
-        raise ValueError(f"Refusing a naive timestamp {moment!r} in the audit ledger.")
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _plain(value: Any) -> Any:
-    """JSON-native copy: NumPy scalars become numbers, dates ISO text, NaN/inf None."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dt.datetime):
-        return timestamp(value) if value.tzinfo else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def canonical_bytes(
-    *,
-    model: str,
-    sequence: int,
-    version: int | None,
-    event_type: str,
-    actor: str,
-    created_at: dt.datetime,
-    payload: Mapping,
-    artifacts: Sequence[Mapping],
-    previous_sha256: str | None,
-) -> bytes:
-    """The bytes a record's SHA-256 is taken over (see the module docstring)."""
-    document = {
-        "model": model,
-        "sequence": sequence,
-        "version": version,
-        "event_type": event_type,
-        "actor": actor,
-        "created_at": timestamp(created_at),
-        "payload": _plain(payload),
-        "artifacts": _plain(list(artifacts)),
-        "previous_sha256": previous_sha256,
-    }
-    return _dumps(document).encode("utf-8")
-
-
-def record_hash(row: Any) -> str:
-    """Recomputes the SHA-256 of a stored row (a ``LedgerRecord`` or a database row)."""
-    payload = row.payload if isinstance(row, LedgerRecord) else json.loads(row.payload_json)
-    artifacts = row.artifacts if isinstance(row, LedgerRecord) else json.loads(row.artifacts_json)
-    data = canonical_bytes(
-        model=row.model,
-        sequence=row.sequence,
-        version=row.version,
-        event_type=row.event_type,
-        actor=row.actor,
-        created_at=row.created_at,
-        payload=payload,
-        artifacts=artifacts,
-        previous_sha256=row.previous_sha256,
-    )
-    return hashlib.sha256(data).hexdigest()
 
 
 def _to_record(row: Any) -> LedgerRecord:
@@ -222,9 +128,12 @@ def append(
     """Appends a record to ``model``'s chain inside the caller's transaction and returns it.
 
     Two writers taking the same place in the chain collide on the (model, sequence) unique
-    key: the later one's transaction fails as a whole (``sqlalchemy.exc.IntegrityError``) and
-    the registry retries it, so a chain never forks. Raises ``ValueError`` for an unknown
-    event type or an empty actor.
+    key: the later one's transaction fails as a whole and the registry retries it, so a chain
+    never forks.
+
+    Raises:
+        ValueError: An unknown event type or an empty actor.
+        sqlalchemy.exc.IntegrityError: Another writer took the chain's next place first.
     """
     if event_type not in LedgerEvent.ALL:
         raise ValueError(f"Unknown audit ledger event type {event_type!r}.")
@@ -240,9 +149,9 @@ def append(
     previous = last.record_sha256 if last else None
     # The database keeps microseconds: hash exactly what will be read back.
     created_at = utcnow()
-    plain_payload = _plain(payload)
+    plain_payload = plain(payload)
     plain_artifacts = [
-        _plain(a.as_dict() if isinstance(a, Artifact) else dict(a)) for a in artifacts
+        plain(a.as_dict() if isinstance(a, Artifact) else dict(a)) for a in artifacts
     ]
     fields = dict(
         model=model,
@@ -260,8 +169,8 @@ def append(
     row_id = conn.execute(
         audit_ledger.insert().values(
             **stored,
-            payload_json=_dumps(plain_payload),
-            artifacts_json=_dumps(plain_artifacts),
+            payload_json=canonical_json(plain_payload),
+            artifacts_json=canonical_json(plain_artifacts),
             record_sha256=digest,
         )
     ).inserted_primary_key[0]
@@ -275,8 +184,14 @@ def history(
     since: dt.date | None = None,
     version: int | None = None,
 ) -> list[LedgerRecord]:
-    """``model``'s records in chain order (oldest first); from ``since`` (UTC day) on, and only
-    those about ``version`` when given."""
+    """Returns ``model``'s records in chain order, oldest first.
+
+    Args:
+        conn: A connection to the registry database.
+        model: The model.
+        since: Only records made on this UTC day or later, when given.
+        version: Only records about this version, when given.
+    """
     query = sa.select(audit_ledger).where(audit_ledger.c.model == model)
     if since is not None:
         start = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
@@ -288,104 +203,6 @@ def history(
 
 
 def ledger_models(conn: Connection) -> list[str]:
-    """Every model with at least one ledger record."""
+    """Returns every model with at least one ledger record, sorted by name."""
     query = sa.select(audit_ledger.c.model).distinct().order_by(audit_ledger.c.model)
     return list(conn.execute(query).scalars())
-
-
-@dataclass(frozen=True)
-class Problem:
-    """What is wrong with one record (``sequence`` None: with the model's chain as a whole)."""
-
-    model: str
-    sequence: int | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"record #{self.sequence}" if self.sequence is not None else "its chain"
-        return f"{self.model} {where}: {self.message}"
-
-
-@dataclass
-class ChainCheck:
-    """The outcome of checking one model's chain; ``head`` is its last record's SHA-256."""
-
-    model: str
-    records: int = 0
-    head: str | None = None
-    problems: list[Problem] = field(default_factory=list)
-
-
-def check_chain(conn: Connection, model: str) -> ChainCheck:
-    """Recomputes ``model``'s hash chain from its rows.
-
-    Finds a record whose content no longer matches its hash (altered), a gap in the sequence
-    (removed), a record whose previous-hash is not its predecessor's hash (inserted, removed or
-    reordered), and rows whose database ids run against the sequence (reordered).
-    """
-    rows = conn.execute(
-        sa.select(audit_ledger)
-        .where(audit_ledger.c.model == model)
-        .order_by(audit_ledger.c.sequence, audit_ledger.c.id)
-    ).all()
-    check = ChainCheck(model=model, records=len(rows))
-    previous_hash: str | None = None
-    previous_id = 0
-    for expected, row in enumerate(rows, start=1):
-        problem = None
-        if row.sequence != expected:
-            problem = (
-                f"sequence number {row.sequence} where {expected} was expected: "
-                f"record #{expected} was removed or renumbered"
-            )
-        elif record_hash(row) != row.record_sha256:
-            problem = "its content no longer matches its SHA-256: the record was altered"
-        elif row.previous_sha256 != previous_hash:
-            problem = (
-                "it does not follow the record before it (previous-record hash differs): "
-                "a record was inserted, removed or reordered here"
-            )
-        elif row.id < previous_id:
-            problem = "it was written before the record preceding it: records were reordered"
-        if problem:
-            check.problems.append(Problem(model, row.sequence, problem))
-        previous_hash, previous_id = row.record_sha256, row.id
-    check.head = previous_hash
-    return check
-
-
-def latest_artifacts(records: Iterable[LedgerRecord]) -> dict[str, tuple[LedgerRecord, dict]]:
-    """For each artifact key, the last record that named it with the SHA-256 it gave.
-
-    Some documents are rewritten on purpose (the evaluation report once the decision is made):
-    each rewrite is its own record, and the store must hold the bytes of the newest one.
-    """
-    latest: dict[str, tuple[LedgerRecord, dict]] = {}
-    for record in records:
-        for artifact in record.artifacts:
-            latest[artifact["key"]] = (record, artifact)
-    return latest
-
-
-def check_artifacts(
-    records: Sequence[LedgerRecord], read_sha256: Callable[[str], str | None]
-) -> list[Problem]:
-    """Compares each artifact's newest recorded SHA-256 with the store's bytes.
-
-    ``read_sha256(key)`` returns the SHA-256 of the object's current bytes, or None when it is
-    missing.
-    """
-    problems = []
-    for key, (record, artifact) in latest_artifacts(records).items():
-        actual = read_sha256(key)
-        if actual is None:
-            message = f"artifact {artifact['uri']} is missing from the object store"
-        elif actual != artifact["sha256"]:
-            message = (
-                f"artifact {artifact['uri']} no longer matches: sha256 {actual[:12]}… in the "
-                f"store, {artifact['sha256'][:12]}… on record"
-            )
-        else:
-            continue
-        problems.append(Problem(record.model, record.sequence, message))
-    return problems

@@ -56,7 +56,7 @@ class ModelVersion:
     metrics: dict | None
     features: list
     spec: dict
-    trained_by: str | None = None  # None for versions registered before it was recorded
+    trained_by: str | None  # None when it was registered without naming who trained it
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class AliasEvent:
 
 
 def dumps(value: Any) -> str:
-    """JSON for a database column; NumPy scalars become numbers, dates ISO strings."""
+    """Returns JSON for a database column; NumPy scalars become numbers, dates ISO strings."""
     return json.dumps(value, sort_keys=True, default=_json_default)
 
 
@@ -86,11 +86,12 @@ def _json_default(value: Any) -> Any:
 
 
 def loads(text: str | None) -> Any:
-    """Decodes a JSON column; NULL stays None."""
+    """Returns a JSON column decoded; NULL stays None."""
     return None if text is None else json.loads(text)
 
 
 def to_version(row: Any) -> ModelVersion:
+    """Returns a ``model_versions`` row as a ``ModelVersion``, its JSON columns decoded."""
     return ModelVersion(
         model=row.model,
         version=row.version,
@@ -111,6 +112,7 @@ def to_version(row: Any) -> ModelVersion:
 
 
 def to_event(row: Any) -> AliasEvent:
+    """Returns an ``alias_events`` row as an ``AliasEvent``."""
     return AliasEvent(
         id=row.id,
         model=row.model,
@@ -125,7 +127,11 @@ def to_event(row: Any) -> AliasEvent:
 
 
 def fetch_version(conn: Connection, model: str, version: int, lock: bool = False) -> ModelVersion:
-    """Reads one version, locking its row for the transaction when ``lock`` (MySQL)."""
+    """Returns one version, locking its row for the transaction when ``lock`` (MySQL).
+
+    Raises:
+        VersionNotFoundError: The version was never registered.
+    """
     query = sa.select(model_versions).where(
         model_versions.c.model == model, model_versions.c.version == version
     )
@@ -133,3 +139,12 @@ def fetch_version(conn: Connection, model: str, version: int, lock: bool = False
     if row is None:
         raise VersionNotFoundError(f"Model '{model}' has no version {version}.")
     return to_version(row)
+
+
+def set_status(conn: Connection, model: str, version: int, status: str) -> None:
+    """Sets one version's lifecycle status inside the caller's transaction."""
+    conn.execute(
+        model_versions.update()
+        .where(model_versions.c.model == model, model_versions.c.version == version)
+        .values(status=status)
+    )

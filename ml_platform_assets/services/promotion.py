@@ -14,7 +14,7 @@ from ml_platform_assets.core.gates import GateResult, failed_summary
 from ml_platform_assets.core.report import Override, Review
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.registry import AliasEvent, ModelRegistry, ModelVersion, Status
-from ml_platform_assets.registry.versions import Override as AllowedOverride
+from ml_platform_assets.registry import Override as AllowedOverride
 from ml_platform_assets.services.documents import publish_model_document, refresh_documents
 from ml_platform_assets.services.errors import Refused
 from ml_platform_assets.services.manifests import EvaluationManifest

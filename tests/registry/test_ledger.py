@@ -3,18 +3,26 @@ transaction, a hash chain that ``verify_ledger`` recomputes, and the decisions p
 (approval, rejection, override, rollback) on record.
 """
 
+import datetime as dt
 import hashlib
 import json
 
 import pytest
 import sqlalchemy as sa
 
-from ml_platform_assets.registry import ModelRegistry, RegistryError, Status
+from ml_platform_assets.registry import ModelRegistry, Override, RegistryError, Status
 from ml_platform_assets.registry import ledger as ledger_module
 from ml_platform_assets.registry.audit import verify_ledger
-from ml_platform_assets.registry.ledger import Artifact, canonical_bytes, record_hash
-from ml_platform_assets.registry.versions import Override
-from resources.schema import audit_ledger, evaluations, utcnow
+from ml_platform_assets.registry.chain import canonical_bytes, record_hash
+from ml_platform_assets.registry.ledger import Artifact
+from resources.schema import (
+    alias_events,
+    audit_ledger,
+    evaluations,
+    model_aliases,
+    model_versions,
+    utcnow,
+)
 
 MODEL = "credit_default"
 
@@ -447,3 +455,109 @@ def test_verify_catches_a_versions_provenance_edited(lifecycle, store, column, v
     assert _verify(lifecycle, store) == [
         f"{MODEL} record #1: model_versions row 1 no longer says what was recorded: {field} differs"
     ]
+
+
+def _rewrite_last_record(registry: ModelRegistry, edit) -> None:
+    """Edits the newest record's payload and rehashes it: the chain stays intact."""
+    row = _row(registry, len(registry.audit_history(MODEL)))
+    payload = json.loads(row.payload_json)
+    edit(payload)
+    fields = {
+        name: getattr(row, name)
+        for name in ("model", "sequence", "version", "event_type", "actor", "created_at")
+    }
+    data = canonical_bytes(
+        **fields,
+        payload=payload,
+        artifacts=json.loads(row.artifacts_json),
+        previous_sha256=row.previous_sha256,
+    )
+    _execute(
+        registry,
+        audit_ledger.update()
+        .where(audit_ledger.c.id == row.id)
+        .values(payload_json=json.dumps(payload), record_sha256=hashlib.sha256(data).hexdigest()),
+    )
+
+
+def test_verify_names_a_record_that_leaves_out_a_field_it_must_carry(lifecycle, store):
+    _rewrite_last_record(lifecycle, lambda payload: payload["row"].pop("reason"))
+
+    assert _verify(lifecycle, store) == [
+        f"{MODEL} record #7: it leaves out reason, which a rolled_back record must carry"
+    ]
+
+
+def test_verify_names_an_evaluation_record_without_its_report_checksum(registry, store):
+    _evaluate(registry, store, _register(registry, store))
+    _rewrite_last_record(registry, lambda payload: payload.pop("report_sha256"))
+
+    assert _verify(registry, store) == [
+        f"{MODEL} its chain: evaluations row 1 names a report sha256 that no record gave"
+    ]
+
+
+_LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+
+
+def test_verify_names_registry_rows_older_than_the_chain(lifecycle, store):
+    with lifecycle.engine.begin() as conn:
+        first = conn.execute(sa.select(model_versions).where(model_versions.c.id == 1)).one()
+        values = {k: v for k, v in first._mapping.items() if k != "id"}
+        values.update(version=3, status=Status.TRAINED, created_at=_LONG_AGO)
+        conn.execute(model_versions.insert().values(values))
+
+    assert _verify(lifecycle, store) == [
+        f"{MODEL} its chain: model_versions row 3 (written 2020-01-01 00:00:00 UTC) has no ledger "
+        "record: it was added around the ledger, or its record was removed"
+    ]
+
+
+def test_verify_names_a_champion_no_record_made_however_old(registry, store):
+    version = _register(registry, store)
+    _evaluate(registry, store, version)
+    _execute(registry, model_versions.update().values(status=Status.CHAMPION))
+    assert _verify(registry, store) == [
+        f"{MODEL} its chain: versions marked champion are v1, but no record made any champion"
+    ]
+
+    with registry.engine.begin() as conn:
+        event_id = conn.execute(
+            alias_events.insert().values(
+                model=MODEL,
+                alias="champion",
+                from_version=None,
+                to_version=version,
+                action="promote",
+                reason="set by hand",
+                actor="mallory",
+                created_at=_LONG_AGO,
+            )
+        ).inserted_primary_key[0]
+        conn.execute(
+            model_aliases.insert().values(
+                model=MODEL,
+                alias="champion",
+                version=version,
+                updated_at=_LONG_AGO,
+                event_id=event_id,
+            )
+        )
+
+    assert _verify(registry, store) == [
+        f"{MODEL} its chain: alias_events row {event_id} (written 2020-01-01 00:00:00 UTC) has no "
+        "ledger record: it was added around the ledger, or its record was removed",
+        f"{MODEL} its chain: the champion pointer names v1, but no record made it champion",
+    ]
+
+
+def test_verify_of_every_model_names_one_whose_whole_chain_was_removed(lifecycle, store):
+    _execute(lifecycle, audit_ledger.delete().where(audit_ledger.c.model == MODEL))
+
+    (check,) = verify_ledger(lifecycle.engine, store.sha256)
+
+    assert check.model == MODEL and check.records == 0
+    problems = [str(p) for p in check.problems]
+    assert len(problems) == 8  # two versions, two evaluations, three alias moves, the pointer
+    assert all("has no ledger record" in p for p in problems[:7])
+    assert problems[-1].endswith("the champion pointer names v1, but no record made it champion")

@@ -242,7 +242,7 @@ def test_an_identical_version_is_found_by_data_code_parameters_and_spec(registry
 
 
 def test_among_duplicates_the_champion_is_the_identical_version(registry: ModelRegistry):
-    # Versions registered twice before reruns were recognised.
+    # Two runs that trained the same inputs at the same time.
     first, second = _eligible(registry), _eligible(registry)
     assert _identical(registry).version == second  # the newest
     registry.promote("credit_default", first, reason="passed", actor="dagster run r1")
