@@ -77,7 +77,6 @@ from ml_platform_assets.orchestration.runs import (  # noqa: E402
     Runner,
 )
 from ml_platform_assets.services.demo_delivery import land_simulated  # noqa: E402
-from ml_platform_assets.services.registry_access import open_registry  # noqa: E402
 from resources.environment import read_environment  # noqa: E402
 from resources.wiring import platform_resources  # noqa: E402
 
@@ -204,7 +203,6 @@ def _once(spec, rows_per_day: int, kind: str) -> dict:
         environment = read_environment({"ML_PLATFORM_HOME": str(home), **env})
         resources = platform_resources(environment)
         defs = build_definitions({spec.name: spec}, resources)
-        registry = open_registry(environment.database_url)
         store = resources["object_store"].get_store()
         first, last = spec.start_date, spec.start_date + dt.timedelta(days=DAYS - 1)
         delivery = land_simulated(store, spec, DAYS, rows_per_day)
@@ -216,7 +214,7 @@ def _once(spec, rows_per_day: int, kind: str) -> dict:
             walls, start = {}, time.perf_counter()
             ingest(runner, defs, spec, store, first, last)
             walls["ingestion"] = time.perf_counter() - start
-            outcome = train(runner, spec, store, registry)
+            outcome = train(runner, spec, store, environment.database_url)
             walls["training"] = time.perf_counter() - start - walls["ingestion"]
             loaded_before_drift = sorted(sys.modules)
             _drift_report(runner, spec, last)

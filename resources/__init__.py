@@ -1,0 +1,1 @@
+"""The external systems: the environment, object stores, the database, Kubernetes compute."""

@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from typing_extensions import override
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -204,6 +205,7 @@ class LocalObjectStore(ObjectStore):
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*validate_key(key).split("/"))
 
+    @override
     def uri(self, key: str) -> str:
         return _file_uri(self._path(key))
 
@@ -227,12 +229,14 @@ class LocalObjectStore(ObjectStore):
         logger.debug("Published %s (%d bytes)", path, size)
         return StoredObject(key=key, uri=_file_uri(path), sha256=sha256, size=size)
 
+    @override
     def get_bytes(self, key: str) -> bytes:
         try:
             return self._path(key).read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise ObjectNotFound(f"No object at {self.uri(key)}.") from None
 
+    @override
     def etag(self, key: str) -> str:
         try:
             st = self._path(key).stat()
@@ -241,9 +245,11 @@ class LocalObjectStore(ObjectStore):
         # Every write renames a new file into place: a new inode, size or time is a new object.
         return f"{st.st_ino:x}-{st.st_size:x}-{st.st_mtime_ns:x}"
 
+    @override
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
+    @override
     def list(self, prefix: str = "") -> list[str]:
         # Walk only the deepest directory the prefix names, then filter by the full prefix.
         folder = prefix.rpartition("/")[0]
@@ -254,6 +260,7 @@ class LocalObjectStore(ObjectStore):
         keys = (r.as_posix() for r in relative if not any(s.startswith(".") for s in r.parts))
         return sorted(k for k in keys if k.startswith(prefix))
 
+    @override
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 

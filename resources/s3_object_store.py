@@ -19,6 +19,7 @@ from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError
+from typing_extensions import override
 
 from resources.object_store import (
     ObjectNotFound,
@@ -78,12 +79,14 @@ class S3ObjectStore(ObjectStore):
 
     @property
     def uri_prefix(self) -> str:
+        """``s3://bucket/prefix`` of every key."""
         return f"s3://{self.bucket}/{self.prefix}".rstrip("/")
 
     def _full_key(self, key: str) -> str:
         validate_key(key)
         return f"{self.prefix}/{key}" if self.prefix else key
 
+    @override
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._full_key(key)}"
 
@@ -133,6 +136,7 @@ class S3ObjectStore(ObjectStore):
             fill(buffer)
             return self._upload(key, full_key, buffer)
 
+    @override
     def put_file(self, key: str, path: Path) -> StoredObject:
         full_key = self._full_key(key)
         with open(path, "rb") as handle:
@@ -152,6 +156,7 @@ class S3ObjectStore(ObjectStore):
         logger.debug("Published %s (%d bytes)", self.uri(key), size)
         return StoredObject(key=key, uri=self.uri(key), sha256=sha256, size=size)
 
+    @override
     def get_bytes(self, key: str) -> bytes:
         full_key = self._full_key(key)
         with self._errors(f"download of {self.uri(key)}"):
@@ -161,6 +166,7 @@ class S3ObjectStore(ObjectStore):
                 raise ObjectNotFound(f"No object at {self.uri(key)}.") from None
             return response["Body"].read()
 
+    @override
     def etag(self, key: str) -> str:
         full_key = self._full_key(key)
         with self._errors(f"lookup of {self.uri(key)}"):
@@ -170,6 +176,7 @@ class S3ObjectStore(ObjectStore):
             raise ObjectNotFound(f"No object at {self.uri(key)}.")
         return found[0]["ETag"].strip('"')
 
+    @override
     def exists(self, key: str) -> bool:
         # LIST rather than HEAD: a HEAD error has no body, so a missing bucket or a bad
         # signature would look like a plain 404 or 403.
@@ -179,6 +186,7 @@ class S3ObjectStore(ObjectStore):
         found = response.get("Contents", [])
         return bool(found) and found[0]["Key"] == full_key
 
+    @override
     def list(self, prefix: str = "") -> list[str]:
         base = f"{self.prefix}/" if self.prefix else ""
         paginator = self.client.get_paginator("list_objects_v2")
@@ -188,6 +196,7 @@ class S3ObjectStore(ObjectStore):
                 keys.extend(item["Key"][len(base) :] for item in page.get("Contents", []))
         return sorted(keys)
 
+    @override
     def list_etags(self, prefix: str = "") -> dict[str, str]:
         # One LIST page carries a thousand keys with their ETags: no request per object.
         base = f"{self.prefix}/" if self.prefix else ""
@@ -199,11 +208,13 @@ class S3ObjectStore(ObjectStore):
                     etags[item["Key"][len(base) :]] = item["ETag"].strip('"')
         return dict(sorted(etags.items()))
 
+    @override
     def delete(self, key: str) -> None:
         full_key = self._full_key(key)
         with self._errors(f"deletion of {self.uri(key)}"):
             self.client.delete_object(Bucket=self.bucket, Key=full_key)
 
+    @override
     def delete_prefix(self, prefix: str) -> int:
         keys = self.list(prefix)
         for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1000 keys.

@@ -12,6 +12,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
+from typing_extensions import override
 
 # Alembic's bookkeeping table; not the default name, which Dagster's own storage also uses.
 VERSION_TABLE = "ml_platform_schema_version"
@@ -36,11 +37,13 @@ class UTCDateTime(sa.TypeDecorator):
     impl = sa.DateTime
     cache_ok = True
 
+    @override
     def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine:
         if dialect.name in ("mysql", "mariadb"):
             return dialect.type_descriptor(mysql.DATETIME(fsp=6))
         return dialect.type_descriptor(sa.DateTime())
 
+    @override
     def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect):
         if value is None:
             return None
@@ -48,6 +51,7 @@ class UTCDateTime(sa.TypeDecorator):
             raise ValueError(f"Refusing a naive timestamp {value!r}: pass an aware UTC time.")
         return value.astimezone(dt.UTC).replace(tzinfo=None)
 
+    @override
     def process_result_value(self, value: dt.datetime | None, dialect: sa.Dialect):
         return None if value is None else value.replace(tzinfo=dt.UTC)
 

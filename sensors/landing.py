@@ -107,6 +107,7 @@ class LandingTick:
 
     @property
     def cursor(self) -> str:
+        """The cursor the tick leaves: days seen ingested and days requested, by signature."""
         return json.dumps({"ingested": self.ingested, "requested": self.requested})
 
 

@@ -133,6 +133,7 @@ def test_a_reviewer_rejects_and_the_champion_stays(cli_env, monkeypatch) -> None
 
 
 def test_commands_of_people_refuse_blank_names(cli_env) -> None:  # noqa: F811
+    assert _run("home", "--create").exit_code == 0
     result = _run("approve", "credit_default", "1", "--reviewer", " ", "--note", "x")
     assert result.exit_code == 1
     assert "model 'credit_default' has no version 1" in result.output

@@ -103,6 +103,7 @@ def test_the_document_of_a_model_without_a_champion(cli_env, monkeypatch) -> Non
 
 
 def test_an_unknown_model_or_version_is_one_sentence(cli_env) -> None:  # noqa: F811
+    assert _run("home", "--create").exit_code == 0
     unknown = _run("report", "nope", "1", "--out", str(cli_env))
     assert unknown.exit_code == 1
     assert "no model named 'nope'; known models: credit_default" in unknown.output

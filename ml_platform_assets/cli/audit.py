@@ -9,6 +9,7 @@ import json
 import sys
 
 import click
+from tabulate import tabulate
 
 from ml_platform_assets.cli.common import Context, one_sentence, plural, unknown_model
 from ml_platform_assets.registry.audit import verify_ledger
@@ -104,8 +105,6 @@ def _history(ctx: Context, model: str, since: dt.date | None, fmt: str) -> None:
         after = f" since {since}" if since else ""
         click.echo(f"{model} has no audit records{after}")
         return
-    from tabulate import tabulate
-
     rows = [
         [
             r.sequence,
@@ -138,7 +137,7 @@ def _verify(ctx: Context, model: str | None) -> None:
     if model:
         ctx.spec(model)
     checks = ctx.read(lambda reg: verify_ledger(reg.engine, _read_sha256(ctx.store()), model))
-    if not checks or (model and checks[0].records == 0):
+    if not checks or (model and checks[0].records == 0 and not checks[0].problems):
         # Nothing verified is not a success: a wrong ML_PLATFORM_HOME would look intact.
         click.secho(
             f"{model or 'no model'} has no audit records to verify in {ctx.environment.where()}",

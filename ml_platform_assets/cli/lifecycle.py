@@ -93,7 +93,7 @@ def run_lifecycle(
             platform.runner,
             spec,
             platform.store,
-            platform.registry,
+            platform.environment.database_url,
             as_of or last,
             tags,
             progress=stage,

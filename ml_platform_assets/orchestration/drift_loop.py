@@ -22,8 +22,6 @@ from ml_platform_assets.core.drift import HTML_ROWS
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.orchestration.lifecycle import TrainingOutcome, train
 from ml_platform_assets.orchestration.runs import LifecycleError, Runner
-from ml_platform_assets.registry import ModelRegistry
-from ml_platform_assets.services.registry_access import open_registry
 from resources.env_vars import resolved
 from resources.object_store import ObjectStore
 from sensors.drift import RUN_KEY_TAG, drift_sensor_name
@@ -63,13 +61,13 @@ def _retrain(
     runner: Runner,
     spec: ModelSpec,
     store: ObjectStore,
-    registry: ModelRegistry,
+    registry_url: str,
     request: dg.RunRequest,
 ) -> TrainingOutcome:
     """Runs the sensor's run request: its as_of config, its tags and its run key."""
     as_of = request.run_config["ops"][f"{spec.name}__training_set"]["config"]["as_of"]
     tags = {**request.tags, RUN_KEY_TAG: request.run_key}
-    return train(runner, spec, store, registry, dt.date.fromisoformat(as_of), tags)
+    return train(runner, spec, store, registry_url, dt.date.fromisoformat(as_of), tags)
 
 
 def _outcome_line(outcome: TrainingOutcome) -> str:
@@ -151,7 +149,7 @@ def run_drift_loop(
     """
     sensor = defs.resolve_sensor_def(drift_sensor_name(spec))
     store = defs.resources["object_store"].get_store()
-    registry = open_registry(resolved(defs.resources["database"].url))
+    registry_url = resolved(defs.resources["database"].url)
     summary, cursor, day, previous = DriftLoopSummary(), None, first, None
     echo(
         f"Simulating the daemon day by day, in process: measuring drift of {spec.name} "
@@ -176,7 +174,7 @@ def run_drift_loop(
             previous = None
             summary.decisions.append((day, request.tags["ml_platform/reason"]))
             echo(f"    sensor fired: {request.tags['ml_platform/reason']}")
-            outcome = _retrain(runner, spec, store, registry, request)
+            outcome = _retrain(runner, spec, store, registry_url, request)
             summary.retrainings.append(outcome)
             echo(f"    retraining run {outcome.run_id[:8]}: {_outcome_line(outcome)}")
             drift_start = dt.date.fromisoformat(request.tags["ml_platform/drift_start"])

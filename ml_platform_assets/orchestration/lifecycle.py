@@ -21,11 +21,11 @@ from ml_platform_assets.assets.ingestion_plan import LANDING_ETAG, plan_ingestio
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.orchestration.runs import LifecycleError, Runner
-from ml_platform_assets.registry import ModelRegistry
 from ml_platform_assets.services.documents import read_evaluation_record
 from ml_platform_assets.services.evaluations import evaluation_manifest
 from ml_platform_assets.services.manifests import EvaluationManifest
 from ml_platform_assets.services.promotion import promoted_in_run
+from ml_platform_assets.services.registry_access import open_registry
 from resources.object_store import ObjectStore
 
 CHUNK_DAYS = 30
@@ -153,14 +153,15 @@ def train(
     runner: Runner,
     spec: ModelSpec,
     store: ObjectStore,
-    registry: ModelRegistry,
+    registry_url: str,
     as_of: dt.date | None = None,
     tags: dict[str, str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> TrainingOutcome:
     """Run training_set → challenger_model → model_evaluation → deployed_model.
 
-    ``progress(stage, done, total)`` is called as each stage starts (``done`` stages finished
+    ``registry_url`` names the registry the run's steps use; it is read once the run has
+    ended. ``progress(stage, done, total)`` is called as each stage starts (``done`` stages finished
     before it) and once more when the last one has finished (``stage`` empty).
 
     A challenger that fails a gate is an expected outcome, not an error: the blocking checks
@@ -199,7 +200,7 @@ def train(
     if not run.success and not (failed_checks and evaluation is not None):
         raise LifecycleError(run.failure_message(f"training of {spec.name}"))
     promoted = evaluation is not None and promoted_in_run(
-        registry, spec.name, evaluation["version"], run.run_id
+        open_registry(registry_url), spec.name, evaluation["version"], run.run_id
     )
     return TrainingOutcome(run.run_id, promoted, evaluation, failed_checks)
 

@@ -20,6 +20,7 @@ from ml_platform_assets.orchestration.runs import InProcessRunner
 from ml_platform_assets.services.demo_delivery import land_simulated
 from resources.database import dispose_engine
 from resources.database_resource import DatabaseResource
+from resources.env_vars import resolved
 from resources.object_store_resource import ObjectStoreResource
 
 ROWS_PER_DAY = 1500
@@ -82,7 +83,8 @@ class SmallPlatform:
 
     def train(self, as_of: int | None = None) -> TrainingOutcome:
         cutoff = self.day(as_of) if as_of is not None else None
-        return train(self.runner, self.spec, self.store, self.registry, cutoff)
+        url = resolved(self.resources["database"].url)
+        return train(self.runner, self.spec, self.store, url, cutoff)
 
     def evaluate_sensor(self, name: str, cursor: str | None = None) -> "Tick":
         """One evaluation of the named sensor, as the daemon would run it (Dagster's public
