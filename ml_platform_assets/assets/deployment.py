@@ -8,18 +8,18 @@ import dagster as dg
 from ml_platform_assets.assets.common import MANIFEST_IO, asset_key, compute, owners, registry
 from ml_platform_assets.assets.model_document import publish_model_document
 from ml_platform_assets.core import layout
-from ml_platform_assets.core.gates import GateResult, failed_summary
-from ml_platform_assets.core.report import (
+from ml_platform_assets.core.evaluation_record import (
     Deployment,
     Evaluation,
     Override,
     Review,
     evaluation_to_json,
-    render_evaluation_html,
     with_promotion,
     with_review,
 )
+from ml_platform_assets.core.gates import GateResult, failed_summary
 from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.pages.evaluation import render_evaluation_html
 from ml_platform_assets.registry import AliasEvent, ModelRegistry, Status
 from ml_platform_assets.registry.ledger import Artifact
 from resources.database import DatabaseResource

@@ -10,10 +10,11 @@ from ml_platform_assets.assets.common import MANIFEST_IO, asset_key, compute, ow
 from ml_platform_assets.assets.model_document import publish_model_document
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.evaluation import Champion, evaluate
+from ml_platform_assets.core.evaluation_record import evaluation_to_json
 from ml_platform_assets.core.gates import GATE_NAMES
-from ml_platform_assets.core.report import evaluation_to_json, render_evaluation_html
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.training import load_model
+from ml_platform_assets.pages.evaluation import render_evaluation_html
 from ml_platform_assets.registry import ModelRegistry
 from ml_platform_assets.registry.ledger import Artifact
 from resources.database import DatabaseResource

@@ -46,7 +46,7 @@ def _refresh_documents(ctx: Context, model: str, *versions: int | None) -> None:
 def _record_rejection(ctx: Context, model: str, version: int, reviewer: str, note: str) -> None:
     """The version's evaluation report rewritten to say a reviewer rejected it."""
     from ml_platform_assets.assets.deployment import review_report
-    from ml_platform_assets.core.report import Review
+    from ml_platform_assets.core.evaluation_record import Review
 
     decided = ctx.read(lambda reg: reg.approvals(model, version))[-1]["created_at"]
     review = Review(reviewer=reviewer, note=note, decided_at=decided.isoformat())

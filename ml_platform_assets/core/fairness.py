@@ -85,9 +85,9 @@ def adverse_impact(groups: pd.Series, approved: np.ndarray, levels: list[str]) -
 
 
 def fairness(spec: ModelSpec, rows: Rows, score: np.ndarray) -> dict:
-    """The fairness block of an evaluation record (``core.report.Fairness``): each protected
-    attribute of the spec measured on ``rows`` (out-of-time feature rows, DataFrame or Arrow
-    table) scored ``score`` (probability of bad), at the spec's cutoff.
+    """The fairness block of an evaluation record (``core.evaluation_record.Fairness``): each
+    protected attribute of the spec measured on ``rows`` (out-of-time feature rows, DataFrame or
+    Arrow table) scored ``score`` (probability of bad), at the spec's cutoff.
 
     Raises:
         ValueError: ``rows`` lack a protected attribute's column.
