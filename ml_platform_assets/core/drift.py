@@ -1,67 +1,11 @@
-"""Data drift of a model's inputs against its champion's training reference, and when to retrain.
+"""Data drift of a model's inputs against its champion's training reference, column by column.
 
-Evidently computes every drift score, with its own stat tests called directly so that no plots
-are built. Which test a column gets depends on the sizes of both samples:
-
-- Evidently's distance tests, as its ``ValueDrift`` and ``DataDriftPreset`` pick them for a
-  reference of over 1,000 rows: normed Wasserstein for numbers, Jensen-Shannon for categories
-  and for numbers with at most five values, each drifting at 0.1. A distance measures how much
-  a column changed, not whether a change is certain, so on large days it ignores shifts too
-  small to matter. But two samples of one distribution are never at distance 0: under "no
-  drift" the expected distance (its *noise*) is about ``J1 / std(reference) * s`` for
-  Wasserstein and ``sqrt((k-1)/8) * s`` for Jensen-Shannon over k levels, where
-  ``s = 1/sqrt(n_current) + 1/sqrt(n_reference)`` for the values compared per side (the
-  error bounds below without the finite-population factor: a day is a sample of its
-  distribution). Against a 50k-row reference that is 0.013-0.064 at 1,000 rows and
-  0.037-0.19 at 100 over credit_default's columns: as large as a real shift.
-- So a column keeps its distance test only while that noise is at most ``MAX_NOISE_SHARE`` (a
-  third) of the test's threshold: then a calm column is flagged only by a distance of three
-  times its noise. Measured on calm simulated days (credit_default, a 50k-row reference of 20
-  days, 100 to 10,000 current rows, 6,460 column scores), the distance over its noise had a
-  median of 0.7, reached 2 in 0.42 % of scores, 2.5 in 0.05 % and 3 never (largest 2.8). At a
-  third, a column at the line is thus flagged on a calm day far less often than the p-value
-  tests' level per column below (0.05 / 38 = 0.13 %), so the switch does not raise the false
-  alarm rate; at a half it would be about three times that level. With a 50k-row reference the
-  line falls at about 1,200 to 5,000 current rows for numbers (more for skewed ones), 1,600 for
-  an 11-level category and 150 for a 0/1 flag; on days of 10,000 rows and more every column
-  keeps its distance test, so large days are decided as Evidently's own preset decides them.
-- Otherwise the column gets the hypothesis test Evidently picks for a small reference: K-S for
-  numbers with more than five values, chi-square for categories and few-valued numbers, and its
-  Z-test for proportions when there are at most two values. A p-value holds its false-alarm
-  rate at any size, so it is compared with ``FAMILY_ALPHA`` divided by the number of columns
-  tested (Bonferroni): on a calm day the chance that even one column is flagged stays at about
-  5 %. Evidently's chi-square takes the reference's shares as exact, which under "no drift"
-  multiplies its statistic by ``1 + n_current / n_reference``; its level is lowered to match
-  (``chisquare_level``), so a 1,000-row day against a 5,000-row reference keeps its rate. K-S
-  and the Z-test compare two samples and need no such care.
-
-Each column's ``ColumnDrift`` says which test and threshold it got (``method``, ``threshold``)
-and the noise that decided it (``noise``); a p-value drifts below its threshold, a distance at
-or above it.
-
-Sampling for large days: each side is capped at ``DEFAULT_SAMPLE_ROWS`` rows, the test is
-chosen as on all rows (their sizes, and their distinct values when a sample shows five or
-fewer), every sampled score comes with a bound on its expected sampling error, and a column
-whose score lies within ``MARGIN`` bounds of its threshold is scored again on all rows (a
-p-value has no bound, so it is always rescored). So a decision differs from the full-data one
-only when the sampling error exceeds ``MARGIN`` times its expected size.
-
-Error bounds (expected absolute error of a sampled score against the all-rows score, with the
-finite-population factor ``f = sqrt(1/n - 1/N)`` for n of N rows drawn, per side):
-- Wasserstein (a metric): ``f * J1 / std(reference)``, where ``J1 = integral sqrt(F(1-F)) dx`` of
-  the sample's distribution function bounds E[W1(sample, population)] (Bobkov and Ledoux, 2019).
-- Jensen-Shannon distance (a metric): ``f * sqrt((k-1)/8)`` for k >= 2 levels, from
-  E[JSD(sample, population)] ~ (k-1)/(8n) (the chi-square expansion) and Jensen's inequality.
-Measured on 1M-row days (bench/drift.py data, 100k samples, 10 seeds, 1,050 column scores): the
-largest error was 1.3 bounds and the 99th percentile 1.2, so ``MARGIN = 3`` leaves room.
-
-A column with no values on a side gets no test: none in the reference means the champion never
-saw it (no drift), none on the day means it vanished (drift, ``method="no current values"``).
-``render_html`` (the daily page: a table of the decisions and the drifted columns' shares) and
-``render_full_preset_html`` (Evidently's full page, on demand) leave such columns out of their
-charts and say which they were.
-
-No Dagster and no storage here; Evidently (slow to import) is imported on first use.
+Evidently's own stat tests, called directly so that no plots are built: which test a column
+gets depends on the sizes of both samples and on the noise two calm samples of those sizes
+show (``core.drift_noise``); a large day is compared on samples, a score too close to its
+threshold rescored on all rows. docs/drift-method.md explains the choice, the sampling and
+their measurements. No Dagster and no storage here; Evidently (slow to import) is imported on
+first use. ``render_html`` and ``render_full_preset_html`` draw a day's pages.
 """
 
 from __future__ import annotations
@@ -75,6 +19,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from ml_platform_assets.core.drift_noise import (
+    chisquare_level,
+    error_bound,
+    null_noise,
+    sample_indices,
+)
 from ml_platform_assets.core.spec import ModelSpec
 
 DEFAULT_SAMPLE_ROWS = 100_000
@@ -151,22 +101,14 @@ class DriftResult:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
 
 
-def sample_indices(rows: int, cap: int, seed: int) -> np.ndarray | None:
-    """Sorted row positions of a uniform sample of ``cap`` rows; None when all rows fit."""
-    if rows <= cap:
-        return None
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(rows, size=cap, replace=False))
-
-
 def _values(
     frame: pd.DataFrame, column: str, rows: np.ndarray | None, ordered: bool = False
 ) -> pd.Series:
     """A column's finite values, optionally at ``rows``; Evidently drops missing values too.
 
     ``ordered`` sorts numbers ascending. Every score here depends on a side's values, not their
-    order, and sorting the reference once lets the Wasserstein distance, ``_j1`` and the
-    distinct-value count reuse that order instead of each sorting 50,000 values again.
+    order, and sorting the reference once lets the Wasserstein distance, ``drift_noise``'s J1
+    and the distinct-value count reuse that order instead of each sorting 50,000 values again.
     """
     series = frame[column] if rows is None else frame[column].take(rows)
     if isinstance(series.dtype, np.dtype) and series.dtype.kind in "fiub":
@@ -175,62 +117,6 @@ def _values(
             values = values[np.isfinite(values)]
         return pd.Series(np.sort(values) if ordered else values, name=column, copy=False)
     return series.dropna().reset_index(drop=True)
-
-
-def _fpc(n: int, population: int) -> float:
-    return math.sqrt(max(1 / n - 1 / population, 0.0)) if n else 0.0
-
-
-def _j1(values: pd.Series) -> float:
-    """integral sqrt(F(1-F)) dx of the sample's empirical distribution function."""
-    x = values.to_numpy(dtype="float64")
-    if len(x) > 1 and not bool(np.all(x[1:] >= x[:-1])):
-        x = np.sort(x)
-    f = np.arange(1, len(x)) / len(x)
-    return float(np.sum(np.sqrt(f * (1 - f)) * np.diff(x)))
-
-
-def _levels(ref: pd.Series, cur: pd.Series) -> int:
-    """Distinct values on both sides, at least two: a sample showing one may miss a rare one."""
-    return max(len(set(ref.unique()) | set(cur.unique())), 2)
-
-
-def error_bound(method: str, ref: pd.Series, cur: pd.Series, sizes: tuple[int, int]) -> float:
-    """Expected absolute sampling error of a score from ``ref`` and ``cur`` (see module doc).
-
-    ``sizes`` are the all-rows counts the samples were drawn from; inf for an unknown method
-    (and for p-values, which have no such bound).
-    """
-    f_ref, f_cur = _fpc(len(ref), sizes[0]), _fpc(len(cur), sizes[1])
-    if f_ref == 0 and f_cur == 0:
-        return 0.0
-    if method == "wasserstein":
-        norm = max(float(np.std(ref)), 0.001)  # the same floor as Evidently's normalization
-        return (f_ref * _j1(ref) + f_cur * _j1(cur)) / norm
-    if method == "jensenshannon":
-        return math.sqrt((_levels(ref, cur) - 1) / 8) * (f_ref + f_cur)
-    return math.inf
-
-
-def null_noise(method: str, ref: pd.Series, cur: pd.Series, sizes: tuple[int, int]) -> float:
-    """Expected distance between two samples of one distribution of these sizes (module doc).
-
-    ``ref`` and ``cur`` (possibly samples) give the column's shape; ``sizes`` are the numbers
-    of values compared per side, all rows, so no finite-population factor applies.
-    """
-    spread = sum(1 / math.sqrt(n) for n in sizes)
-    if method == "wasserstein":
-        norm = max(float(np.std(ref)), 0.001)  # the same floor as Evidently's normalization
-        j1 = _j1(ref)
-        if not (math.isfinite(norm) and math.isfinite(j1)):
-            # Values so large their spread overflows (1e300 in a column without a maximum): a
-            # normed distance would read 0 whatever happens, so the noise is taken as 1, ten
-            # times the threshold, and the rank-based K-S test decides.
-            return 1.0
-        return j1 / norm * spread
-    if method == "jensenshannon":
-        return math.sqrt((_levels(ref, cur) - 1) / 8) * spread
-    raise ValueError(f"no noise estimate for {method!r}")
 
 
 class _AllRows:
@@ -317,21 +203,6 @@ def choose_test(
     return _Choice(get_stattest(ref, cur, ColumnType.Categorical, "chisquare"), level, noise)
 
 
-def chisquare_level(alpha: float, levels: int, sizes: tuple[int, int]) -> float:
-    """The p-value level at which Evidently's chi-square flags a calm column with chance ``alpha``.
-
-    Evidently's chi-square tests the day's counts against the reference's shares as if those
-    were exact, so under "no drift" its statistic is ``c = 1 + n_current / n_reference`` times a
-    chi-square with ``levels - 1`` degrees of freedom (the reference's own noise adds to the
-    day's). Its p-value is compared with the level its statistic has at ``c`` times the critical
-    value: the same decision as a test that allowed for both samples' noise.
-    """
-    from scipy.stats import chi2
-
-    df, inflation = max(levels - 1, 1), 1 + sizes[1] / sizes[0]
-    return float(chi2.sf(inflation * chi2.isf(alpha, df), df))
-
-
 def _run(choice: _Choice, ref: pd.Series, cur: pd.Series, categorical: bool):
     from evidently.legacy.core import ColumnType
 
@@ -406,7 +277,7 @@ def measure_drift(
         current: The day's production rows.
         spec: Says which columns are categorical.
         columns: Columns to test; default ``spec.drift_columns``.
-        sample_rows: Cap on the rows used per side (see the module doc for the error bound).
+        sample_rows: Cap on the rows used per side (docs/drift-method.md has the error bound).
         seed: Seed of the row samples.
 
     Raises:

@@ -1,4 +1,5 @@
-"""Drift measurement as plain functions: no Dagster, no storage."""
+"""Drift measurement as plain functions (core.drift, core.drift_noise): no Dagster, no
+storage."""
 
 import json
 import re
@@ -8,13 +9,9 @@ import pandas as pd
 import pytest
 
 from ml_platform_assets.core import drift as drift_module
-from ml_platform_assets.core.drift import (
-    error_bound,
-    measure_drift,
-    render_full_preset_html,
-    render_html,
-    sample_indices,
-)
+from ml_platform_assets.core import drift_noise
+from ml_platform_assets.core.drift import measure_drift, render_full_preset_html, render_html
+from ml_platform_assets.core.drift_noise import error_bound, null_noise, sample_indices
 from tests.assets.conftest import small_spec
 
 SPEC = small_spec()
@@ -72,7 +69,7 @@ def test_on_a_small_day_columns_get_evidently_hypothesis_tests_at_a_corrected_le
     reference, current = _frame(5_000, 1), _frame(150, 2, income_scale=0.7, other_state=0.6)
     result = measure_drift(reference, current, SPEC, columns=COLUMNS)
     assert [c.method for c in result.columns] == ["ks", "ks", "z", "chisquare"]
-    level = drift_module.chisquare_level(0.05 / 4, 3, (5_000, 150))  # for the state's 3 levels
+    level = drift_noise.chisquare_level(0.05 / 4, 3, (5_000, 150))  # for the state's 3 levels
     assert [c.threshold for c in result.columns] == pytest.approx([0.05 / 4] * 3 + [level])
     # The same tests through Evidently's own metric (its Z-test is registered for categories,
     # so the 0/1 flag is declared one there).
@@ -94,7 +91,7 @@ def test_the_test_follows_the_calm_day_noise_at_both_sizes(rows: int) -> None:
         levels = c.kind == "categorical" or ref.nunique() <= 5
         distance = "jensenshannon" if levels else "wasserstein"
         assert c.noise == pytest.approx(
-            drift_module.null_noise(distance, ref, cur, (len(ref), len(cur)))
+            drift_noise.null_noise(distance, ref, cur, (len(ref), len(cur)))
         )
         kept = c.noise <= drift_module.MAX_NOISE_SHARE * 0.1
         assert (c.method == distance) is kept
@@ -124,7 +121,7 @@ def test_null_noise_is_the_expected_calm_distance(method: str) -> None:
     for _ in range(30):
         current = draw(500)
         scores.append(test(reference, current, kind, None).drift_score)
-        noises.append(drift_module.null_noise(method, reference, current, (20_000, 500)))
+        noises.append(drift_noise.null_noise(method, reference, current, (20_000, 500)))
     spread = 1 / np.sqrt(20_000) + 1 / np.sqrt(500)
     if method == "jensenshannon":
         assert noises[0] == pytest.approx(np.sqrt(5 / 8) * spread)
@@ -182,7 +179,7 @@ def test_the_chi_square_level_holds_the_calm_false_alarm_rate_for_unequal_sizes(
     from evidently.legacy.core import ColumnType
 
     rng, shares = np.random.default_rng(0), [0.4, 0.25, 0.15, 0.12, 0.08]
-    level = drift_module.chisquare_level(0.05, 5, (2_000, 1_000))
+    level = drift_noise.chisquare_level(0.05, 5, (2_000, 1_000))
     p_values = np.array(
         [
             chi_stat_test(
@@ -196,7 +193,7 @@ def test_the_chi_square_level_holds_the_calm_false_alarm_rate_for_unequal_sizes(
     )
     assert (p_values < 0.05).mean() > 0.12
     assert (p_values < level).mean() < 0.085  # 5 % expected; 400 draws
-    assert drift_module.chisquare_level(0.05, 5, (10**9, 1_000)) == pytest.approx(0.05, rel=1e-3)
+    assert drift_noise.chisquare_level(0.05, 5, (10**9, 1_000)) == pytest.approx(0.05, rel=1e-3)
 
 
 @pytest.mark.parametrize(
@@ -388,8 +385,6 @@ def test_the_page_sums_rare_levels_into_one_bar() -> None:
 def test_a_spread_that_overflows_hands_the_column_to_the_rank_test() -> None:
     """One 1e300 income in the reference makes its standard deviation infinite: a normed
     Wasserstein distance would then read 0 for any day, so K-S decides instead."""
-    from ml_platform_assets.core.drift import null_noise
-
     ref = pd.Series(np.r_[np.random.default_rng(1).lognormal(10, 0.5, 5000), 1e300])
     cur = pd.Series(np.random.default_rng(2).lognormal(11, 0.5, 5000))  # clearly shifted
     assert null_noise("wasserstein", ref, cur, (len(ref), len(cur))) == 1.0
