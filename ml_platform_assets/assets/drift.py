@@ -20,16 +20,14 @@ from ml_platform_assets.assets.common import (
     registry,
 )
 from ml_platform_assets.core import layout
-from ml_platform_assets.core.drift import (
-    DEFAULT_SAMPLE_ROWS,
+from ml_platform_assets.core.drift import DEFAULT_SAMPLE_ROWS, DriftResult, measure_drift
+from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.pages.drift import (
     FULL_PRESET_ROWS,
     HTML_ROWS,
-    DriftResult,
-    measure_drift,
+    render_drift_html,
     render_full_preset_html,
-    render_html,
 )
-from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.registry.drift import DriftStore
 from resources.database import DatabaseResource
 from resources.object_store import ObjectNotFound, ObjectStore
@@ -163,7 +161,7 @@ def _report_day(
         run_id=context.run.run_id,
     )
     if config.html_rows > 0:
-        page = render_html(
+        page = render_drift_html(
             reference,
             current,
             spec,

@@ -18,8 +18,8 @@ import dagster as dg
 from ml_platform_assets.assets.factory import drift_job_name
 from ml_platform_assets.cli.lifecycle import QUIET, LifecycleError, TrainingOutcome, failure_message
 from ml_platform_assets.cli.lifecycle import train as run_training
-from ml_platform_assets.core.drift import HTML_ROWS
 from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.pages.drift import HTML_ROWS
 from sensors.drift import RUN_KEY_TAG, drift_sensor_name
 
 
