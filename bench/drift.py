@@ -8,7 +8,7 @@ merchant_mix):
   all rows (no sampling);
 - ``per_day``: what the ``drift_report`` asset does for a day: ``measure_drift`` (samples of at
   most 100k rows a side, all-rows rescoring of scores too close to call), ``drift.json`` and
-  the ``drift.html`` page (``render_html``). The median of three runs.
+  the ``drift.html`` page (``render_drift_html``). The median of three runs.
 
 Cases:
 
@@ -40,16 +40,16 @@ from dataclasses import dataclass
 import pandas as pd
 import pyarrow as pa
 
-from ml_platform_assets.core.drift import (
-    FULL_PRESET_ROWS,
-    measure_drift,
-    render_full_preset_html,
-    render_html,
-)
+from ml_platform_assets.core.drift import measure_drift
 from ml_platform_assets.core.features import build_features
 from ml_platform_assets.core.simulate import DriftPlan, simulate_day
 from ml_platform_assets.core.spec import BUILTIN_SPECS_DIR, ModelSpec, load_spec
 from ml_platform_assets.core.training_set import sample_rows
+from ml_platform_assets.pages.drift import (
+    FULL_PRESET_ROWS,
+    render_drift_html,
+    render_full_preset_html,
+)
 from resources.object_store import LocalObjectStore
 
 ROWS = 1_000_000
@@ -144,7 +144,7 @@ def per_day(reference: pd.DataFrame, current: pd.DataFrame, spec: ModelSpec, col
     result = measure_drift(reference, current, spec, columns=columns, seed=seed)
     record = result.to_json()
     start = time.perf_counter()
-    page = render_html(reference, current, spec, seed=seed, result=result)
+    page = render_drift_html(reference, current, spec, seed=seed, result=result)
     return result, len(record) + len(page.encode()), time.perf_counter() - start
 
 

@@ -16,8 +16,9 @@ from ml_platform_assets.assets.common import (
     registry,
 )
 from ml_platform_assets.assets.policy import AssetPolicy
-from ml_platform_assets.core.drift import DEFAULT_SAMPLE_ROWS, FULL_PRESET_ROWS, HTML_ROWS
+from ml_platform_assets.core.drift import DEFAULT_SAMPLE_ROWS
 from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.pages.drift import FULL_PRESET_ROWS, HTML_ROWS
 from ml_platform_assets.services.drift import (
     DayDrift,
     PageOptions,

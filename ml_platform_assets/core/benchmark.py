@@ -173,7 +173,7 @@ def coefficients(pipeline: Pipeline, top: int = COEFFICIENTS_SHOWN) -> list[dict
 
 
 def benchmark(spec: ModelSpec, train: Rows, oot: Rows, challenger_auc: float) -> dict:
-    """The benchmark block of an evaluation record (``core.report.Benchmark``).
+    """The benchmark block of an evaluation record (``core.evaluation_record.Benchmark``).
 
     ``train`` is the training split the challenger learned from (fitted on all of it up to
     ``BENCHMARK_ROWS``, else on a seeded sample of that many), ``oot`` the out-of-time rows it

@@ -1,72 +1,15 @@
-"""Data drift of a model's inputs against its champion's training reference, and when to retrain.
+"""Data drift of a model's inputs against its champion's training reference, column by column.
 
-Evidently computes every drift score, with its own stat tests called directly so that no plots
-are built. Which test a column gets depends on the sizes of both samples:
-
-- Evidently's distance tests, as its ``ValueDrift`` and ``DataDriftPreset`` pick them for a
-  reference of over 1,000 rows: normed Wasserstein for numbers, Jensen-Shannon for categories
-  and for numbers with at most five values, each drifting at 0.1. A distance measures how much
-  a column changed, not whether a change is certain, so on large days it ignores shifts too
-  small to matter. But two samples of one distribution are never at distance 0: under "no
-  drift" the expected distance (its *noise*) is about ``J1 / std(reference) * s`` for
-  Wasserstein and ``sqrt((k-1)/8) * s`` for Jensen-Shannon over k levels, where
-  ``s = 1/sqrt(n_current) + 1/sqrt(n_reference)`` for the values compared per side (the
-  error bounds below without the finite-population factor: a day is a sample of its
-  distribution). Against a 50k-row reference that is 0.013-0.064 at 1,000 rows and
-  0.037-0.19 at 100 over credit_default's columns: as large as a real shift.
-- So a column keeps its distance test only while that noise is at most ``MAX_NOISE_SHARE`` (a
-  third) of the test's threshold: then a calm column is flagged only by a distance of three
-  times its noise. Measured on calm simulated days (credit_default, a 50k-row reference of 20
-  days, 100 to 10,000 current rows, 6,460 column scores), the distance over its noise had a
-  median of 0.7, reached 2 in 0.42 % of scores, 2.5 in 0.05 % and 3 never (largest 2.8). At a
-  third, a column at the line is thus flagged on a calm day far less often than the p-value
-  tests' level per column below (0.05 / 38 = 0.13 %), so the switch does not raise the false
-  alarm rate; at a half it would be about three times that level. With a 50k-row reference the
-  line falls at about 1,200 to 5,000 current rows for numbers (more for skewed ones), 1,600 for
-  an 11-level category and 150 for a 0/1 flag; on days of 10,000 rows and more every column
-  keeps its distance test, so large days are decided as Evidently's own preset decides them.
-- Otherwise the column gets the hypothesis test Evidently picks for a small reference: K-S for
-  numbers with more than five values, chi-square for categories and few-valued numbers, and its
-  Z-test for proportions when there are at most two values. A p-value holds its false-alarm
-  rate at any size, so it is compared with ``FAMILY_ALPHA`` divided by the number of columns
-  tested (Bonferroni): on a calm day the chance that even one column is flagged stays at about
-  5 %. Evidently's chi-square takes the reference's shares as exact, which under "no drift"
-  multiplies its statistic by ``1 + n_current / n_reference``; its level is lowered to match
-  (``chisquare_level``), so a 1,000-row day against a 5,000-row reference keeps its rate. K-S
-  and the Z-test compare two samples and need no such care.
-
-Each column's ``ColumnDrift`` says which test and threshold it got (``method``, ``threshold``)
-and the noise that decided it (``noise``); a p-value drifts below its threshold, a distance at
-or above it.
-
-Sampling for large days: each side is capped at ``DEFAULT_SAMPLE_ROWS`` rows, the test is
-chosen as on all rows (their sizes, and their distinct values when a sample shows five or
-fewer), every sampled score comes with a bound on its expected sampling error, and a column
-whose score lies within ``MARGIN`` bounds of its threshold is scored again on all rows (a
-p-value has no bound, so it is always rescored). So a decision differs from the full-data one
-only when the sampling error exceeds ``MARGIN`` times its expected size.
-
-Error bounds (expected absolute error of a sampled score against the all-rows score, with the
-finite-population factor ``f = sqrt(1/n - 1/N)`` for n of N rows drawn, per side):
-- Wasserstein (a metric): ``f * J1 / std(reference)``, where ``J1 = integral sqrt(F(1-F)) dx`` of
-  the sample's distribution function bounds E[W1(sample, population)] (Bobkov and Ledoux, 2019).
-- Jensen-Shannon distance (a metric): ``f * sqrt((k-1)/8)`` for k >= 2 levels, from
-  E[JSD(sample, population)] ~ (k-1)/(8n) (the chi-square expansion) and Jensen's inequality.
-Measured on 1M-row days (bench/drift.py data, 100k samples, 10 seeds, 1,050 column scores): the
-largest error was 1.3 bounds and the 99th percentile 1.2, so ``MARGIN = 3`` leaves room.
-
-A column with no values on a side gets no test: none in the reference means the champion never
-saw it (no drift), none on the day means it vanished (drift, ``method="no current values"``).
-``render_html`` (the daily page: a table of the decisions and the drifted columns' shares) and
-``render_full_preset_html`` (Evidently's full page, on demand) leave such columns out of their
-charts and say which they were.
-
-No Dagster and no storage here; Evidently (slow to import) is imported on first use.
+Evidently's own stat tests, called directly so that no plots are built: which test a column
+gets depends on the sizes of both samples and on the noise two calm samples of those sizes
+show (``core.drift_noise``); a large day is compared on samples, a score too close to its
+threshold rescored on all rows. docs/drift-method.md explains the choice, the sampling and
+their measurements. No Dagster and no storage here; Evidently (slow to import) is imported on
+first use. The pages of a day's drift are ``pages.drift``'s.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from collections.abc import Sequence
@@ -75,11 +18,15 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from ml_platform_assets.core.drift_noise import (
+    chisquare_level,
+    error_bound,
+    null_noise,
+    sample_indices,
+)
 from ml_platform_assets.core.spec import ModelSpec
 
 DEFAULT_SAMPLE_ROWS = 100_000
-HTML_ROWS = 10_000  # rows per side behind drift.html's distributions (it embeds no data)
-FULL_PRESET_ROWS = 2_000  # rows per side Evidently's full page embeds
 MARGIN = 3.0
 MAX_NOISE_SHARE = 1 / 3  # most calm-day noise, as a share of its threshold, for a distance test
 FAMILY_ALPHA = 0.05  # chance that a calm day flags any column at all under the p-value tests
@@ -124,6 +71,7 @@ class DriftResult:
 
     @property
     def drifted_columns(self) -> list[str]:
+        """The columns that drifted, in the order tested."""
         return [c.column for c in self.columns if c.drifted]
 
     @property
@@ -137,6 +85,7 @@ class DriftResult:
         return len(self.drifted_columns) / len(self.columns) if self.columns else 0.0
 
     def to_dict(self) -> dict:
+        """The result as plain data: drift.json's content."""
         return {
             "share": self.share,
             "drifted_columns": self.drifted_columns,
@@ -148,15 +97,8 @@ class DriftResult:
         }
 
     def to_json(self) -> str:
+        """``to_dict`` as stable JSON (sorted keys, two-space indent), ending in a newline."""
         return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
-
-
-def sample_indices(rows: int, cap: int, seed: int) -> np.ndarray | None:
-    """Sorted row positions of a uniform sample of ``cap`` rows; None when all rows fit."""
-    if rows <= cap:
-        return None
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(rows, size=cap, replace=False))
 
 
 def _values(
@@ -165,8 +107,8 @@ def _values(
     """A column's finite values, optionally at ``rows``; Evidently drops missing values too.
 
     ``ordered`` sorts numbers ascending. Every score here depends on a side's values, not their
-    order, and sorting the reference once lets the Wasserstein distance, ``_j1`` and the
-    distinct-value count reuse that order instead of each sorting 50,000 values again.
+    order, and sorting the reference once lets the Wasserstein distance, ``drift_noise``'s J1
+    and the distinct-value count reuse that order instead of each sorting 50,000 values again.
     """
     series = frame[column] if rows is None else frame[column].take(rows)
     if isinstance(series.dtype, np.dtype) and series.dtype.kind in "fiub":
@@ -177,60 +119,9 @@ def _values(
     return series.dropna().reset_index(drop=True)
 
 
-def _fpc(n: int, population: int) -> float:
-    return math.sqrt(max(1 / n - 1 / population, 0.0)) if n else 0.0
-
-
-def _j1(values: pd.Series) -> float:
-    """integral sqrt(F(1-F)) dx of the sample's empirical distribution function."""
-    x = values.to_numpy(dtype="float64")
-    if len(x) > 1 and not bool(np.all(x[1:] >= x[:-1])):
-        x = np.sort(x)
-    f = np.arange(1, len(x)) / len(x)
-    return float(np.sum(np.sqrt(f * (1 - f)) * np.diff(x)))
-
-
-def _levels(ref: pd.Series, cur: pd.Series) -> int:
-    """Distinct values on both sides, at least two: a sample showing one may miss a rare one."""
-    return max(len(set(ref.unique()) | set(cur.unique())), 2)
-
-
-def error_bound(method: str, ref: pd.Series, cur: pd.Series, sizes: tuple[int, int]) -> float:
-    """Expected absolute sampling error of a score from ``ref`` and ``cur`` (see module doc).
-
-    ``sizes`` are the all-rows counts the samples were drawn from; inf for an unknown method
-    (and for p-values, which have no such bound).
-    """
-    f_ref, f_cur = _fpc(len(ref), sizes[0]), _fpc(len(cur), sizes[1])
-    if f_ref == 0 and f_cur == 0:
-        return 0.0
-    if method == "wasserstein":
-        norm = max(float(np.std(ref)), 0.001)  # the same floor as Evidently's normalization
-        return (f_ref * _j1(ref) + f_cur * _j1(cur)) / norm
-    if method == "jensenshannon":
-        return math.sqrt((_levels(ref, cur) - 1) / 8) * (f_ref + f_cur)
-    return math.inf
-
-
-def null_noise(method: str, ref: pd.Series, cur: pd.Series, sizes: tuple[int, int]) -> float:
-    """Expected distance between two samples of one distribution of these sizes (module doc).
-
-    ``ref`` and ``cur`` (possibly samples) give the column's shape; ``sizes`` are the numbers
-    of values compared per side, all rows, so no finite-population factor applies.
-    """
-    spread = sum(1 / math.sqrt(n) for n in sizes)
-    if method == "wasserstein":
-        norm = max(float(np.std(ref)), 0.001)  # the same floor as Evidently's normalization
-        j1 = _j1(ref)
-        if not (math.isfinite(norm) and math.isfinite(j1)):
-            # Values so large their spread overflows (1e300 in a column without a maximum): a
-            # normed distance would read 0 whatever happens, so the noise is taken as 1, ten
-            # times the threshold, and the rank-based K-S test decides.
-            return 1.0
-        return j1 / norm * spread
-    if method == "jensenshannon":
-        return math.sqrt((_levels(ref, cur) - 1) / 8) * spread
-    raise ValueError(f"no noise estimate for {method!r}")
+def has_values(frame: pd.DataFrame, column: str) -> bool:
+    """Whether ``column`` of ``frame`` holds a value the tests compare (not missing, finite)."""
+    return not _values(frame, column, None).empty
 
 
 class _AllRows:
@@ -317,21 +208,6 @@ def choose_test(
     return _Choice(get_stattest(ref, cur, ColumnType.Categorical, "chisquare"), level, noise)
 
 
-def chisquare_level(alpha: float, levels: int, sizes: tuple[int, int]) -> float:
-    """The p-value level at which Evidently's chi-square flags a calm column with chance ``alpha``.
-
-    Evidently's chi-square tests the day's counts against the reference's shares as if those
-    were exact, so under "no drift" its statistic is ``c = 1 + n_current / n_reference`` times a
-    chi-square with ``levels - 1`` degrees of freedom (the reference's own noise adds to the
-    day's). Its p-value is compared with the level its statistic has at ``c`` times the critical
-    value: the same decision as a test that allowed for both samples' noise.
-    """
-    from scipy.stats import chi2
-
-    df, inflation = max(levels - 1, 1), 1 + sizes[1] / sizes[0]
-    return float(chi2.sf(inflation * chi2.isf(alpha, df), df))
-
-
 def _run(choice: _Choice, ref: pd.Series, cur: pd.Series, categorical: bool):
     from evidently.legacy.core import ColumnType
 
@@ -406,7 +282,7 @@ def measure_drift(
         current: The day's production rows.
         spec: Says which columns are categorical.
         columns: Columns to test; default ``spec.drift_columns``.
-        sample_rows: Cap on the rows used per side (see the module doc for the error bound).
+        sample_rows: Cap on the rows used per side (docs/drift-method.md has the error bound).
         seed: Seed of the row samples.
 
     Raises:
@@ -432,329 +308,3 @@ def measure_drift(
         for frame, s in zip((reference, current), samples, strict=True)
     )
     return DriftResult(results, len(reference), len(current), compared)
-
-
-def _page_side(
-    frame: pd.DataFrame, columns: list[str], numeric: set[str], rows: int, seed: int
-) -> pd.DataFrame:
-    """At most ``rows`` rows of ``columns``, numbers as floats with infinities missing."""
-    picked = sample_indices(len(frame), rows, seed)
-    # Only the drawn rows of only these columns are copied.
-    positions = [frame.columns.get_loc(c) for c in columns]
-    part = frame.iloc[slice(None) if picked is None else picked, positions]
-    part = part.reset_index(drop=True)
-    for column in numeric.intersection(columns):
-        values = pd.to_numeric(part[column], errors="coerce")
-        array = values.to_numpy(dtype="float64", na_value=np.nan, copy=True)
-        array[~np.isfinite(array)] = np.nan
-        part[column] = array
-    return part
-
-
-def _omitted(
-    sides: list[pd.DataFrame], frames: tuple[pd.DataFrame, pd.DataFrame], columns: list[str]
-) -> dict[str, list[str]]:
-    """Columns a page side has no values in, by why: none in the reference, none on the day,
-    or none among the rows drawn for the page."""
-    why: dict[str, list[str]] = {"reference": [], "current": [], "sample": []}
-    for column in columns:
-        if all(side[column].notna().any() for side in sides):
-            continue
-        if _values(frames[0], column, None).empty:
-            why["reference"].append(column)
-        elif _values(frames[1], column, None).empty:
-            why["current"].append(column)
-        else:
-            why["sample"].append(column)
-    return why
-
-
-def _notice(why: dict[str, list[str]], rows: int) -> str:
-    """A plain paragraph naming the columns left out of the page, or "" when none were."""
-    sentences = []
-    if why["current"]:
-        sentences.append(
-            f"No values in the current data: {', '.join(why['current'])}. A column with no "
-            "values on the day counts as drifted."
-        )
-    if why["reference"]:
-        sentences.append(
-            f"No values in the reference: {', '.join(why['reference'])}. A column the champion "
-            "never saw values of cannot drift."
-        )
-    if why["sample"]:
-        sentences.append(
-            f"No values among the {rows:,} rows per side drawn for this page: "
-            f"{', '.join(why['sample'])}. They are scored on all rows in drift.json."
-        )
-    if not sentences:
-        return ""
-    text = html.escape(" ".join(sentences))
-    return (
-        '<div id="ml-platform-omitted-columns" style="font-family: sans-serif; margin: 1em; '
-        'padding: 0.75em 1em; border: 1px solid #d9822b; background: #fff7ed">'
-        f"<strong>Columns not shown.</strong> {text}</div>"
-    )
-
-
-# The page: a table of every column's decision, and reference-vs-day bars for drifted columns.
-LEVEL_TESTS = frozenset({"jensenshannon", "chisquare", "z"})  # tests that compare level shares
-PAGE_LEVELS = 12  # most levels drawn per column; the rarer ones are summed as one bar
-_BAR_PX = 160  # the longest bar of a chart
-_STYLE = (
-    "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;max-width:60em}"
-    "table{border-collapse:collapse;font-size:14px;margin:0.5em 0 1em}"
-    "th,td{padding:2px 8px;text-align:left;border-bottom:1px solid #e5e5e5}"
-    "th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}"
-    "tr.drifted td{background:#fdecea}h3{margin:1.2em 0 0.2em;font-size:15px}"
-    ".bar{display:inline-block;height:10px;margin-right:6px;vertical-align:middle}"
-    ".ref{background:#8c8c8c}.cur{background:#d9534f}small,.note{color:#666}"
-)
-
-
-@dataclass(frozen=True)
-class _Bars:
-    """Shares of a column's values per bin (numbers) or level, reference and day."""
-
-    axis: str  # what a bar is: reference deciles or levels
-    labels: list[str]
-    reference: list[float]  # shares of the side's non-missing values
-    current: list[float]
-    missing: tuple[float, float]  # share of the side's rows without a value
-
-
-def _number(value: float) -> str:
-    """4 significant digits, thousands separated rather than in scientific notation."""
-    if 1_000 <= abs(value) < 1e9:
-        return f"{value:,.0f}"
-    return f"{value:.4g}"
-
-
-def _decile_bars(ref: pd.Series, cur: pd.Series) -> tuple[str, list[str], list, list]:
-    """Shares of both sides between the reference's deciles (equal edges merged)."""
-    edges = np.unique(np.quantile(ref.to_numpy(dtype="float64"), np.linspace(0.1, 0.9, 9)))
-    shares = [
-        np.bincount(
-            np.searchsorted(edges, side.to_numpy(dtype="float64")), minlength=len(edges) + 1
-        )
-        / len(side)
-        for side in (ref, cur)
-    ]
-    text = [_number(e) for e in edges]
-    inner = [f"{a} – {b}" for a, b in zip(text, text[1:], strict=False)]
-    labels = [f"≤ {text[0]}", *inner, f"> {text[-1]}"]
-    return "deciles of the reference", labels, *(list(s) for s in shares)
-
-
-def _level_bars(ref: pd.Series, cur: pd.Series) -> tuple[str, list[str], list, list]:
-    """Shares of each level, the reference's commonest first, then levels new on the day."""
-    counts = [side.value_counts(normalize=True) for side in (ref, cur)]
-    levels = list(counts[0].index) + [v for v in counts[1].index if v not in counts[0].index]
-    shown, rest = levels[: PAGE_LEVELS - 1], levels[PAGE_LEVELS - 1 :]
-    if len(rest) <= 1:
-        shown, rest = levels, []
-    shares = [[float(c.get(v, 0.0)) for v in shown] for c in counts]
-    labels = [_number(v) if isinstance(v, float) else str(v) for v in shown]
-    if rest:
-        labels.append(f"{len(rest)} other levels")
-        for share, c in zip(shares, counts, strict=True):
-            share.append(float(c.reindex(rest).fillna(0.0).sum()))
-    return "level", labels, *shares
-
-
-def _bars(column: ColumnDrift, ref: pd.Series, cur: pd.Series) -> _Bars:
-    missing = (float(ref.isna().mean()), float(cur.isna().mean()))
-    ref, cur = ref.dropna(), cur.dropna()
-    by_level = column.kind == "categorical" or column.method in LEVEL_TESTS
-    axis, labels, r, c = (_level_bars if by_level else _decile_bars)(ref, cur)
-    return _Bars(axis, labels, r, c, missing)
-
-
-def _score(column: ColumnDrift, value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.3g}" if column.method in P_VALUE_TESTS else f"{value:.4f}"
-
-
-def _by_severity(columns: Sequence[ColumnDrift]) -> list[ColumnDrift]:
-    """The drifted columns first, each group from the furthest past its threshold."""
-    return sorted(columns, key=lambda c: (not c.drifted, -c.severity))
-
-
-def _decision_table(columns: Sequence[ColumnDrift], anchors: dict[str, str]) -> str:
-    """Every column's test, score, threshold, decision and noise, the drifted ones first."""
-    head = "".join(
-        f"<th>{h}</th>" for h in ("column", "test", "score", "threshold", "drifted", "noise")
-    )
-    rows = []
-    for c in _by_severity(columns):
-        name = html.escape(c.column)
-        if c.column in anchors:
-            name = f'<a href="#{anchors[c.column]}">{name}</a>'
-        noise = "—" if c.noise is None else f"{c.noise:.4f}"
-        rows.append(
-            f'<tr class="{"drifted" if c.drifted else "calm"}"><td>{name}</td>'
-            f"<td>{html.escape(c.method)}</td><td class=n>{_score(c, c.score)}</td>"
-            f"<td class=n>{_score(c, c.threshold)}</td><td>{'yes' if c.drifted else ''}</td>"
-            f"<td class=n>{noise}</td></tr>"
-        )
-    return (
-        f'<table id="columns"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-    )
-
-
-def _chart(anchor: str, column: ColumnDrift, bars: _Bars) -> str:
-    """Reference and day shares side by side, one row per decile bin or level."""
-    top = max([*bars.reference, *bars.current, 1e-12])
-
-    def cell(share: float, side: str) -> str:
-        bar = f'<span class="bar {side}" style="width:{share / top * _BAR_PX:.0f}px"></span>'
-        return f"<td class=n>{bar}{share:.1%}</td>"
-
-    rows = "".join(
-        f"<tr><td>{html.escape(label)}</td>{cell(r, 'ref')}{cell(c, 'cur')}</tr>"
-        for label, r, c in zip(bars.labels, bars.reference, bars.current, strict=True)
-    )
-    missing = ""
-    if any(bars.missing):
-        missing = (
-            f'<p class="note">Rows without a value (not tested): reference '
-            f"{bars.missing[0]:.1%}, day {bars.missing[1]:.1%}.</p>"
-        )
-    title = (
-        f"{html.escape(column.column)} <small>{html.escape(column.method)} "
-        f"{_score(column, column.score)} against {_score(column, column.threshold)}</small>"
-    )
-    return (
-        f'<section class="chart" id="{anchor}" data-column="{html.escape(column.column)}">'
-        f"<h3>{title}</h3><table><thead><tr><th>{bars.axis}</th><th>reference</th>"
-        f"<th>day</th></tr></thead><tbody>{rows}</tbody></table>{missing}</section>"
-    )
-
-
-def render_html(
-    reference: pd.DataFrame,
-    current: pd.DataFrame,
-    spec: ModelSpec,
-    *,
-    rows: int = HTML_ROWS,
-    seed: int = 0,
-    result: DriftResult | None = None,
-    title: str | None = None,
-) -> str:
-    """A small self-contained page of a day's drift: what a reviewer reads, without Evidently.
-
-    A table of every column's test, score, threshold, decision and noise (from ``result``, the
-    scores decided on; measured here when not given), then, for each drifted column, its value
-    shares in the reference and on the day: per decile of the reference for numbers, per level
-    for categories and few-valued numbers. The shares are drawn from at most ``rows`` rows per
-    side. No script, no external style sheet: the page opens anywhere, in tens of kilobytes.
-
-    A column with no values on a side is named at the top and drawn nowhere (as on Evidently's
-    page from ``render_full_preset_html``).
-    """
-    if result is None:
-        result = measure_drift(reference, current, spec, seed=seed)
-    f = spec.features
-    columns = [c.column for c in result.columns]
-    numeric = {*f.numeric, *f.derived}
-    frames = (reference, current)
-    sides = [_page_side(frame, columns, numeric, rows, seed + i) for i, frame in enumerate(frames)]
-    why = _omitted(sides, frames, columns)
-    left_out = {c for names in why.values() for c in names}
-    drawn = [c for c in _by_severity(result.columns) if c.drifted and c.column not in left_out]
-    anchors = {c.column: f"chart-{i}" for i, c in enumerate(drawn)}
-    charts = "".join(
-        _chart(anchors[c.column], c, _bars(c, sides[0][c.column], sides[1][c.column]))
-        for c in drawn
-    )
-    drifted = len(result.drifted_columns)
-    heading = html.escape(title or f"Data drift of {spec.name}")
-    summary = (
-        f"{drifted} of {len(columns)} columns drifted (share {result.share:.1%}; a day counts "
-        f"towards retraining at {spec.drift.share_threshold:.0%} or more). Reference "
-        f"{result.rows_reference:,} rows, day {result.rows_current:,}; scored on "
-        f"{result.rows_compared[0]:,} and {result.rows_compared[1]:,} rows, a score too close to "
-        "its threshold rescored on all rows. A distance drifts at or above its threshold, a "
-        "p-value below it; noise is the distance two calm samples of these sizes show."
-    )
-    parts = [
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{heading}</title><style>{_STYLE}</style></head><body>",
-        _notice(why, rows),
-        f"<h1>{heading}</h1><p>{summary}</p>",
-        "" if len(left_out) < len(columns) else "<p>No column has values on both sides.</p>",
-        _decision_table(result.columns, anchors),
-    ]
-    if charts:
-        parts.append(
-            "<h2>Drifted columns, reference against the day</h2>"
-            f'<p class="note">Shares of the values of at most {rows:,} rows per side.</p>'
-        )
-        parts.append(charts)
-    parts.append("</body></html>\n")
-    return "".join(parts)
-
-
-def render_full_preset_html(
-    reference: pd.DataFrame,
-    current: pd.DataFrame,
-    spec: ModelSpec,
-    *,
-    rows: int = FULL_PRESET_ROWS,
-    seed: int = 0,
-    result: DriftResult | None = None,
-) -> str:
-    """Evidently's full ``DataDriftPreset`` page on at most ``rows`` rows per side, on demand.
-
-    Seconds and megabytes a day: the page embeds its data, so it is drawn from a small sample
-    and its scores can differ slightly from ``measure_drift``'s, which are the ones decided on.
-    Given ``result``, the page shows its columns with the tests and thresholds they were
-    decided with; otherwise the spec's drift columns with Evidently's default tests. A column
-    with no values on a side of the page is left out (Evidently cannot draw it) and named at
-    the top.
-    """
-    from evidently import DataDefinition, Dataset, Report
-    from evidently.presets import DataDriftPreset
-
-    f = spec.features
-    columns = [c.column for c in result.columns] if result else list(spec.drift_columns)
-    numeric = {*f.numeric, *f.derived}
-    frames = (reference, current)
-    sides = [_page_side(frame, columns, numeric, rows, seed + i) for i, frame in enumerate(frames)]
-    why = _omitted(sides, frames, columns)
-    left_out = {c for names in why.values() for c in names}
-    shown = [c for c in columns if c not in left_out]
-    notice = _notice(why, rows)
-    if not shown:
-        return (
-            '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Data drift</title>'
-            f"</head><body>{notice}<p>No column has values on both sides.</p></body></html>\n"
-        )
-    methods = {c.column: c for c in (result.columns if result else ()) if c.score is not None}
-    # Evidently registers chi-square and its Z-test for categories only, so a few-valued number
-    # decided with them is declared a category on the page.
-    as_levels = {c for c, d in methods.items() if d.method in ("chisquare", "z")}
-    definition = DataDefinition(
-        numerical_columns=[c for c in shown if c in numeric and c not in as_levels],
-        categorical_columns=[c for c in shown if c not in numeric or c in as_levels],
-    )
-    datasets = [Dataset.from_pandas(side[shown], data_definition=definition) for side in sides]
-    report = Report(
-        [
-            DataDriftPreset(
-                columns=shown,
-                drift_share=spec.drift.share_threshold,
-                per_column_method={c: methods[c].method for c in shown if c in methods} or None,
-                per_column_threshold={c: methods[c].threshold for c in shown if c in methods}
-                or None,
-            )
-        ]
-    )
-    page = report.run(reference_data=datasets[0], current_data=datasets[1])
-    page = page.get_html_str(as_iframe=False)
-    if notice:
-        body = page.find("<body")
-        at = page.find(">", body) + 1 if body >= 0 else 0
-        page = page[:at] + notice + page[at:]
-    return page

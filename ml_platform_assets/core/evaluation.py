@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from ml_platform_assets.core import metrics
 from ml_platform_assets.core.benchmark import benchmark
+from ml_platform_assets.core.evaluation_record import RECORD_VERSION
 from ml_platform_assets.core.fairness import fairness, lowest_ratio, unmeasured
 from ml_platform_assets.core.features import to_model_matrix
 from ml_platform_assets.core.gates import evaluate_gates
@@ -79,7 +80,7 @@ def evaluate(
     champion: Champion | None,
     provenance: dict,
 ) -> dict:
-    """The evaluation record of one challenger (see ``core.report`` for its shape).
+    """The evaluation record of one challenger (``core.evaluation_record.Evaluation``).
 
     ``train`` and ``oot`` are feature rows with the label, as DataFrames or Arrow tables:
     ``train`` is the training split the challenger learned from (its ``reference_rows`` stand
@@ -113,6 +114,7 @@ def evaluate(
     )
     passed = all(g.passed for g in gate_results)
     return {
+        "record_version": RECORD_VERSION,
         **provenance,
         "champion_version": champion.version if champion else None,
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -85,9 +85,9 @@ def adverse_impact(groups: pd.Series, approved: np.ndarray, levels: list[str]) -
 
 
 def fairness(spec: ModelSpec, rows: Rows, score: np.ndarray) -> dict:
-    """The fairness block of an evaluation record (``core.report.Fairness``): each protected
-    attribute of the spec measured on ``rows`` (out-of-time feature rows, DataFrame or Arrow
-    table) scored ``score`` (probability of bad), at the spec's cutoff.
+    """The fairness block of an evaluation record (``core.evaluation_record.Fairness``): each
+    protected attribute of the spec measured on ``rows`` (out-of-time feature rows, DataFrame or
+    Arrow table) scored ``score`` (probability of bad), at the spec's cutoff.
 
     Raises:
         ValueError: ``rows`` lack a protected attribute's column.
@@ -110,12 +110,6 @@ def fairness(spec: ModelSpec, rows: Rows, score: np.ndarray) -> dict:
     }
 
 
-def is_missing_value_group(row: dict) -> bool:
-    """Whether a group row of ``adverse_impact`` is the rows without a value (never in the
-    gate). Records from before the ``missing_value`` mark named that group "missing"."""
-    return bool(row.get("missing_value", row["group"] == MISSING))
-
-
 def lowest_ratio(record: dict) -> tuple[float, str] | None:
     """The lowest adverse impact ratio of a fairness block and which group has it, as
     ``(ratio, "attribute group vs reference")``; None when no ratio could be measured."""
@@ -123,7 +117,7 @@ def lowest_ratio(record: dict) -> tuple[float, str] | None:
         (row["adverse_impact_ratio"], f"{name} {row['group']} vs {block['reference_group']}")
         for name, block in record["attributes"].items()
         for row in block["groups"]
-        if row["adverse_impact_ratio"] is not None and not is_missing_value_group(row)
+        if row["adverse_impact_ratio"] is not None and not row["missing_value"]
     ]
     return min(found, key=lambda item: item[0], default=None)
 
@@ -133,7 +127,7 @@ def unmeasured(record: dict) -> dict[str, str]:
     measured, each with why: no applicant had a value, or none with a value was approved."""
     out = {}
     for name, block in record["attributes"].items():
-        people = [r for r in block["groups"] if r["n"] and not is_missing_value_group(r)]
+        people = [r for r in block["groups"] if r["n"] and not r["missing_value"]]
         if not people:
             out[name] = "no applicant had a value"
         elif block["reference_group"] is None:

@@ -180,7 +180,7 @@ def explained_declines(declined_at: np.ndarray, limit: int = EXPLAINED_DECLINES)
 
 
 def reason_codes(spec: ModelSpec, booster: lgb.Booster, rows: Rows, score: np.ndarray) -> dict:
-    """The reason-code block of an evaluation record (``core.report.ReasonCodes``).
+    """The reason-code block of an evaluation record (``core.evaluation_record.ReasonCodes``).
 
     ``rows`` are out-of-time feature rows (DataFrame or Arrow table) with the spec's entity id;
     ``score`` is the booster's probability of bad for each of them. Only declines get reasons;

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from ml_platform_assets.assets.factory import drift_job_name
-from ml_platform_assets.core.drift import HTML_ROWS
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.orchestration.lifecycle import TrainingOutcome, train
 from ml_platform_assets.orchestration.runs import LifecycleError, Runner
+from ml_platform_assets.pages.drift import HTML_ROWS
 from resources.env_vars import resolved
 from resources.object_store import ObjectStore
 from sensors.drift import RUN_KEY_TAG, drift_sensor_name

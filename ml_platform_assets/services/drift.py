@@ -12,15 +12,9 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 
 from ml_platform_assets.core import layout
-from ml_platform_assets.core.drift import (
-    DEFAULT_SAMPLE_ROWS,
-    HTML_ROWS,
-    DriftResult,
-    measure_drift,
-    render_full_preset_html,
-    render_html,
-)
+from ml_platform_assets.core.drift import DEFAULT_SAMPLE_ROWS, DriftResult, measure_drift
 from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.pages.drift import HTML_ROWS, render_drift_html, render_full_preset_html
 from ml_platform_assets.registry import ModelRegistry
 from ml_platform_assets.registry.drift import DriftStore
 from ml_platform_assets.services.errors import Refused
@@ -133,7 +127,7 @@ def measure_day(
     )
     if options.html_rows > 0:
         title = f"Data drift of {spec.name} on {day} against v{reference.version}"
-        page = render_html(
+        page = render_drift_html(
             reference.rows,
             current,
             spec,

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.evaluation import Champion, evaluate
-from ml_platform_assets.core.report import Evaluation, evaluation_to_json, render_evaluation_html
+from ml_platform_assets.core.evaluation_record import Evaluation, evaluation_to_json
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.training import load_model
+from ml_platform_assets.pages.evaluation import render_evaluation_html
 from ml_platform_assets.registry import ModelRegistry
 from ml_platform_assets.registry.ledger import Artifact, LedgerRecord
 from ml_platform_assets.services.documents import publish_model_document

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ml_platform_assets.core.evaluation_record import Override, Review
 from ml_platform_assets.core.gates import GateResult, failed_summary
-from ml_platform_assets.core.report import Override, Review
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.registry import AliasEvent, ModelRegistry, ModelVersion, Status
 from ml_platform_assets.registry import Override as AllowedOverride

@@ -10,16 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ml_platform_assets.core import layout
-from ml_platform_assets.core.report import (
+from ml_platform_assets.core.evaluation_record import (
     Deployment,
     Evaluation,
     Override,
     Review,
     evaluation_to_json,
-    render_evaluation_html,
     with_promotion,
     with_review,
 )
+from ml_platform_assets.pages.evaluation import render_evaluation_html
 from ml_platform_assets.registry import AliasEvent, ModelRegistry
 from ml_platform_assets.registry.ledger import Artifact
 from resources.object_store import ObjectStore, StoredObject

@@ -9,9 +9,9 @@ import pytest
 
 from ml_platform_assets.core import evaluation, metrics
 from ml_platform_assets.core.evaluation import Champion, evaluate, reference_rows
+from ml_platform_assets.core.evaluation_record import RECORD_VERSION, evaluation_to_json
 from ml_platform_assets.core.fairness import fairness, lowest_ratio
 from ml_platform_assets.core.gates import GATE_NAMES
-from ml_platform_assets.core.report import evaluation_to_json
 from ml_platform_assets.core.spec import CategoricalFeature, load_specs
 from ml_platform_assets.core.training import predict, train_model
 
@@ -101,6 +101,7 @@ def test_the_record_holds_benchmark_fairness_and_reasons_of_the_challenger(train
     record = evaluate(SPEC, booster, train, oot, Champion(1, booster, SPEC), PROVENANCE)
     score = predict(booster, oot, SPEC)
     cutoff = SPEC.decision.cutoff
+    assert record["record_version"] == RECORD_VERSION
     bench = record["benchmark"]
     assert bench["method"] == "logistic_regression" and bench["train_rows"] == len(train)
     assert bench["auc_gap"] == pytest.approx(

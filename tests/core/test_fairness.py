@@ -103,16 +103,6 @@ def test_a_group_called_missing_is_a_group_of_people_and_counts_in_the_gate() ->
     assert undeclared["min_ratio"] == pytest.approx(0.5)
 
 
-def test_records_from_before_the_flag_still_keep_missing_values_out_of_the_gate() -> None:
-    rarely = adverse_impact(*_groups({"A": (100, 70), "B": (100, 63), None: (20, 5)}), ["A", "B"])
-    for row in rarely["groups"]:
-        del row["missing_value"]
-    assert lowest_ratio({"cutoff": 0.5, "attributes": {"band": rarely}}) == (
-        pytest.approx(0.9),
-        "band B vs A",
-    )
-
-
 def test_no_approvals_leave_no_reference_and_no_ratio() -> None:
     block = adverse_impact(*_groups({"A": (10, 0), "B": (5, 0)}), ["A", "B"])
     assert block["reference_group"] is None and block["min_ratio"] is None

@@ -1,20 +1,16 @@
-"""Drift measurement as plain functions: no Dagster, no storage."""
+"""Drift measurement as plain functions (core.drift, core.drift_noise): no Dagster, no
+storage."""
 
 import json
-import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from ml_platform_assets.core import drift as drift_module
-from ml_platform_assets.core.drift import (
-    error_bound,
-    measure_drift,
-    render_full_preset_html,
-    render_html,
-    sample_indices,
-)
+from ml_platform_assets.core import drift_noise
+from ml_platform_assets.core.drift import measure_drift
+from ml_platform_assets.core.drift_noise import error_bound, null_noise, sample_indices
 from tests.assets.conftest import small_spec
 
 SPEC = small_spec()
@@ -72,7 +68,7 @@ def test_on_a_small_day_columns_get_evidently_hypothesis_tests_at_a_corrected_le
     reference, current = _frame(5_000, 1), _frame(150, 2, income_scale=0.7, other_state=0.6)
     result = measure_drift(reference, current, SPEC, columns=COLUMNS)
     assert [c.method for c in result.columns] == ["ks", "ks", "z", "chisquare"]
-    level = drift_module.chisquare_level(0.05 / 4, 3, (5_000, 150))  # for the state's 3 levels
+    level = drift_noise.chisquare_level(0.05 / 4, 3, (5_000, 150))  # for the state's 3 levels
     assert [c.threshold for c in result.columns] == pytest.approx([0.05 / 4] * 3 + [level])
     # The same tests through Evidently's own metric (its Z-test is registered for categories,
     # so the 0/1 flag is declared one there).
@@ -94,7 +90,7 @@ def test_the_test_follows_the_calm_day_noise_at_both_sizes(rows: int) -> None:
         levels = c.kind == "categorical" or ref.nunique() <= 5
         distance = "jensenshannon" if levels else "wasserstein"
         assert c.noise == pytest.approx(
-            drift_module.null_noise(distance, ref, cur, (len(ref), len(cur)))
+            drift_noise.null_noise(distance, ref, cur, (len(ref), len(cur)))
         )
         kept = c.noise <= drift_module.MAX_NOISE_SHARE * 0.1
         assert (c.method == distance) is kept
@@ -124,7 +120,7 @@ def test_null_noise_is_the_expected_calm_distance(method: str) -> None:
     for _ in range(30):
         current = draw(500)
         scores.append(test(reference, current, kind, None).drift_score)
-        noises.append(drift_module.null_noise(method, reference, current, (20_000, 500)))
+        noises.append(drift_noise.null_noise(method, reference, current, (20_000, 500)))
     spread = 1 / np.sqrt(20_000) + 1 / np.sqrt(500)
     if method == "jensenshannon":
         assert noises[0] == pytest.approx(np.sqrt(5 / 8) * spread)
@@ -182,7 +178,7 @@ def test_the_chi_square_level_holds_the_calm_false_alarm_rate_for_unequal_sizes(
     from evidently.legacy.core import ColumnType
 
     rng, shares = np.random.default_rng(0), [0.4, 0.25, 0.15, 0.12, 0.08]
-    level = drift_module.chisquare_level(0.05, 5, (2_000, 1_000))
+    level = drift_noise.chisquare_level(0.05, 5, (2_000, 1_000))
     p_values = np.array(
         [
             chi_stat_test(
@@ -196,7 +192,7 @@ def test_the_chi_square_level_holds_the_calm_false_alarm_rate_for_unequal_sizes(
     )
     assert (p_values < 0.05).mean() > 0.12
     assert (p_values < level).mean() < 0.085  # 5 % expected; 400 draws
-    assert drift_module.chisquare_level(0.05, 5, (10**9, 1_000)) == pytest.approx(0.05, rel=1e-3)
+    assert drift_noise.chisquare_level(0.05, 5, (10**9, 1_000)) == pytest.approx(0.05, rel=1e-3)
 
 
 @pytest.mark.parametrize(
@@ -257,7 +253,7 @@ def test_sample_indices_are_bounded_sorted_and_reproducible() -> None:
     assert (picked == sample_indices(1_000, 100, 3)).all()
 
 
-def test_result_json_and_html_page() -> None:
+def test_result_json() -> None:
     reference, current = _frame(1500, 9), _frame(1500, 10, income_scale=0.7)
     reference = reference.reindex(columns=SPEC.model_features, fill_value=1.0)
     current = current.reindex(columns=SPEC.model_features, fill_value=1.0)
@@ -272,124 +268,11 @@ def test_result_json_and_html_page() -> None:
     )
     assert [c["column"] for c in record["columns"]] == SPEC.drift_columns
     assert "is_weekend" not in SPEC.drift_columns
-    page = render_html(reference, current, SPEC, rows=1200)
-    assert "<html" in page[:200] and "<td>annual_income</td>" not in page
-    # The drifted column leads the table and links to its chart; the page loads nothing.
-    assert page.index('<a href="#chart-0">annual_income</a>') < page.index("<td>bureau_score</td>")
-    assert 'id="chart-0" data-column="annual_income"' in page
-    assert "<script" not in page and "http" not in page and len(page) < 60_000
-
-
-def test_the_page_leaves_out_columns_without_values_and_says_which() -> None:
-    # A bureau outage and a lost state field leave the day without values in three columns
-    # (an infinity is no value either); the reference never had a utilization; one amount was
-    # delivered in a single row the page does not draw; two columns hold one value throughout.
-    reference, current = _frame(3000, 11), _frame(1500, 12)
-    for frame in (reference, current):
-        frame["bureau_utilization"], frame["loan_amount"] = 0.3, 250.0
-        frame["term_months"], frame["channel"] = 12.0, "app"
-        frame["cart_value"] = np.random.default_rng(len(frame)).lognormal(4, 1, len(frame))
-    current["bureau_score"], current["state"] = np.nan, None
-    current["annual_income"] = np.inf
-    reference["bureau_utilization"] = np.nan
-    drawn = sample_indices(len(current), 300, 1)  # the page's current rows (seed 0, side 1)
-    current["loan_amount"] = np.nan
-    current.loc[np.setdiff1d(np.arange(len(current)), drawn)[0], "loan_amount"] = 260.0
-    columns = [
-        *COLUMNS,
-        "bureau_utilization",
-        "loan_amount",
-        "term_months",
-        "cart_value",
-        "channel",
-    ]
-    result = measure_drift(reference, current, SPEC, columns=columns)
-    assert result.columns_without_values == ["annual_income", "bureau_score", "state"]
-    assert set(result.columns_without_values) <= set(result.drifted_columns)
-    assert "bureau_utilization" not in result.drifted_columns
-
-    page = render_html(reference, current, SPEC, rows=300, result=result)
-    assert page.index("<html") < page.index("Columns not shown") < page.index('id="columns"')
-    assert "No values in the current data: annual_income, bureau_score, state." in page
-    assert "No values in the reference: bureau_utilization." in page
-    assert "No values among the 300 rows per side drawn for this page: loan_amount." in page
-    for column in ("annual_income", "bureau_score", "state"):
-        assert f"<td>{column}</td><td>no current values</td>" in page  # in the table, drifted
-    for column in ("annual_income", "bureau_score", "state", "bureau_utilization", "loan_amount"):
-        assert f'data-column="{column}"' not in page  # and drawn nowhere
-    for column in ("phone_verified", "term_months", "channel"):
-        assert f"<td>{column}</td>" in page
-    assert "<td>cart_value</td><td>ks</td>" in page  # its test on the day's 1,500 rows
-    assert result.columns[columns.index("cart_value")].method == "ks"
-
-    full = render_full_preset_html(reference, current, SPEC, rows=300, result=result)
-    assert full.index("<html") < full.index("Columns not shown") < full.index("root_metric")
-    assert "No values in the current data: annual_income, bureau_score, state." in full
-    assert "No values in the reference: bureau_utilization." in full
-    assert "No values among the 300 rows per side drawn for this page: loan_amount." in full
-    for column in ("annual_income", "bureau_score", "state", "bureau_utilization", "loan_amount"):
-        assert f'"column_name": "{column}"' not in full
-    for column in ("phone_verified", "term_months", "cart_value", "channel"):
-        assert f'"column_name": "{column}"' in full
-    assert "K-S p_value" in full  # cart_value's test on the day's 1,500 rows, as decided
-
-    current[columns] = np.nan
-    nothing = measure_drift(reference, current, SPEC, columns=columns)
-    for render in (render_html, render_full_preset_html):
-        empty = render(reference, current, SPEC, result=nothing)
-        assert "No column has values on both sides" in empty and "bureau_score, " in empty
-
-
-def test_the_page_draws_each_drifted_column_reference_against_the_day() -> None:
-    # Incomes halve (deciles), CA doubles its share and a state new on the day appears
-    # (levels), a 0/1 flag flips (few values); a fifth of the day's incomes are missing.
-    reference = _frame(5000, 21)
-    current = _frame(5000, 22, income_scale=0.5, other_state=0.1)
-    current["state"] = current["state"].where(current.index % 10 != 0, "NV")
-    current["phone_verified"] = 1 - current["phone_verified"]
-    current.loc[current.index % 5 == 0, "annual_income"] = np.nan
-    result = measure_drift(reference, current, SPEC, columns=COLUMNS)
-    assert set(result.drifted_columns) == {"annual_income", "phone_verified", "state"}
-
-    page = render_html(reference, current, SPEC, result=result, title="Drift on <day>")
-    assert "<title>Drift on &lt;day&gt;</title>" in page
-    charts = {
-        c: page[page.index(f'data-column="{c}"') :].split("</section>")[0]
-        for c in result.drifted_columns
-    }
-    assert 'data-column="bureau_score"' not in page  # calm: in the table only
-    income = charts["annual_income"]
-    assert "deciles of the reference" in income and income.count("<tr>") == 11
-    # The reference fills each decile; half the income piles into the lowest.
-    first = income.split("<tr>")[2]
-    low = float(np.quantile(reference["annual_income"], 0.1))
-    assert first.startswith(f"<td>≤ {low:,.0f}</td>")
-    reference_share, day_share = (float(x) for x in re.findall(r"([\d.]+)%</td>", first))
-    assert reference_share == 10.0 and day_share > 40
-    assert "Rows without a value (not tested): reference 0.0%, day 20.0%." in income
-    state = charts["state"]
-    assert "<th>level</th>" in state and "<td>NV</td>" in state
-    assert state.index("<td>TX</td>") < state.index("<td>NV</td>")  # new levels last
-    flag = charts["phone_verified"]
-    assert "<th>level</th>" in flag and "<td>0</td>" in flag and "<td>1</td>" in flag
-
-
-def test_the_page_sums_rare_levels_into_one_bar() -> None:
-    levels = [f"m{i:02d}" for i in range(30)]
-    rng = np.random.default_rng(5)
-    reference = pd.DataFrame({"state": rng.choice(levels, 4000)})
-    current = pd.DataFrame({"state": rng.choice(levels[:3], 4000)})
-    result = measure_drift(reference, current, SPEC, columns=["state"])
-    page = render_html(reference, current, SPEC, result=result)
-    chart = page[page.index('data-column="state"') :]
-    assert chart.count("<tr>") == 1 + 12 and "<td>19 other levels</td>" in chart
 
 
 def test_a_spread_that_overflows_hands_the_column_to_the_rank_test() -> None:
     """One 1e300 income in the reference makes its standard deviation infinite: a normed
     Wasserstein distance would then read 0 for any day, so K-S decides instead."""
-    from ml_platform_assets.core.drift import null_noise
-
     ref = pd.Series(np.r_[np.random.default_rng(1).lognormal(10, 0.5, 5000), 1e300])
     cur = pd.Series(np.random.default_rng(2).lognormal(11, 0.5, 5000))  # clearly shifted
     assert null_noise("wasserstein", ref, cur, (len(ref), len(cur))) == 1.0
