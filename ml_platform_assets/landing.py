@@ -27,7 +27,8 @@ import pyarrow.parquet as pq
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.parsing import LandingFileError, read_delivery
 from ml_platform_assets.core.simulate import DriftPlan, simulate_day, split_outcomes
-from ml_platform_assets.core.spec import FilesSource, ModelSpec
+from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.core.spec_source import FilesSource
 from ml_platform_assets.core.validation import require_columns
 from ml_platform_assets.core.values import business_times, label_text, timestamp_format
 from resources.object_store import ObjectNotFound, ObjectStore

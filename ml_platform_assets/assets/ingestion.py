@@ -28,7 +28,8 @@ from ml_platform_assets.assets.features import (
     record_feature_days,
 )
 from ml_platform_assets.core import layout
-from ml_platform_assets.core.spec import FilesSource, ModelSpec
+from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.core.spec_source import FilesSource
 from ml_platform_assets.core.validation import (
     LandingFileError,
     Validation,

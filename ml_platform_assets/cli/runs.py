@@ -290,7 +290,7 @@ def run(
     rebuild: bool,
 ) -> None:
     """Run MODEL's lifecycle over its own data source, without generating data."""
-    from ml_platform_assets.core.spec import FilesSource
+    from ml_platform_assets.core.spec_source import FilesSource
 
     ctx = Context()
     spec = ctx.spec(model)

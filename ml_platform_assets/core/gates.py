@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from ml_platform_assets.core.spec import Gates
+from ml_platform_assets.core.spec_policies import Gates
 
 GATE_NAMES = ("min_auc", "auc_vs_champion", "score_psi", "auc_vs_benchmark", "adverse_impact_ratio")
 

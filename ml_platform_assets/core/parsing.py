@@ -24,7 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ml_platform_assets.core.spec import CsvDialect, FilesSource, ModelSpec
+from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.core.spec_source import CsvDialect, FilesSource
 
 DELIMITERS = (",", ";", "\t", "|")
 HEADERS_KEY = b"ml_platform.headers"

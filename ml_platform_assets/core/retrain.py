@@ -12,7 +12,8 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from ml_platform_assets.core.spec import Drift, ModelSpec
+from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.core.spec_policies import Drift
 from ml_platform_assets.core.training_set import TrainingWindows, training_windows
 
 # labelled(first, last, as_of): applications dated first..last with a bad or good outcome

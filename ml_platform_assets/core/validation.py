@@ -25,7 +25,8 @@ from ml_platform_assets.core.parsing import (
     number_format,
     read_delivery,
 )
-from ml_platform_assets.core.spec import FilesSource, ModelSpec
+from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.core.spec_source import FilesSource
 from ml_platform_assets.core.values import (
     UTC_OFFSET,
     business_times,

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ml_platform_assets.core.parsing import LandingFileError
-from ml_platform_assets.core.spec import Target
+from ml_platform_assets.core.spec_features import Target
 
 
 def label_apart(label: str, taken) -> str:

@@ -14,7 +14,8 @@ import pytest
 from ml_platform_assets.assets.common import registry
 from ml_platform_assets.cli.lifecycle import TrainingOutcome, ingest, train
 from ml_platform_assets.core.simulate import DriftPlan
-from ml_platform_assets.core.spec import ModelSpec, Windows, load_specs
+from ml_platform_assets.core.spec import ModelSpec, load_specs
+from ml_platform_assets.core.spec_policies import Windows
 from ml_platform_assets.definitions import build_definitions
 from ml_platform_assets.landing import land_simulated
 from resources.database import DatabaseResource, dispose_engine

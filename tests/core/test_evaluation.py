@@ -12,7 +12,8 @@ from ml_platform_assets.core.evaluation import Champion, evaluate, reference_row
 from ml_platform_assets.core.fairness import fairness, lowest_ratio
 from ml_platform_assets.core.gates import GATE_NAMES
 from ml_platform_assets.core.report import evaluation_to_json
-from ml_platform_assets.core.spec import CategoricalFeature, load_specs
+from ml_platform_assets.core.spec import load_specs
+from ml_platform_assets.core.spec_features import CategoricalFeature
 from ml_platform_assets.core.training import predict, train_model
 
 BASE = load_specs()["credit_default"]

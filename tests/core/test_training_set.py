@@ -9,7 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ml_platform_assets.core.spec import Windows, load_specs
+from ml_platform_assets.core.spec import load_specs
+from ml_platform_assets.core.spec_policies import Windows
 from ml_platform_assets.core.training_set import (
     fingerprint,
     point_in_time_join,

@@ -7,7 +7,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from ml_platform_assets.core.spec import Target, Windows, load_specs
+from ml_platform_assets.core.spec import load_specs
+from ml_platform_assets.core.spec_features import Target
+from ml_platform_assets.core.spec_policies import Windows
 from ml_platform_assets.core.training_set import (
     SPLITS,
     ThinWindowError,
