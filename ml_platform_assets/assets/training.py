@@ -19,7 +19,9 @@ from ml_platform_assets.assets.common import (
     run_actor,
 )
 from ml_platform_assets.core import layout
+from ml_platform_assets.core.bad_labels import has_bad_outcome, no_bad_label_message
 from ml_platform_assets.core.features import features_code_version
+from ml_platform_assets.core.fingerprint import fingerprint
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.training import (
     NothingLearnedError,
@@ -34,16 +36,15 @@ from ml_platform_assets.core.training_set import (
     DELIVERED_LABEL,
     LABEL,
     SPLITS,
-    ThinWindowError,
-    TrainingWindows,
-    check_windows,
-    fingerprint,
-    has_bad_outcome,
-    no_bad_label_message,
     point_in_time_join,
     sample_rows,
     split_summary,
     training_set_code_version,
+)
+from ml_platform_assets.core.windows import (
+    ThinWindowError,
+    TrainingWindows,
+    check_windows,
     training_windows,
 )
 from ml_platform_assets.registry import ModelRegistry, ModelVersion, Status

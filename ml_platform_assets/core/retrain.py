@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.spec_policies import Drift
-from ml_platform_assets.core.training_set import TrainingWindows, training_windows
+from ml_platform_assets.core.windows import TrainingWindows, training_windows
 
 # labelled(first, last, as_of): applications dated first..last with a bad or good outcome
 # known by the end of as_of.

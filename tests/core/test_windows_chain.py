@@ -15,7 +15,7 @@ import pytest
 
 from ml_platform_assets.cli.lifecycle import LifecycleError
 from ml_platform_assets.core import layout
-from ml_platform_assets.core.training_set import training_windows
+from ml_platform_assets.core.windows import training_windows
 from tests.assets import conftest as asset_tests
 from tests.assets.conftest import SmallPlatform
 
