@@ -28,19 +28,16 @@ from ml_platform_assets.assets.features import (
     record_feature_days,
 )
 from ml_platform_assets.core import layout
-from ml_platform_assets.core.spec import ModelSpec
-from ml_platform_assets.core.spec_source import FilesSource
-from ml_platform_assets.core.validation import (
-    LandingFileError,
-    Validation,
+from ml_platform_assets.core.parsing import LandingFileError
+from ml_platform_assets.core.quarantine import Validation, reason_counts
+from ml_platform_assets.core.schemas import (
     application_schema,
     ingestion_code_version,
     outcome_schema,
-    read_table,
-    reason_counts,
-    validate_applications,
-    validate_outcomes,
 )
+from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.core.spec_source import FilesSource
+from ml_platform_assets.core.validation import read_table, validate_applications, validate_outcomes
 from ml_platform_assets.landing import delivery_record
 from resources.object_store import ObjectNotFound, ObjectStore
 from resources.object_store_resource import ObjectStoreResource

@@ -7,8 +7,8 @@ import pytest
 
 from ml_platform_assets.cli.lifecycle import LifecycleError, failure_message
 from ml_platform_assets.core import layout
+from ml_platform_assets.core.quarantine import REASON_COLUMN
 from ml_platform_assets.core.simulate import simulate_day, split_outcomes
-from ml_platform_assets.core.validation import REASON_COLUMN
 
 
 def _deliver_csv(p, day: int, frame: pd.DataFrame) -> str:
