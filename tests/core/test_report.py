@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml_platform_assets.core import fairness, metrics, report
+from ml_platform_assets.core import deciles, fairness, metrics, report
 from ml_platform_assets.core.gates import GATE_NAMES, evaluate_gates
 from ml_platform_assets.core.spec import load_specs
 
@@ -26,8 +26,8 @@ def _model_result(seed: int, shift: float) -> report.ModelResult:
     y = (rng.random(4_000) < score).astype(int)
     return {
         "metrics": metrics.discrimination_summary(y, score),
-        "calibration": metrics.calibration_by_decile(y, score).to_dict("records"),
-        "lift_by_decile": metrics.lift_by_decile(y, score).to_dict("records"),
+        "calibration": deciles.calibration_by_decile(y, score).to_dict("records"),
+        "lift_by_decile": deciles.lift_by_decile(y, score).to_dict("records"),
         "score_psi": np.float64(0.031),
     }
 
@@ -46,7 +46,7 @@ def _benchmark(challenger_auc: float) -> report.Benchmark:
         "converged": True,
         "params": {"C": 1.0, "penalty": "l2", "max_iter": 1_000},
         "metrics": summary,
-        "calibration": metrics.calibration_by_decile(y, score).to_dict("records"),
+        "calibration": deciles.calibration_by_decile(y, score).to_dict("records"),
         "coefficients": [
             {"feature": f"x{i}", "coefficient": (-1) ** i / (i + 1)} for i in range(20)
         ],
