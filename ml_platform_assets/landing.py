@@ -29,8 +29,9 @@ from ml_platform_assets.core.parsing import LandingFileError, read_delivery
 from ml_platform_assets.core.simulate import DriftPlan, simulate_day, split_outcomes
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.spec_source import FilesSource
+from ml_platform_assets.core.timestamps import business_times, timestamp_format
 from ml_platform_assets.core.validation import require_columns
-from ml_platform_assets.core.values import business_times, label_text, timestamp_format
+from ml_platform_assets.core.values import label_text
 from resources.object_store import ObjectNotFound, ObjectStore
 
 

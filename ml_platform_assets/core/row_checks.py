@@ -13,14 +13,13 @@ from ml_platform_assets.core.parsing import LandingFileError
 from ml_platform_assets.core.quarantine import RowReasons
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.spec_source import FilesSource
-from ml_platform_assets.core.values import (
+from ml_platform_assets.core.timestamps import (
     UTC_OFFSET,
     business_times,
     carries_zone,
-    clean_text,
-    flags,
     timestamp_format,
 )
+from ml_platform_assets.core.values import clean_text, flags
 
 
 def check_ids(
