@@ -79,7 +79,7 @@ def decide_retrain(
       outcome has matured into a bad or good label by the cutoff: the model learns from them.
 
     Until then the decision waits and says for what. Windows are those of
-    ``core.training_set.training_windows``.
+    ``core.windows.training_windows``.
 
     Args:
         results_by_day: Dataset drift share per measured day, against the current champion.
