@@ -28,7 +28,8 @@ from ml_platform_assets.assets.common import asset_key, daily_partitions, partit
 from ml_platform_assets.assets.factory import ingestion_job_name
 from ml_platform_assets.assets.ingestion_plan import LANDING_ETAG, compare_days, day_ranges
 from ml_platform_assets.core.layout import LANDING_FORMATS, parse_landing_key
-from ml_platform_assets.core.spec import FilesSource, ModelSpec
+from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.core.spec_source import FilesSource
 from ml_platform_assets.services.run_tags import TRIGGER_TAG
 from resources.object_store_resource import ObjectStoreResource
 from sensors.cursor import decode_cursor

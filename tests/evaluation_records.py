@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ml_platform_assets.core import fairness, metrics
+from ml_platform_assets.core import deciles, fairness, metrics
 from ml_platform_assets.core.evaluation_record import (
     RECORD_VERSION,
     Benchmark,
@@ -29,8 +29,8 @@ def model_result(seed: int, shift: float) -> ModelResult:
     y = (rng.random(4_000) < score).astype(int)
     return {
         "metrics": metrics.discrimination_summary(y, score),
-        "calibration": metrics.calibration_by_decile(y, score).to_dict("records"),
-        "lift_by_decile": metrics.lift_by_decile(y, score).to_dict("records"),
+        "calibration": deciles.calibration_by_decile(y, score).to_dict("records"),
+        "lift_by_decile": deciles.lift_by_decile(y, score).to_dict("records"),
         "score_psi": np.float64(0.031),
     }
 
@@ -49,7 +49,7 @@ def benchmark(challenger_auc: float) -> Benchmark:
         "converged": True,
         "params": {"C": 1.0, "penalty": "l2", "max_iter": 1_000},
         "metrics": summary,
-        "calibration": metrics.calibration_by_decile(y, score).to_dict("records"),
+        "calibration": deciles.calibration_by_decile(y, score).to_dict("records"),
         "coefficients": [
             {"feature": f"x{i}", "coefficient": (-1) ** i / (i + 1)} for i in range(20)
         ],

@@ -36,11 +36,12 @@ def test_no_module_of_the_package_exceeds_400_lines_and_the_median_is_under_150(
 
 
 def test_every_public_module_class_and_function_has_a_docstring() -> None:
-    """ruff's D1 rules (pyproject.toml) over the package: tests and benchmarks are exempt."""
+    """ruff over the package with the project's rules (pyproject.toml), D1 among them: a
+    docstring on every public module, class, method and function."""
     ruff = Path(sys.executable).with_name("ruff")
     packages = [str(ROOT / p) for p in ("ml_platform_assets", "resources", "sensors")]
     done = subprocess.run(
-        [str(ruff), "check", "--select", "D1", "--no-cache", *packages],
+        [str(ruff), "check", "--no-cache", *packages],
         cwd=ROOT,
         capture_output=True,
         text=True,

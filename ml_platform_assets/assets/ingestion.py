@@ -18,13 +18,13 @@ from ml_platform_assets.assets.common import (
 )
 from ml_platform_assets.assets.policy import AssetPolicy
 from ml_platform_assets.core.features import feature_schema, features_code_version
-from ml_platform_assets.core.spec import ModelSpec
-from ml_platform_assets.core.validation import (
+from ml_platform_assets.core.quarantine import reason_counts
+from ml_platform_assets.core.schemas import (
     application_schema,
     ingestion_code_version,
     outcome_schema,
-    reason_counts,
 )
+from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.services.ingestion import (
     FeatureDay,
     IngestedDay,

@@ -7,7 +7,8 @@ import datetime as dt
 import click
 
 from ml_platform_assets.cli.common import Context, one_sentence
-from ml_platform_assets.core.spec import FilesSource, ModelSpec
+from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.core.spec_source import FilesSource
 
 REBUILD = click.option(
     "--rebuild",

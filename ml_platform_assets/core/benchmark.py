@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, QuantileTransformer
 
-from ml_platform_assets.core import metrics
+from ml_platform_assets.core import deciles, metrics
 from ml_platform_assets.core.features import to_model_matrix
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.training_set import LABEL, sample_rows
@@ -205,7 +205,7 @@ def benchmark(spec: ModelSpec, train: Rows, oot: Rows, challenger_auc: float) ->
             "row_cap": BENCHMARK_ROWS,
         },
         "metrics": summary,
-        "calibration": metrics.calibration_by_decile(y, score).to_dict(orient="records"),
+        "calibration": deciles.calibration_by_decile(y, score).to_dict(orient="records"),
         "coefficients": coefficients(pipeline),
         "auc_gap": challenger_auc - summary["auc"],
     }

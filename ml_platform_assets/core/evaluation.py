@@ -9,7 +9,7 @@ import lightgbm as lgb
 import numpy as np
 import pyarrow as pa
 
-from ml_platform_assets.core import metrics
+from ml_platform_assets.core import deciles, metrics, stability
 from ml_platform_assets.core.benchmark import benchmark
 from ml_platform_assets.core.evaluation_record import RECORD_VERSION
 from ml_platform_assets.core.fairness import fairness, lowest_ratio, unmeasured
@@ -63,12 +63,12 @@ def _scores(
 
 
 def _scored(y: np.ndarray, score: np.ndarray, reference_score: np.ndarray) -> dict:
-    calibration = metrics.calibration_by_decile(y, score)
+    calibration = deciles.calibration_by_decile(y, score)
     return {
         "metrics": metrics.discrimination_summary(y, score),
         "calibration": calibration.to_dict(orient="records"),
-        "lift_by_decile": metrics.lift_by_decile(y, score).to_dict(orient="records"),
-        "score_psi": metrics.psi(reference_score, score),
+        "lift_by_decile": deciles.lift_by_decile(y, score).to_dict(orient="records"),
+        "score_psi": stability.psi(reference_score, score),
     }
 
 
@@ -121,7 +121,7 @@ def evaluate(
         "challenger": challenger,
         "champion": champion_block,
         "benchmark": benchmark_block,
-        "csi": metrics.csi(reference, oot, numeric, categorical),
+        "csi": stability.csi(reference, oot, numeric, categorical),
         "feature_importance": feature_importance(booster),
         "fairness": fairness_block,
         "reason_codes": reason_codes(spec, booster, oot, scores[0][1]),

@@ -31,8 +31,8 @@ class ModelResult(TypedDict):
     """One model scored on the out-of-time rows."""
 
     metrics: dict[str, float]  # metrics.discrimination_summary(...)
-    calibration: list[dict[str, float]]  # metrics.calibration_by_decile(...).to_dict("records")
-    lift_by_decile: list[dict[str, float]]  # metrics.lift_by_decile(...).to_dict("records")
+    calibration: list[dict[str, float]]  # deciles.calibration_by_decile(...).to_dict("records")
+    lift_by_decile: list[dict[str, float]]  # deciles.lift_by_decile(...).to_dict("records")
     score_psi: float  # PSI of the model's out-of-time scores against its training-window scores
 
 

@@ -10,20 +10,23 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from ml_platform_assets.core.spec import Gates
+from ml_platform_assets.core.spec_policies import Gates
 
 GATE_NAMES = ("min_auc", "auc_vs_champion", "score_psi", "auc_vs_benchmark", "adverse_impact_ratio")
 
 
 @dataclass(frozen=True)
 class GateResult:
+    """One promotion gate's verdict on a challenger, with what was observed against what."""
+
     name: str
     passed: bool
-    observed: float | None
+    observed: float | None  # None when it could not be measured (e.g. no champion)
     threshold: float | None  # None for an optional gate the spec leaves unset
     description: str
 
     def as_dict(self) -> dict:
+        """The verdict as the evaluation record stores it."""
         return asdict(self)
 
 

@@ -24,7 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ml_platform_assets.core.spec import CsvDialect, FilesSource, ModelSpec
+from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.core.spec_source import CsvDialect, FilesSource
 
 DELIMITERS = (",", ";", "\t", "|")
 HEADERS_KEY = b"ml_platform.headers"
@@ -55,6 +56,7 @@ class Dialect:
     encoding: str
 
     def describe(self) -> str:
+        """The separators in words, e.g. 'delimiter semicolon, decimal comma'."""
         names = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", ".": "point"}
         parts = [
             f"delimiter {names.get(self.delimiter, repr(self.delimiter))}",
@@ -186,6 +188,7 @@ def headers_found(table: pa.Table) -> list[str] | None:
 
 
 def dialect_used(table: pa.Table) -> str | None:
+    """The CSV dialect a table was read with, described; None when it came from parquet."""
     raw = (table.schema.metadata or {}).get(DIALECT_KEY)
     return raw.decode() if raw else None
 

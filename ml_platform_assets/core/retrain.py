@@ -12,8 +12,9 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from ml_platform_assets.core.spec import Drift, ModelSpec
-from ml_platform_assets.core.training_set import TrainingWindows, training_windows
+from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.core.spec_policies import Drift
+from ml_platform_assets.core.windows import TrainingWindows, training_windows
 
 # labelled(first, last, as_of): applications dated first..last with a bad or good outcome
 # known by the end of as_of.
@@ -78,7 +79,7 @@ def decide_retrain(
       outcome has matured into a bad or good label by the cutoff: the model learns from them.
 
     Until then the decision waits and says for what. Windows are those of
-    ``core.training_set.training_windows``.
+    ``core.windows.training_windows``.
 
     Args:
         results_by_day: Dataset drift share per measured day, against the current champion.

@@ -32,6 +32,9 @@ class NothingLearnedError(ValueError):
 
 @dataclass(frozen=True)
 class TrainedModel:
+    """A fitted booster with its LightGBM text, the text's sha256, the recorded parameters,
+    the best iteration and the feature names in model order."""
+
     booster: lgb.Booster
     text: str
     sha256: str

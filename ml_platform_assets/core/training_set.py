@@ -1,8 +1,7 @@
 """Point-in-time-correct training sets with an out-of-time holdout by date.
 
 As of a cutoff day, only outcomes known by the end of that day are used, and only applications
-old enough for their outcome to have matured. The last matured days form the out-of-time (OOT)
-window; the days before them the training window, whose last days validate early stopping.
+old enough for their outcome to have matured; ``core.windows`` decides the dates of each split.
 
 The sets stay Arrow tables from the daily parquet files to the stored splits: at a million rows,
 converting to pandas and back costs more than the join, the fingerprint and the writes.
@@ -13,10 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -24,7 +21,9 @@ import pyarrow.compute as pc
 
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.validation import Rows
-from ml_platform_assets.core.values import classify_labels
+
+if TYPE_CHECKING:
+    from ml_platform_assets.core.windows import TrainingWindows
 
 LABEL = "is_bad"
 # Bump when the meaning of a training set changes (the point-in-time join, the windows' rules).
@@ -32,53 +31,6 @@ TRAINING_SET_LOGIC_VERSION = "2"
 # The label as delivered, kept beside the flag in the validated outcomes.
 DELIVERED_LABEL = "label"
 SPLITS = ("train", "valid", "oot")
-# What each split is to a reader, what it needs both classes for, and the spec field widening it.
-_WINDOW_ROLES = {
-    "train": ("training", "to learn from", "windows.training_days"),
-    "valid": ("validation", "to stop early", "windows.validation_days"),
-    "oot": ("out-of-time", "to be evaluated", "windows.oot_days"),
-}
-# Labels listed in the no-bad message; a misdeclared column can hold thousands of values.
-_LABELS_SHOWN = 10
-
-
-class ThinWindowError(ValueError):
-    """A training, validation or out-of-time window with too few rows, bads or goods."""
-
-
-@dataclass(frozen=True)
-class TrainingWindows:
-    """The date windows of one training set; all bounds inclusive."""
-
-    as_of: dt.date
-    train_start: dt.date
-    valid_start: dt.date
-    train_end: dt.date
-    oot_start: dt.date
-    oot_end: dt.date
-
-    @property
-    def feature_days(self) -> list[dt.date]:
-        """Application days whose features the set needs."""
-        return _days(self.train_start, self.oot_end)
-
-    @property
-    def outcome_days(self) -> list[dt.date]:
-        """Days whose known outcomes the set needs: up to the cutoff."""
-        return _days(self.train_start, self.as_of)
-
-    @property
-    def split_bounds(self) -> dict[str, tuple[dt.date, dt.date]]:
-        """First and last application day of each split, in ``SPLITS`` order. The validation
-        days are the training window's last ones, so the train split ends the day before."""
-        return {
-            "train": (self.train_start, self.valid_start - dt.timedelta(days=1)),
-            "valid": (self.valid_start, self.train_end),
-            "oot": (self.oot_start, self.oot_end),
-        }
-
-    def as_dict(self) -> dict[str, str]:
-        return {k: v.isoformat() for k, v in self.__dict__.items()}
 
 
 def training_set_code_version(spec: ModelSpec) -> str:
@@ -91,33 +43,6 @@ def training_set_code_version(spec: ModelSpec) -> str:
     }
     digest = hashlib.sha256(json.dumps(declared, sort_keys=True).encode()).hexdigest()[:12]
     return f"training_set-v{TRAINING_SET_LOGIC_VERSION}-{digest}"
-
-
-def _days(first: dt.date, last: dt.date) -> list[dt.date]:
-    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-
-
-def training_windows(spec: ModelSpec, as_of: dt.date) -> TrainingWindows:
-    """Windows for a training set cut at the end of ``as_of``.
-
-    Raises:
-        ValueError: the windows would start before the model's first day of data.
-    """
-    w = spec.windows
-    oot_end = as_of - dt.timedelta(days=w.label_maturity_days)
-    oot_start = oot_end - dt.timedelta(days=w.oot_days - 1)
-    train_end = oot_start - dt.timedelta(days=1)
-    train_start = train_end - dt.timedelta(days=w.training_days - 1)
-    valid_start = train_end - dt.timedelta(days=w.validation_days - 1)
-    if train_start < spec.start_date:
-        needed = w.training_days + w.oot_days + w.label_maturity_days
-        earliest = spec.start_date + dt.timedelta(days=needed - 1)
-        raise ValueError(
-            f"{spec.name}: a training set as of {as_of} would start on {train_start}, before the "
-            f"first day of data {spec.start_date}; it needs {needed} days of data, so the "
-            f"earliest cutoff is {earliest}"
-        )
-    return TrainingWindows(as_of, train_start, valid_start, train_end, oot_start, oot_end)
 
 
 def point_in_time_join(
@@ -197,120 +122,6 @@ def _last_known_labels(
     return label, hit, impossible, day
 
 
-def check_windows(
-    splits: Mapping[str, pa.Table], windows: TrainingWindows, spec: ModelSpec
-) -> None:
-    """Refuse windows too thin to learn from, stop early on or evaluate.
-
-    Each split needs at least ``windows.min_rows`` labelled rows and ``windows.min_bads`` rows
-    of each class: without both classes, early stopping has no AUC to follow and the
-    out-of-time metrics mean nothing.
-
-    Raises:
-        ThinWindowError: one sentence per window that falls short, with its dates and counts.
-    """
-    need = spec.windows
-    problems = []
-    for split, (first, last) in windows.split_bounds.items():
-        rows, bads = window_counts(splits[split])
-        goods = rows - bads
-        missing = []
-        if rows < need.min_rows:
-            missing.append(f"at least {need.min_rows:,} labelled rows (windows.min_rows)")
-        if min(bads, goods) < need.min_bads:
-            missing.append(
-                f"at least {need.min_bads:,} bad and {need.min_bads:,} good (windows.min_bads)"
-            )
-        if not missing:
-            continue
-        name, purpose, width = _WINDOW_ROLES[split]
-        problems.append(
-            f"the {name} window {_span(first, last)} has {rows:,} labelled rows: {bads:,} bad, "
-            f"{goods:,} good; it needs {' and '.join(missing)} {purpose}: widen {width} or "
-            "deliver more days"
-        )
-    if problems:
-        raise ThinWindowError("; ".join(problems))
-
-
-def window_counts(split: pa.Table) -> tuple[int, int]:
-    """(labelled rows, bad rows) of one split."""
-    bads = pc.sum(split[LABEL]).as_py() or 0
-    return split.num_rows, int(bads)
-
-
-def _span(first: dt.date, last: dt.date) -> str:
-    return first.isoformat() if first == last else f"{first}..{last}"
-
-
-def has_bad_outcome(outcomes: pa.Table, as_of: dt.date) -> bool:
-    """Whether any outcome known by the end of ``as_of`` is labelled bad."""
-    known = outcomes["outcome_date"].to_numpy() <= np.datetime64(as_of)
-    return bool((outcomes[LABEL].cast(pa.float64()).to_numpy()[known] == 1).any())
-
-
-def no_bad_label_message(
-    outcomes: pa.Table, quarantined: Iterable[pa.Table], spec: ModelSpec, as_of: dt.date
-) -> str:
-    """Why a set without a single bad outcome cannot be trained, with the labels seen.
-
-    The usual cause is a bad label declared otherwise than the files write it ('bad' for
-    'Bad'): those rows were quarantined at ingestion as neither bad nor good, so their labels
-    are counted from the outcomes' quarantine (``quarantined``: tables holding the target
-    column as delivered) as well as from the validated ``outcomes`` (the ``label`` column).
-    """
-    target = spec.target
-    known = outcomes.filter(pa.array(outcomes["outcome_date"].to_numpy() <= np.datetime64(as_of)))
-    seen = [(label, n, "") for label, n in _label_counts(known[DELIVERED_LABEL])]
-    for table in quarantined:
-        if target.column not in table.column_names or table.num_rows == 0:
-            continue
-        labels = _stripped(table[target.column])
-        _, undeclared = classify_labels(labels, target)
-        for mask, note in (
-            (undeclared, " (quarantined as neither bad nor good)"),
-            (~undeclared, " (quarantined for another reason)"),
-        ):
-            if mask.any():
-                counts = _label_counts(labels.filter(pa.array(mask)))
-                seen += [(label, n, note) for label, n in counts]
-    seen = _merged(seen)
-    declared = target.bad_value if isinstance(target.bad_value, list) else [target.bad_value]
-    head = (
-        f"no outcome known by {as_of} is labelled bad: column {target.column}, bad_value "
-        f"{', '.join(map(repr, declared))} declared; labels seen: "
-    )
-    if not seen:
-        return head + "none — deliver the outcomes of the windows' applications first"
-    shown = ", ".join(
-        f"{'blank' if label is None else repr(label)} {n:,}{note}"
-        for label, n, note in seen[:_LABELS_SHOWN]
-    )
-    if len(seen) > _LABELS_SHOWN:
-        shown += f" and {len(seen) - _LABELS_SHOWN:,} more"
-    return head + shown + " — declare the labels exactly as the files write them"
-
-
-def _stripped(values: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Text stripped of surrounding spaces, empty as missing: labels as validation reads them."""
-    text = pc.utf8_trim_whitespace(values.cast(pa.string()))
-    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-
-
-def _label_counts(labels: pa.ChunkedArray | pa.Array) -> list[tuple[str | None, int]]:
-    counts = pc.value_counts(labels).to_pylist()
-    return [(c["values"], c["counts"]) for c in counts]
-
-
-def _merged(seen: list[tuple[str | None, int, str]]) -> list[tuple[str | None, int, str]]:
-    """Counts of the same label with the same note added up, most frequent first."""
-    totals: dict[tuple[str | None, str], int] = {}
-    for label, n, note in seen:
-        totals[label, note] = totals.get((label, note), 0) + n
-    ranked = sorted(totals.items(), key=lambda item: -item[1])
-    return [(label, n, note) for (label, note), n in ranked]
-
-
 def _require_unique(features: pa.Table, spec: ModelSpec) -> None:
     # Ingestion rejects duplicates within a day only; the same id on two days would get one
     # outcome twice.
@@ -350,88 +161,6 @@ def _with_pandas_metadata(table: pa.Table) -> pa.Table:
     return table.replace_schema_metadata(
         pa.Schema.from_pandas(template, preserve_index=False).metadata
     )
-
-
-def fingerprint(splits: Mapping[str, pa.Table]) -> str:
-    """sha256 of the sets' content: column names, types and every value, split by split.
-
-    Hashing values rather than files keeps the fingerprint independent of the parquet writer
-    and of how values are held: text hashes alike in any Arrow string type or dictionary,
-    timestamps at any unit, a missing float alike as null or NaN, and chunks are ignored.
-
-    Raises:
-        TypeError: a column holds something other than text, numbers, booleans or times.
-    """
-    tables = [splits[name] for name in SPLITS]
-    kinds = [[_canonical_type(field.type) for field in table.schema] for table in tables]
-    columns = [
-        (column, kind)
-        for table, table_kinds in zip(tables, kinds, strict=True)
-        for column, kind in zip(table.columns, table_kinds, strict=True)
-    ]
-    # Each column is hashed on its own, on every core (hashlib releases the GIL); the set's
-    # digest covers the headers and the column digests in order.
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        column_digests = iter(list(pool.map(lambda job: _column_digest(*job), columns)))
-    digest = hashlib.sha256()
-    for name, table, table_kinds in zip(SPLITS, tables, kinds, strict=True):
-        types = zip(table.column_names, table_kinds, strict=True)
-        header = "|".join(f"{column}:{_kind_name(kind)}" for column, kind in types)
-        digest.update(f"{name}\n{header}\n".encode())
-        for _ in table_kinds:
-            digest.update(next(column_digests))
-    return digest.hexdigest()
-
-
-def _column_digest(column: pa.ChunkedArray, kind: pa.DataType) -> bytes:
-    digest = hashlib.sha256()
-    for part in _value_bytes(column.cast(kind).chunks, kind):
-        digest.update(part)
-    return digest.digest()
-
-
-def _canonical_type(kind: pa.DataType) -> pa.DataType:
-    if pa.types.is_dictionary(kind):
-        kind = kind.value_type
-    if pa.types.is_string(kind) or pa.types.is_string_view(kind):
-        return pa.large_string()
-    if pa.types.is_timestamp(kind):
-        return pa.timestamp("ns", kind.tz)
-    return kind
-
-
-def _kind_name(kind: pa.DataType) -> str:
-    return "text" if pa.types.is_large_string(kind) else str(kind)
-
-
-def _value_bytes(chunks: list[pa.Array], kind: pa.DataType) -> Iterator[np.ndarray]:
-    """The bytes of a column's values, the same however the column is chunked."""
-    if pa.types.is_floating(kind) or pa.types.is_timestamp(kind) or pa.types.is_date(kind):
-        # Missing values become NaN or NaT, as pandas reads them.
-        for chunk in chunks:
-            yield _raw(chunk.to_numpy(zero_copy_only=False))
-        return
-    text = pa.types.is_large_string(kind)
-    if not (text or pa.types.is_integer(kind) or pa.types.is_boolean(kind)):
-        raise TypeError(f"fingerprint cannot hash a column of type {kind}")
-    for chunk in chunks:
-        yield _raw(chunk.is_valid().to_numpy(zero_copy_only=False))
-    blank = pa.scalar("" if text else 0).cast(kind)
-    chunks = [pc.fill_null(chunk, blank) if chunk.null_count else chunk for chunk in chunks]
-    if not text:
-        for chunk in chunks:
-            yield _raw(chunk.to_numpy(zero_copy_only=False))
-        return
-    offsets = [np.frombuffer(c.buffers()[1], np.int64, len(c) + 1, 8 * c.offset) for c in chunks]
-    for ends in offsets:
-        yield _raw(np.diff(ends))
-    for chunk, ends in zip(chunks, offsets, strict=True):
-        if ends[-1] > ends[0]:
-            yield _raw(np.frombuffer(chunk.buffers()[2], np.uint8, ends[-1] - ends[0], ends[0]))
-
-
-def _raw(values: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(values).view(np.uint8)
 
 
 def sample_rows(rows: Rows, n: int, seed: int = 0) -> Rows:

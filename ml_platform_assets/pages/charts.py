@@ -113,7 +113,7 @@ Models = Sequence[tuple[str, str, Sequence[dict]]]  # (role, label, rows) per mo
 def calibration_chart(models: Models) -> LineChart:
     """Observed bad rate against mean predicted PD, one point per score decile and model.
 
-    ``models`` give each model's ``metrics.calibration_by_decile`` rows; a decile without a
+    ``models`` give each model's ``deciles.calibration_by_decile`` rows; a decile without a
     mean prediction is left out, one without an observed rate drawn at 0.
     """
     kept = [
@@ -143,7 +143,7 @@ def calibration_chart(models: Models) -> LineChart:
 def gains_chart(models: Models) -> LineChart:
     """Cumulative share of bads against share of applications, riskiest decile first.
 
-    ``models`` give each model's ``metrics.lift_by_decile`` rows, riskiest first.
+    ``models`` give each model's ``deciles.lift_by_decile`` rows, riskiest first.
     """
     x, y, x_ticks, y_ticks = _axes(1.0)
     series = []

@@ -18,9 +18,11 @@ import pyarrow.compute as pc
 
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.parsing import LandingFileError, read_delivery
-from ml_platform_assets.core.spec import FilesSource, ModelSpec
+from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.core.spec_source import FilesSource
+from ml_platform_assets.core.timestamps import business_times, timestamp_format
 from ml_platform_assets.core.validation import require_columns
-from ml_platform_assets.core.values import business_times, label_text, timestamp_format
+from ml_platform_assets.core.values import label_text
 from ml_platform_assets.services.actors import current_actor
 from ml_platform_assets.services.landing_zone import (
     Delivery,

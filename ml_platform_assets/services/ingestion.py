@@ -16,16 +16,11 @@ import pyarrow as pa
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.features import build_features
 from ml_platform_assets.core.parsing import LandingFileError
-from ml_platform_assets.core.spec import FilesSource, ModelSpec
-from ml_platform_assets.core.validation import (
-    Validation,
-    application_schema,
-    outcome_schema,
-    read_table,
-    reason_counts,
-    validate_applications,
-    validate_outcomes,
-)
+from ml_platform_assets.core.quarantine import Validation, reason_counts
+from ml_platform_assets.core.schemas import application_schema, outcome_schema
+from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.core.spec_source import FilesSource
+from ml_platform_assets.core.validation import read_table, validate_applications, validate_outcomes
 from ml_platform_assets.services.errors import Refused
 from ml_platform_assets.services.landing_zone import delivery_record
 from resources.object_store import ObjectNotFound, ObjectStore

@@ -13,22 +13,19 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from ml_platform_assets.core import layout
+from ml_platform_assets.core.bad_labels import has_bad_outcome, no_bad_label_message
 from ml_platform_assets.core.features import features_code_version
+from ml_platform_assets.core.fingerprint import fingerprint
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.training_set import (
     DELIVERED_LABEL,
     LABEL,
     SPLITS,
-    ThinWindowError,
-    check_windows,
-    fingerprint,
-    has_bad_outcome,
-    no_bad_label_message,
     point_in_time_join,
     split_summary,
     training_set_code_version,
-    training_windows,
 )
+from ml_platform_assets.core.windows import ThinWindowError, check_windows, training_windows
 from ml_platform_assets.services.errors import Refused
 from ml_platform_assets.services.manifests import MANIFEST_VERSION, TrainingSetManifest
 from ml_platform_assets.services.parallel import parallel_map

@@ -14,7 +14,8 @@ import pytest
 from ml_platform_assets.assets.common import registry
 from ml_platform_assets.code_location import build_definitions
 from ml_platform_assets.core.simulate import DriftPlan
-from ml_platform_assets.core.spec import ModelSpec, Windows, load_specs
+from ml_platform_assets.core.spec import ModelSpec, load_specs
+from ml_platform_assets.core.spec_policies import Windows
 from ml_platform_assets.orchestration.lifecycle import TrainingOutcome, ingest, train
 from ml_platform_assets.orchestration.runs import InProcessRunner
 from ml_platform_assets.services.demo_delivery import land_simulated

@@ -9,7 +9,7 @@ from ml_platform_assets.assets.common import MANIFEST_IO, partition_range_tags
 from ml_platform_assets.assets.factory import build_model_assets
 from ml_platform_assets.assets.manifests import ManifestIOManager
 from ml_platform_assets.core import layout
-from ml_platform_assets.core.spec import Gates
+from ml_platform_assets.core.spec_policies import Gates
 from ml_platform_assets.orchestration.runs import LifecycleError
 from tests.assets.conftest import small_spec
 

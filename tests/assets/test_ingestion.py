@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from ml_platform_assets.core import layout
+from ml_platform_assets.core.quarantine import REASON_COLUMN
 from ml_platform_assets.core.simulate import simulate_day, split_outcomes
-from ml_platform_assets.core.validation import REASON_COLUMN
 from ml_platform_assets.orchestration.runs import FinishedRun, LifecycleError
 
 

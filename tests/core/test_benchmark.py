@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from ml_platform_assets.core import benchmark, metrics
+from ml_platform_assets.core import benchmark, deciles, metrics
 from ml_platform_assets.core.gates import evaluate_gates
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.training import predict, train_model
@@ -110,7 +110,7 @@ def test_the_block_is_what_the_record_promises(thin) -> None:
         benchmark.predict_benchmark(benchmark.fit_benchmark(SPEC, train)[0], oot, SPEC),
     )
     assert block["metrics"] == metrics.discrimination_summary(y, score)
-    assert block["calibration"] == metrics.calibration_by_decile(y, score).to_dict("records")
+    assert block["calibration"] == deciles.calibration_by_decile(y, score).to_dict("records")
     magnitudes = [abs(c["coefficient"]) for c in block["coefficients"]]
     assert len(magnitudes) == 20 and magnitudes == sorted(magnitudes, reverse=True)
     names = {c["feature"] for c in block["coefficients"]}

@@ -7,12 +7,13 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from ml_platform_assets.core import evaluation, metrics
+from ml_platform_assets.core import deciles, evaluation, metrics
 from ml_platform_assets.core.evaluation import Champion, evaluate, reference_rows
 from ml_platform_assets.core.evaluation_record import RECORD_VERSION, evaluation_to_json
 from ml_platform_assets.core.fairness import fairness, lowest_ratio
 from ml_platform_assets.core.gates import GATE_NAMES
-from ml_platform_assets.core.spec import CategoricalFeature, load_specs
+from ml_platform_assets.core.spec import load_specs
+from ml_platform_assets.core.spec_features import CategoricalFeature
 from ml_platform_assets.core.training import predict, train_model
 
 BASE = load_specs()["credit_default"]
@@ -83,9 +84,9 @@ def test_the_record_holds_each_models_lift_table_beside_its_calibration(trained)
         score = predict(booster, oot, spec)
         block = record[side]
         assert set(block) == {"metrics", "calibration", "lift_by_decile", "score_psi"}
-        lift = metrics.lift_by_decile(y, score).to_dict("records")
+        lift = deciles.lift_by_decile(y, score).to_dict("records")
         assert block["lift_by_decile"] == lift
-        assert block["calibration"] == metrics.calibration_by_decile(y, score).to_dict("records")
+        assert block["calibration"] == deciles.calibration_by_decile(y, score).to_dict("records")
         # Same deciles as the calibration table, riskiest first.
         assert [r["n"] for r in lift] == [r["n"] for r in block["calibration"]][::-1]
     assert record["champion"]["lift_by_decile"] != record["challenger"]["lift_by_decile"]

@@ -3,7 +3,7 @@
 import pytest
 
 from ml_platform_assets.core.gates import GATE_NAMES, evaluate_gates, failed_summary
-from ml_platform_assets.core.spec import Gates
+from ml_platform_assets.core.spec_policies import Gates
 
 GATES = Gates(min_auc=0.7, max_auc_drop_vs_champion=0.01, max_score_psi=0.25)
 

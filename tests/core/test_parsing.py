@@ -11,13 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ml_platform_assets.core.parsing import LandingFileError, read_delivery, sniff_decimal
+from ml_platform_assets.core.quarantine import REASON_COLUMN
 from ml_platform_assets.core.spec import ModelSpec
-from ml_platform_assets.core.validation import (
-    REASON_COLUMN,
-    require_columns,
-    validate_applications,
-)
-from ml_platform_assets.core.values import timestamp_format
+from ml_platform_assets.core.timestamps import timestamp_format
+from ml_platform_assets.core.validation import require_columns, validate_applications
 
 DAY = dt.date(2026, 1, 5)
 

@@ -1,4 +1,4 @@
-"""Tests for the synthetic lender data in ml_platform_assets.core.simulate.
+"""Tests for the synthetic lender data in ml_platform_assets.core.simulate and core.population.
 
 Pure in-memory checks against the built-in credit_default spec: no storage, no Dagster. The
 learnability check trains a small single-threaded LightGBM model.
@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from ml_platform_assets.core.population import NEW_CUSTOMER_DAYS
 from ml_platform_assets.core.simulate import (
-    NEW_CUSTOMER_DAYS,
     OUTCOME_DATE,
     RAMP_DAYS,
     SCENARIOS,

@@ -9,13 +9,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ml_platform_assets.core.spec import Windows, load_specs
-from ml_platform_assets.core.training_set import (
-    fingerprint,
-    point_in_time_join,
-    split_summary,
-    training_windows,
-)
+from ml_platform_assets.core.fingerprint import fingerprint
+from ml_platform_assets.core.spec import load_specs
+from ml_platform_assets.core.spec_policies import Windows
+from ml_platform_assets.core.training_set import point_in_time_join, split_summary
+from ml_platform_assets.core.windows import training_windows
 
 BASE = load_specs()["credit_default"]
 SPEC = BASE.model_copy(

@@ -6,15 +6,10 @@ import io
 import pandas as pd
 import pytest
 
+from ml_platform_assets.core.parsing import LandingFileError
+from ml_platform_assets.core.quarantine import REASON_COLUMN, reason_counts
 from ml_platform_assets.core.spec import load_specs
-from ml_platform_assets.core.validation import (
-    REASON_COLUMN,
-    LandingFileError,
-    read_table,
-    reason_counts,
-    validate_applications,
-    validate_outcomes,
-)
+from ml_platform_assets.core.validation import read_table, validate_applications, validate_outcomes
 
 SPEC = load_specs()["credit_default"]
 DAY = dt.date(2026, 1, 5)
@@ -173,8 +168,8 @@ def test_outcome_dates_typed_as_dates_are_accepted() -> None:
 
 
 def test_the_ingestion_code_version_follows_what_decides_the_rows() -> None:
+    from ml_platform_assets.core.schemas import ingestion_code_version
     from ml_platform_assets.core.spec import load_specs
-    from ml_platform_assets.core.validation import ingestion_code_version
 
     spec = load_specs()["credit_default"]
     base = ingestion_code_version(spec, "applications")

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 import pytest
 
 from ml_platform_assets.core import layout
-from ml_platform_assets.core.training_set import training_windows
+from ml_platform_assets.core.windows import training_windows
 from ml_platform_assets.orchestration.runs import LifecycleError
 from tests.assets import conftest as asset_tests
 from tests.assets.conftest import SmallPlatform

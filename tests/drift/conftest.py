@@ -17,7 +17,8 @@ import sqlalchemy as sa
 
 from ml_platform_assets.assets.factory import drift_job_name
 from ml_platform_assets.core.simulate import DriftPlan
-from ml_platform_assets.core.spec import Drift, ModelSpec
+from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.core.spec_policies import Drift
 from ml_platform_assets.orchestration.runs import QUIET
 from ml_platform_assets.registry.drift import DriftStore
 from resources.database_resource import DatabaseResource

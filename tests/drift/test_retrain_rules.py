@@ -13,8 +13,9 @@ import pyarrow as pa
 import pytest
 
 from ml_platform_assets.core.retrain import decide_retrain, first_cutoff_judged_on_new_regime
-from ml_platform_assets.core.spec import Drift
-from ml_platform_assets.core.training_set import labelled_applications, training_windows
+from ml_platform_assets.core.spec_policies import Drift
+from ml_platform_assets.core.training_set import labelled_applications
+from ml_platform_assets.core.windows import training_windows
 from tests.assets.conftest import small_spec
 
 SPEC = small_spec().model_copy(

@@ -9,7 +9,7 @@ import hashlib
 
 import numpy as np
 
-from ml_platform_assets.core import metrics
+from ml_platform_assets.core import deciles, metrics
 from ml_platform_assets.core.evaluation_record import RECORD_VERSION
 from ml_platform_assets.pages.model_document import ModelDocument
 
@@ -52,8 +52,8 @@ def _result(seed: int, shift: float) -> dict:
     y = (rng.random(4_000) < score).astype(int)
     return {
         "metrics": metrics.discrimination_summary(y, score),
-        "calibration": metrics.calibration_by_decile(y, score).to_dict("records"),
-        "lift_by_decile": metrics.lift_by_decile(y, score).to_dict("records"),
+        "calibration": deciles.calibration_by_decile(y, score).to_dict("records"),
+        "lift_by_decile": deciles.lift_by_decile(y, score).to_dict("records"),
         "score_psi": 0.031,
     }
 
