@@ -14,6 +14,7 @@ from tabulate import tabulate
 from ml_platform_assets.cli.common import Context, one_sentence, plural, unknown_model
 from ml_platform_assets.registry.audit import verify_ledger
 from resources.object_store import ObjectNotFound
+from resources.stores import open_object_store
 
 
 def _short(sha: str | None) -> str:
@@ -136,7 +137,11 @@ def _read_sha256(store):
 def _verify(ctx: Context, model: str | None) -> None:
     if model:
         ctx.spec(model)
-    checks = ctx.read(lambda reg: verify_ledger(reg.engine, _read_sha256(ctx.store()), model))
+    checks = ctx.read(
+        lambda reg: verify_ledger(
+            reg.engine, _read_sha256(open_object_store(ctx.environment)), model
+        )
+    )
     if not checks or (model and checks[0].records == 0 and not checks[0].problems):
         # Nothing verified is not a success: a wrong ML_PLATFORM_HOME would look intact.
         click.secho(

@@ -1,9 +1,10 @@
 """What every command shares: the environment it runs in, the registry it reads, and
 one-sentence errors.
 
-Nothing here imports Dagster, pandas or LightGBM (an import contract checks it): the read-only
-commands need the specs, the registry database and the object store alone, and answer in
-about a second. They never create a platform: where none exists they say so.
+Nothing here imports Dagster, pandas or LightGBM (an import contract checks it), nor the
+object store's libraries: the registry's read-only commands need the specs and the registry
+database alone, and answer in about a second. They never create a platform: where none
+exists they say so.
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ from ml_platform_assets.registry import ModelRegistry
 from resources.database import get_engine
 from resources.environment import Environment, debug_tracebacks, read_environment
 from resources.home import require_platform
-from resources.object_store import ObjectStore
-from resources.stores import open_object_store
 
 T = TypeVar("T")
 
@@ -75,10 +74,6 @@ class Context:
         if name not in self.specs:
             raise unknown_model(name, sorted(self.specs))
         return self.specs[name]
-
-    def store(self) -> ObjectStore:
-        """The object store, opened without Dagster."""
-        return open_object_store(self.environment)
 
     @functools.cache  # noqa: B019 - one Context per command
     def registry(self) -> ModelRegistry:

@@ -7,17 +7,21 @@ from __future__ import annotations
 import click
 
 from ml_platform_assets.cli.common import VERSION, Context, one_sentence
+from ml_platform_assets.services import promotion
+from ml_platform_assets.services.actors import current_actor
+from ml_platform_assets.services.promotion import Decision
+from resources.stores import open_object_store
 
 
-def _decide(ctx: Context, model: str, decide) -> object:
+def _decide(ctx: Context, model: str, decide) -> Decision:
     """``decide(store, registry)`` on the command's existing platform, then the decision
     recorded in the Dagster instance when the champion moved."""
     ctx.spec(model)  # the same sentence for an unknown model as every other command
-    # The workflow and Dagster load only once the model is known.
+    # Dagster loads only for a decision to record, so --help stays light.
     from ml_platform_assets.orchestration.decisions import record_decision
     from resources.wiring import dagster_instance
 
-    decision = ctx.read(lambda registry: decide(ctx.store(), registry))
+    decision = ctx.read(lambda registry: decide(open_object_store(ctx.environment), registry))
     if decision.move is not None:
         record_decision(dagster_instance(ctx.environment), ctx.registry(), decision)
     return decision
@@ -40,8 +44,6 @@ def _known(registry, model: str, version: int) -> None:
 @one_sentence
 def approve(model: str, version: int, reviewer: str, note: str) -> None:
     """Approve MODEL VERSION, waiting for a reviewer, and promote it to champion."""
-    from ml_platform_assets.services import promotion
-
     ctx = Context()
 
     def decide(store, registry):
@@ -60,8 +62,6 @@ def approve(model: str, version: int, reviewer: str, note: str) -> None:
 @one_sentence
 def reject(model: str, version: int, reviewer: str, note: str) -> None:
     """Reject MODEL VERSION, waiting for a reviewer; the champion stays."""
-    from ml_platform_assets.services import promotion
-
     ctx = Context()
 
     def decide(store, registry):
@@ -90,8 +90,6 @@ def promote(model: str, version: int, approver: str, reason: str, override: bool
     A version that failed a gate needs --override; one that waits for a reviewer is promoted
     by `ml-platform approve`.
     """
-    from ml_platform_assets.services import promotion
-
     ctx = Context()
 
     def decide(store, registry):
@@ -113,9 +111,6 @@ def promote(model: str, version: int, approver: str, reason: str, override: bool
 @one_sentence
 def rollback(model: str, to_version: int | None, reason: str, approver: str) -> None:
     """Move MODEL's champion back to an earlier champion (default: the one before)."""
-    from ml_platform_assets.services import promotion
-    from ml_platform_assets.services.actors import current_actor
-
     ctx = Context()
 
     def decide(store, registry):

@@ -14,6 +14,7 @@ import click
 
 from ml_platform_assets.cli.common import VERSION, Context, one_sentence, unknown_model
 from ml_platform_assets.services.documents import model_document
+from resources.stores import open_object_store
 
 
 @click.command()
@@ -33,7 +34,7 @@ def report(model: str, version: int, out_dir: Path) -> None:
     external resources) with purpose, data, features, metrics, fairness, reason codes,
     gates, decisions, deployment history and the audit-ledger records, and print its path."""
     ctx = Context()
-    store = ctx.store()
+    store = open_object_store(ctx.environment)
 
     def render(reg) -> str:
         known = set(ctx.specs) | set(reg.list_models())

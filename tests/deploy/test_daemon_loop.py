@@ -56,11 +56,10 @@ def _spec_yaml() -> str:
 
 
 def _sqlite_home(home: Path) -> dict[str, str]:
-    """The repository's dagster.yaml with its state moved into ``home``."""
-    config = (ROOT / "dagster.yaml").read_text().replace(".dagster_home", str(home / "state"))
-    (home / "dagster.yaml").write_text(config)
-    store = home.parent / "store"
-    return {"ML_PLATFORM_OBJECT_STORE": str(store)}
+    """The repository's dagster.yaml (state in SQLite under ``home``), and a platform home of
+    the test's own beside it for the registry and the artifacts."""
+    shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
+    return {"ML_PLATFORM_HOME": str(home.parent / "platform")}
 
 
 def _mysql_home(home: Path, make_mysql_database, make_s3_resource) -> dict[str, str]:
@@ -181,7 +180,7 @@ def test_the_daemon_runs_the_loop_from_delivery_to_retraining(
     for name, value in env.items():  # the instance config reads DAGSTER_MYSQL_* here too
         monkeypatch.setenv(name, value)
     spec = load_specs(env["ML_PLATFORM_SPECS_DIR"])[MODEL]
-    resources = platform_resources(read_environment(env))
+    resources = platform_resources(read_environment())  # the environment set just above
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         p = DriftPlatform(spec, resources, instance)
         p.land(CUTOFF + 1)
