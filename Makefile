@@ -17,8 +17,12 @@ setup:
 demo: setup  ## deliver synthetic data and run credit_default's whole lifecycle
 	$(BIN)/ml-platform demo $(DEMO_ARGS)
 
+# Tests run on as many workers as the machine has cores (at most 4); TEST_WORKERS=0 runs them in
+# this process. The slowest tests are listed at the end.
+TEST_WORKERS ?= $(shell n=$$(nproc); [ $$n -gt 4 ] && n=4; echo $$n)
+
 test: setup  ## the whole test suite against real MariaDB and SeaweedFS services
-	.ci/with-services $(BIN)/pytest
+	.ci/with-services $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 ui: setup  ## the Dagster UI on the same instance the demo used
 	DAGSTER_HOME="$$($(BIN)/ml-platform home --create --dagster-home)" \

@@ -92,8 +92,15 @@ _BUILD: dict[str, Build] = {}
 def pytest_collection_modifyitems(config, items) -> None:
     """Starts building kube-apiserver in the background as soon as a selected test needs the
     server: a first build (several minutes, at low priority) then overlaps the tests that run
-    before the Kubernetes ones, and ``cluster`` waits for whatever is left of it."""
-    if _tier_off() or not any("cluster" in item.fixturenames for item in items):
+    before the Kubernetes ones, and ``cluster`` waits for whatever is left of it.
+
+    Under pytest-xdist the tests that need the server form one group, so one worker starts one
+    server for all of them (``--dist loadgroup``); every worker starts the build script, which
+    builds once and lets the others wait for it."""
+    needing = [item for item in items if "cluster" in item.fixturenames]
+    for item in needing:
+        item.add_marker(pytest.mark.xdist_group("kubernetes"))
+    if _tier_off() or not needing:
         return
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
@@ -106,10 +113,19 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 def pytest_sessionfinish(session, exitstatus) -> None:
     """A build still running when the session ends (it stopped before the Kubernetes tests)
-    is stopped with it: nothing the tests started outlives them."""
+    is stopped with it: nothing the tests started outlives them. A pytest-xdist worker whose
+    tests all passed lets its build finish instead: another worker may be waiting for it."""
     build = _BUILD.pop("build", None)
-    if build is not None:
-        stop_build(build)
+    if build is None:
+        return
+    worker = hasattr(session.config, "workerinput")
+    if worker and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        try:
+            finish_build(build)
+        except ClusterError:
+            pass  # the worker that runs the Kubernetes tests reports why
+        return
+    stop_build(build)
 
 
 @pytest.fixture(scope="session")
