@@ -1,5 +1,5 @@
 # The README's commands. Each sets up what it needs first (a .venv built by .ci/setup).
-# Every command finds the platform under ML_PLATFORM_HOME (default ~/.ml_platform):
+# Every command finds the platform in the .ml_platform folder here (or ML_PLATFORM_HOME):
 # `.venv/bin/ml-platform home` says where each part lives.
 VENV := .venv
 BIN := $(VENV)/bin

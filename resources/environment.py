@@ -1,11 +1,13 @@
 """The one place that reads the environment: ``ML_PLATFORM_*``, ``AWS_*`` and ``DAGSTER_HOME``.
 
-Everything lives under one platform home, ``ML_PLATFORM_HOME`` (default ``~/.ml_platform``):
-the local object store (``objects/``), the registry (``registry.db``) and the Dagster instance
-(``dagster/``). Production replaces any part: ``ML_PLATFORM_OBJECT_STORE=s3://...``,
-``ML_PLATFORM_DATABASE_URL=mysql+pymysql://...``, ``DAGSTER_HOME``, and
-``ML_PLATFORM_EXECUTOR=kubernetes`` for steps as Kubernetes Jobs. Every variable is listed in
-``.env.example``. Nothing here imports Dagster, so read-only commands use it as they are.
+Everything lives in one platform home: ``ML_PLATFORM_HOME`` when set, else the ``.ml_platform``
+folder of the current directory or the nearest folder above it that has one (as git finds its
+repository), else ``./.ml_platform``, where a command that runs the lifecycle makes one. The
+home is the local object store (``<model>/...``) and holds the registry (``registry.db``) and
+the Dagster instance (``.dagster/``). Production replaces any part:
+``ML_PLATFORM_OBJECT_STORE=s3://...``, ``ML_PLATFORM_DATABASE_URL=mysql+pymysql://...``,
+``DAGSTER_HOME``, and ``ML_PLATFORM_EXECUTOR=kubernetes`` for steps as Kubernetes Jobs. Every
+variable is listed in ``.env.example``. Nothing here imports Dagster.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from pathlib import Path
 from resources.store_uri import checked_store_uri, is_s3
 
 HOME_SETTING = "ML_PLATFORM_HOME"
-DEFAULT_HOME = "~/.ml_platform"
+HOME_FOLDER = ".ml_platform"
+# The embedded Dagster instance's folder in the home: a dot keeps it out of the object store's
+# keys, so no model name can collide with it.
+INSTANCE_FOLDER = ".dagster"
 DATABASE_SETTING = "ML_PLATFORM_DATABASE_URL"
 # Secrets: passed to Dagster as references to these variables, never as their values.
 S3_SECRETS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
@@ -64,11 +69,21 @@ class Environment:
         """Whether the Dagster instance is the home's own (``DAGSTER_HOME`` unset)."""
         return not self.settings.get("DAGSTER_HOME")
 
+    @property
+    def home_is_set(self) -> bool:
+        """Whether ``ML_PLATFORM_HOME`` named the home (else it was found from the current
+        directory, or is the current directory's ``.ml_platform`` to be made)."""
+        return bool(self.settings.get(HOME_SETTING))
+
     def where(self) -> str:
-        """The platform's location in a few words, for messages."""
+        """Where the platform was looked for, for messages: 'at ...' or 'in ...'."""
         if self.database_is_set:
-            return f"the registry database of {DATABASE_SETTING}"
-        return f"{self.home} ({HOME_SETTING})"
+            return f"in the registry database of {DATABASE_SETTING}"
+        if self.home_is_set:
+            return f"at {self.home} ({HOME_SETTING})"
+        if self.home.is_dir():
+            return f"at {self.home}"
+        return f"in {self.home.parent} or any folder above it"
 
 
 def read_environment(env: Mapping[str, str] | None = None) -> Environment:
@@ -82,17 +97,15 @@ def read_environment(env: Mapping[str, str] | None = None) -> Environment:
     from_process = env is None
     env = os.environ if env is None else env
     settings = {k: v for k, v in env.items() if v and _is_ours(k)}
-    home = Path(os.path.expanduser(settings.get(HOME_SETTING, DEFAULT_HOME)))
-    if not home.is_absolute():
-        home = home.resolve()
-    store = checked_store_uri(settings.get("ML_PLATFORM_OBJECT_STORE") or str(home / "objects"))
+    home = find_home(settings.get(HOME_SETTING))
+    store = checked_store_uri(settings.get("ML_PLATFORM_OBJECT_STORE") or str(home))
     if not is_s3(store):
         store = str(Path(store).expanduser().resolve())
     return Environment(
         home=home,
         object_store=store,
         database_url=settings.get(DATABASE_SETTING) or f"sqlite:///{home / 'registry.db'}",
-        dagster_home=Path(settings.get("DAGSTER_HOME") or home / "dagster"),
+        dagster_home=Path(settings.get("DAGSTER_HOME") or home / INSTANCE_FOLDER),
         specs_dir=settings.get("ML_PLATFORM_SPECS_DIR"),
         executor=settings.get("ML_PLATFORM_EXECUTOR") or "in_process",
         compute_profiles=settings.get("ML_PLATFORM_COMPUTE_PROFILES"),
@@ -101,6 +114,19 @@ def read_environment(env: Mapping[str, str] | None = None) -> Environment:
         from_process=from_process,
         settings=settings,
     )
+
+
+def find_home(setting: str | None, start: Path | None = None) -> Path:
+    """The platform home: ``setting`` (``~`` expanded, relative to the current directory),
+    else the nearest ``.ml_platform`` folder in ``start`` (the current directory) or above it,
+    else ``start/.ml_platform``."""
+    if setting:
+        return Path(os.path.expanduser(setting)).resolve()
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / HOME_FOLDER).is_dir():
+            return folder / HOME_FOLDER
+    return start / HOME_FOLDER
 
 
 def _is_ours(name: str) -> bool:

@@ -53,12 +53,13 @@ def require_platform(environment: Environment) -> None:
     revision = _revision(environment)
     if revision is None:
         raise NoPlatformError(
-            f"no ml-platform at {environment.where()}: `ml-platform demo` or `ml-platform run "
-            f"MODEL` creates one; set ML_PLATFORM_HOME to use a platform kept elsewhere"
+            f"no ml-platform {environment.where()}: `ml-platform demo` or `ml-platform run "
+            "MODEL` creates one in the current folder; set ML_PLATFORM_HOME to use one kept "
+            "elsewhere"
         )
     if revision != SCHEMA_REVISION:
         raise NoPlatformError(
-            f"the registry at {environment.where()} has the schema of another release "
+            f"the registry {environment.where()} has the schema of another release "
             f"({revision}, this one reads {SCHEMA_REVISION}): `ml-platform home --create` "
             "upgrades it"
         )

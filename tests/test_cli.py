@@ -330,37 +330,56 @@ NO_PLATFORM_COMMANDS = [
 
 
 @pytest.mark.parametrize("args", NO_PLATFORM_COMMANDS, ids=" ".join)
-def test_a_command_where_no_platform_exists_refuses_and_creates_nothing(cli_env, args) -> None:
-    """Run from a folder with no platform, a command says so instead of making an empty one
-    (a registry in the current folder, a second Dagster instance) and exits non-zero."""
+def test_a_command_where_no_platform_exists_refuses_and_creates_nothing(
+    cli_env, monkeypatch, args
+) -> None:
+    """Run where no platform exists, a command says so instead of making an empty one (a
+    registry in the current folder, a second Dagster instance) and exits non-zero: with
+    ML_PLATFORM_HOME naming a folder without one, and from a folder with no .ml_platform in
+    it or above it."""
     result = _run(*args)
     assert result.exit_code == 1
     home = cli_env / "platform"
     assert f"no ml-platform at {home} (ML_PLATFORM_HOME)" in result.output
     assert "`ml-platform demo` or `ml-platform run MODEL` creates one" in result.output
+    monkeypatch.delenv("ML_PLATFORM_HOME")
+    found = _run(*args)
+    assert found.exit_code == 1
+    assert f"no ml-platform in {cli_env} or any folder above it" in found.output
     assert sorted(p.name for p in cli_env.iterdir()) == []
 
 
-def test_every_entry_point_finds_the_one_home_from_any_folder(cli_env, monkeypatch) -> None:
-    """The platform made by one command is the one every other command finds, whatever the
-    current folder; `home` says where each part lives."""
+def test_every_entry_point_finds_the_one_home(cli_env, monkeypatch) -> None:
+    """The platform a lifecycle command makes in a project folder is the one every command
+    finds from that folder or any folder below it, and from anywhere else through
+    ML_PLATFORM_HOME; `home` says where each part lives."""
+    monkeypatch.delenv("ML_PLATFORM_HOME")
+    project = cli_env / "project"
+    below = project / "notebooks" / "q4"
+    below.mkdir(parents=True)
+    monkeypatch.chdir(project)
     assert _run("home", "--create").exit_code == 0
-    elsewhere = cli_env / "somewhere" / "else"
-    elsewhere.mkdir(parents=True)
-    monkeypatch.chdir(elsewhere)
+    home = project / ".ml_platform"
+    monkeypatch.chdir(below)
     shown = json.loads(_run("home", "--json").output)
-    home = cli_env / "platform"
     assert shown == {
         "home": str(home),
-        "object_store": str(home / "objects"),
+        "object_store": str(home),
         "registry": str(home / "registry.db"),
-        "dagster_home": str(home / "dagster"),
+        "dagster_home": str(home / ".dagster"),
         "exists": True,
     }
-    assert (home / "dagster" / "dagster.yaml").is_file()
+    assert (home / ".dagster" / "dagster.yaml").is_file()
+    assert _run("models", "list").exit_code == 0
+    assert list(below.iterdir()) == []
+    assert _run("home", "--dagster-home").output.strip() == str(home / ".dagster")
+    elsewhere = cli_env / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert _run("models", "list").exit_code == 1
+    monkeypatch.setenv("ML_PLATFORM_HOME", str(home))
     assert _run("models", "list").exit_code == 0
     assert list(elsewhere.iterdir()) == []
-    assert _run("home", "--dagster-home").output.strip() == str(home / "dagster")
 
 
 def test_verify_over_nothing_is_not_a_success(cli_env) -> None:
@@ -369,7 +388,7 @@ def test_verify_over_nothing_is_not_a_success(cli_env) -> None:
     assert _run("home", "--create").exit_code == 0
     result = _run("audit", "verify")
     assert result.exit_code == 1
-    assert "no model has no audit records to verify in" in result.output
+    assert f"no model has no audit records to verify at {cli_env / 'platform'}" in result.output
     one = _run("audit", "verify", "credit_default")
     assert one.exit_code == 1 and "credit_default has no audit records" in one.output
 

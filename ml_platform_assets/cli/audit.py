@@ -145,7 +145,7 @@ def _verify(ctx: Context, model: str | None) -> None:
     if not checks or (model and checks[0].records == 0 and not checks[0].problems):
         # Nothing verified is not a success: a wrong ML_PLATFORM_HOME would look intact.
         click.secho(
-            f"{model or 'no model'} has no audit records to verify in {ctx.environment.where()}",
+            f"{model or 'no model'} has no audit records to verify {ctx.environment.where()}",
             fg="red",
             err=True,
         )

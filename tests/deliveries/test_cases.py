@@ -32,9 +32,14 @@ class Lender:
     def __init__(self, root: Path, monkeypatch) -> None:
         self.root = root
         monkeypatch.chdir(root)
-        for name in ("ML_PLATFORM_OBJECT_STORE", "ML_PLATFORM_DATABASE_URL", "DAGSTER_HOME"):
+        # As the cases' run.sh does: no setting, so the platform is ./.ml_platform.
+        for name in (
+            "ML_PLATFORM_HOME",
+            "ML_PLATFORM_OBJECT_STORE",
+            "ML_PLATFORM_DATABASE_URL",
+            "DAGSTER_HOME",
+        ):
             monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("ML_PLATFORM_HOME", str(root / "platform"))
         self.monkeypatch = monkeypatch
 
     def run(self, specs: Path, model: str, *extra: str):
@@ -44,7 +49,7 @@ class Lender:
 
     @property
     def store(self) -> Path:
-        return self.root / "platform" / "objects"
+        return self.root / ".ml_platform"
 
     def table(self, model: str, zone: str, day: str) -> pd.DataFrame:
         return pq.read_table(self.store / model / zone / f"dt={day}" / "data.parquet").to_pandas()

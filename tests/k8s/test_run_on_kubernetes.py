@@ -93,8 +93,8 @@ def test_run_submits_its_runs_through_the_instance(
             assert launched in (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED)
             # Nothing was ingested by the command itself: it delivered, submitted and follows.
             assert cli.poll() is None, cli_log.read_text()[-3000:]
-            assert not (tmp_path / "platform" / "objects" / MODEL / "raw").exists()
-            assert (tmp_path / "platform" / "objects" / MODEL / "landing").is_dir()
+            assert not (tmp_path / "platform" / MODEL / "raw").exists()
+            assert (tmp_path / "platform" / MODEL / "landing").is_dir()
             assert "Ingesting pay_in_four 2026-01-01..2026-01-04" in cli_log.read_text()
     finally:
         stop(cli)

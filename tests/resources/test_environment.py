@@ -29,22 +29,36 @@ def resources_from_env(env: dict[str, str] | None = None) -> dict:
     return platform_resources(read_environment(env))
 
 
-def test_embedded_defaults_live_in_the_users_platform_home():
+def test_embedded_defaults_live_in_the_current_folders_platform_home(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     environment = read_environment({})
-    home = Path("~/.ml_platform").expanduser()
+    home = tmp_path / ".ml_platform"
     assert environment.home == home
     found = platform_resources(environment)
-    assert found["object_store"].uri == str(home / "objects")
+    assert found["object_store"].uri == str(home)
     assert isinstance(found["object_store"].get_store(), LocalObjectStore)
     assert found["database"].url == f"sqlite:///{home}/registry.db"
-    assert environment.dagster_home == home / "dagster"
+    assert environment.dagster_home == home / ".dagster"
+    assert list(tmp_path.iterdir()) == []  # reading the settings creates nothing
+
+
+def test_the_home_is_found_from_any_folder_below_it(tmp_path, monkeypatch):
+    """As git finds its repository: the nearest .ml_platform of the folder or its parents."""
+    (tmp_path / ".ml_platform").mkdir()
+    below = tmp_path / "a" / "b"
+    below.mkdir(parents=True)
+    monkeypatch.chdir(below)
+    assert read_environment({}).home == tmp_path / ".ml_platform"
+    # The nearest one wins.
+    (tmp_path / "a" / ".ml_platform").mkdir()
+    assert read_environment({}).home == tmp_path / "a" / ".ml_platform"
 
 
 def test_one_setting_moves_every_part_of_the_platform(tmp_path):
     environment = read_environment({"ML_PLATFORM_HOME": str(tmp_path / "p")})
-    assert environment.object_store == str(tmp_path / "p" / "objects")
+    assert environment.object_store == str(tmp_path / "p")
     assert environment.database_url == f"sqlite:///{tmp_path / 'p' / 'registry.db'}"
-    assert environment.dagster_home == tmp_path / "p" / "dagster"
+    assert environment.dagster_home == tmp_path / "p" / ".dagster"
     assert not (tmp_path / "p").exists()  # reading the settings creates nothing
 
 
