@@ -10,6 +10,7 @@ need it fail and say why; ``ML_PLATFORM_TEST_KUBERNETES=off`` skips them on purp
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -120,10 +121,9 @@ def pytest_sessionfinish(session, exitstatus) -> None:
         return
     worker = hasattr(session.config, "workerinput")
     if worker and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
-        try:
+        # A failed build is reported by the worker that runs the Kubernetes tests.
+        with contextlib.suppress(ClusterError):
             finish_build(build)
-        except ClusterError:
-            pass  # the worker that runs the Kubernetes tests reports why
         return
     stop_build(build)
 
