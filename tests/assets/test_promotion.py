@@ -10,7 +10,7 @@ import pytest
 from ml_platform_assets.core import layout
 from ml_platform_assets.registry import ModelRegistry
 from ml_platform_assets.services.promotion import promoted_in_run
-from tests.assets.conftest import small_spec
+from tests.platforms import small_spec
 
 DAYS = 14  # 6 training + 2 validation + 3 out-of-time days, labels matured by the last day
 MODEL = "credit_default"

@@ -25,12 +25,7 @@ from resources.database_resource import DatabaseResource
 from resources.object_store_resource import ObjectStoreResource
 from resources.schema import drift_results, retrain_decisions
 from sensors.drift import drift_sensor_name
-from tests.assets.conftest import (  # noqa: F401 - the fixtures are used by this folder too
-    SmallPlatform,
-    platform_resources,
-    small_platform,
-    small_spec,
-)
+from tests.platforms import SmallPlatform, small_spec
 
 DAYS = 26
 CUTOFF = 11

@@ -11,7 +11,7 @@ from ml_platform_assets.core import drift as drift_module
 from ml_platform_assets.core import drift_noise
 from ml_platform_assets.core.drift import measure_drift
 from ml_platform_assets.core.drift_noise import error_bound, null_noise, sample_indices
-from tests.assets.conftest import small_spec
+from tests.platforms import small_spec
 
 SPEC = small_spec()
 COLUMNS = ["annual_income", "bureau_score", "phone_verified", "state"]

@@ -16,7 +16,7 @@ from ml_platform_assets.core.retrain import decide_retrain, first_cutoff_judged_
 from ml_platform_assets.core.spec_policies import Drift
 from ml_platform_assets.core.training_set import labelled_applications
 from ml_platform_assets.core.windows import training_windows
-from tests.assets.conftest import small_spec
+from tests.platforms import small_spec
 
 SPEC = small_spec().model_copy(
     update={
