@@ -8,7 +8,7 @@ from ml_platform_assets.assets.factory import drift_job_name
 from ml_platform_assets.core.layout import drift_key, landing_keys
 from ml_platform_assets.core.simulate import DriftPlan, simulate_day, split_outcomes
 from ml_platform_assets.orchestration.runs import QUIET
-from tests.drift.conftest import DAYS, DRIFT_START, DriftPlatform, drift_spec
+from tests.drift_platform import DAYS, DRIFT_START, DriftPlatform, drift_spec
 from tests.platforms import ROWS_PER_DAY
 
 

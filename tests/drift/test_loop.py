@@ -10,7 +10,7 @@ import dagster as dg
 from ml_platform_assets.orchestration.drift_loop import _outcome_line, run_drift_loop
 from ml_platform_assets.orchestration.lifecycle import TrainingOutcome
 from sensors.drift import RUN_KEY_TAG
-from tests.drift.conftest import CUTOFF, DAYS, DRIFT_START, DriftPlatform, drift_spec
+from tests.drift_platform import CUTOFF, DAYS, DRIFT_START, DriftPlatform, drift_spec
 
 
 def test_income_shock_leads_to_one_retraining_and_a_decision_on_record(small_platform) -> None:

@@ -34,7 +34,7 @@ from resources.database_resource import DatabaseResource
 from resources.kubernetes import STEP_SERVICE_ACCOUNT
 from resources.object_store_resource import ObjectStoreResource
 from sensors.drift import drift_sensor_name
-from tests.drift.conftest import DRIFT_START, DriftPlatform, drift_spec
+from tests.drift_platform import DRIFT_START, DriftPlatform, drift_spec
 from tests.k8s import pod_security
 from tests.k8s.cluster import NAMESPACE, Cluster, RecordedJob
 from tests.k8s.conftest import KUSTOMIZATIONS, apply_rbac, validate_strict

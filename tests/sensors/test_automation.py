@@ -9,7 +9,7 @@ from ml_platform_assets.assets.factory import drift_job_name
 from ml_platform_assets.orchestration.lifecycle import ingest
 from ml_platform_assets.orchestration.runs import QUIET
 from sensors import automation_sensor_name
-from tests.drift.conftest import DAYS
+from tests.drift_platform import DAYS
 
 
 def _evaluate(p, cursor=None):
