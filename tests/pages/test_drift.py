@@ -1,6 +1,6 @@
 """Tests of ml_platform_assets.pages.drift: the daily drift page and Evidently's full page.
 
-The days are simulated frames (``tests/drift/test_core.py``) measured with ``measure_drift``.
+The days are simulated frames (``tests/core/test_drift.py``) measured with ``measure_drift``.
 """
 
 import copy
@@ -12,7 +12,7 @@ import pandas as pd
 from ml_platform_assets.core.drift import measure_drift
 from ml_platform_assets.core.drift_noise import sample_indices
 from ml_platform_assets.pages.drift import render_drift_html, render_full_preset_html
-from tests.drift.test_core import COLUMNS, SPEC, _frame
+from tests.core.test_drift import COLUMNS, SPEC, _frame
 
 
 def test_the_page_of_a_day() -> None:

@@ -1,4 +1,5 @@
-"""The drift retrain sensor on a real temporary instance, over drift_report materializations.
+"""The drift retrain sensor (sensors/drift.py) on a real temporary instance, over drift_report
+materializations.
 
 Each test starts from the same prepared platform (champion trained before the income shock)
 with no drift results or decisions recorded, materializes the days it needs, and evaluates the

@@ -1,5 +1,5 @@
-"""The landing sensor on the local and S3 object stores: new days are requested once, as ranged
-runs; days already ingested from the same files are never requested."""
+"""The landing sensor (sensors/landing.py) on the local and S3 object stores: new days are
+requested once, as ranged runs; days already ingested from the same files are never requested."""
 
 import datetime as dt
 

@@ -1,4 +1,5 @@
-"""drift_report on a real instance, embedded and on MariaDB + SeaweedFS: what it writes and says."""
+"""drift_report (assets/drift.py) on a real instance, embedded and on MariaDB + SeaweedFS: what
+it writes and says."""
 
 import dagster as dg
 import numpy as np

@@ -1,4 +1,5 @@
-"""Drift results and retrain decisions on SQLite and MariaDB, through ``DriftStore``."""
+"""Drift results and retrain decisions on SQLite and MariaDB, through ``DriftStore``
+(registry/drift.py)."""
 
 import datetime as dt
 

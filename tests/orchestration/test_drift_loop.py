@@ -1,7 +1,8 @@
-"""The whole drift loop, embedded and on MariaDB + SeaweedFS: an injected income shock is
-measured day by day, the sensor waits for matured outcomes of the new regime, fires once, and
-the retraining run it asks for (trained on post-drift days too, judged on post-drift days only)
-executes in process and ends in a new evaluation and a promotion decision on record."""
+"""The whole drift loop (orchestration/drift_loop.py), embedded and on MariaDB + SeaweedFS: an
+injected income shock is measured day by day, the sensor waits for matured outcomes of the new
+regime, fires once, and the retraining run it asks for (trained on post-drift days too, judged
+on post-drift days only) executes in process and ends in a new evaluation and a promotion
+decision on record."""
 
 import datetime as dt
 

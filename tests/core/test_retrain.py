@@ -1,4 +1,5 @@
-"""When drift retrains: the window arithmetic of a retrain that learns the new regime.
+"""When drift retrains (core/retrain.py): the window arithmetic of a retrain that learns the new
+regime.
 
 Plain functions, no Dagster. The small spec's windows (6 training days of which 2 validate, 3
 out-of-time days, labels mature in 3) put a training set cut on day E at: training split
