@@ -14,10 +14,10 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from tests.cli.commands import files_spec
 from tests.k8s.cluster import NAMESPACE, Cluster
 from tests.k8s.conftest import KUSTOMIZATIONS, apply_rbac, validate_strict
 from tests.k8s.processes import BIN, ROOT, overlay, start, stop, wait
-from tests.test_cli import _files_spec
 
 MODEL = "pay_in_four"
 
@@ -45,7 +45,7 @@ def test_run_submits_its_runs_through_the_instance(
         "ML_PLATFORM_COMPUTE_PROFILES": str(KUSTOMIZATIONS["example"] / "compute-profiles.yaml"),
         "ML_PLATFORM_WORKSPACE": str(workspace),
         "ML_PLATFORM_HOME": str(tmp_path / "platform"),
-        "ML_PLATFORM_SPECS_DIR": str(_files_spec(tmp_path, 4)),
+        "ML_PLATFORM_SPECS_DIR": str(files_spec(tmp_path, 4)),
         "DAGSTER_CURRENT_IMAGE": image,
         "DAGSTER_K8S_JOB_NAMESPACE": NAMESPACE,
         "DAGSTER_COMPUTE_LOG_PREFIX": pod_env["DAGSTER_COMPUTE_LOG_PREFIX"],
