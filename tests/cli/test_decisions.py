@@ -219,3 +219,14 @@ def test_an_approval_needs_a_judgement_against_the_current_champion(
     evaluations = [r for r in json.loads(invoke("audit", MODEL, "--json").output)
                    if r["event_type"] == "evaluated" and r["version"] == 1]  # fmt: skip
     assert [e["payload"]["champion_version"] for e in evaluations] == [None, 2]
+
+
+def test_verify_over_nothing_is_not_a_success(cli_env) -> None:
+    """An intact-looking verify of an empty registry (say, a mistyped ML_PLATFORM_HOME) must
+    not pass a compliance check."""
+    assert invoke("home", "--create").exit_code == 0
+    result = invoke("audit", "verify")
+    assert result.exit_code == 1
+    assert "no model has no audit records to verify in" in result.output
+    one = invoke("audit", "verify", "credit_default")
+    assert one.exit_code == 1 and "credit_default has no audit records" in one.output
