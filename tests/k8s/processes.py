@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.k8s.conftest import find
+from tests.k8s.kustomize import find
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -37,7 +37,7 @@ from sensors.drift import drift_sensor_name
 from tests.drift_platform import DRIFT_START, DriftPlatform, drift_spec
 from tests.k8s import pod_security
 from tests.k8s.cluster import NAMESPACE, Cluster, RecordedJob
-from tests.k8s.conftest import KUSTOMIZATIONS, apply_rbac, validate_strict
+from tests.k8s.kustomize import KUSTOMIZATIONS, apply_rbac, validate_strict
 from tests.k8s.processes import overlay as _overlay
 from tests.k8s.processes import start as _start
 from tests.k8s.processes import stop as _stop

@@ -16,7 +16,7 @@ import yaml
 
 from tests.cli.commands import files_spec
 from tests.k8s.cluster import NAMESPACE, Cluster
-from tests.k8s.conftest import KUSTOMIZATIONS, apply_rbac, validate_strict
+from tests.k8s.kustomize import KUSTOMIZATIONS, apply_rbac, validate_strict
 from tests.k8s.processes import BIN, ROOT, overlay, start, stop, wait
 
 MODEL = "pay_in_four"
