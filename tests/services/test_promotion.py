@@ -4,40 +4,14 @@ recorded by that run."""
 
 from ml_platform_assets.registry import ModelRegistry
 from ml_platform_assets.services.promotion import promoted_in_run
+from tests.registry_versions import register_passed
 
 MODEL = "credit_default"
 RUN = "0f6d1c2e-5b7a-4c3d-9e8f-a1b2c3d4e5f6"
 
 
-def _register(registry: ModelRegistry) -> int:
-    """A version that passed its gates (the only kind promoted without an override)."""
-    version = registry.register_version(
-        MODEL,
-        artifact_uri=f"s3://artifacts/{MODEL}/models/vN/model.txt",
-        model_sha256="ab" * 32,
-        training_set_fingerprint="f1e2d3",
-        code_version="0.1.0",
-        git_commit=None,
-        params={},
-        windows={},
-        features=["income"],
-        spec={"name": MODEL},
-    ).version
-    registry.record_evaluation(
-        MODEL,
-        version,
-        metrics={"auc": 0.8},
-        gates=[],
-        passed=True,
-        report_uri="s3://artifacts/report.json",
-        report_sha256="cd" * 32,
-        champion_version=None,
-    )
-    return version
-
-
 def test_promoted_only_by_the_run_that_moved_the_alias(registry: ModelRegistry) -> None:
-    first, second = _register(registry), _register(registry)
+    first, second = register_passed(registry, MODEL), register_passed(registry, MODEL)
     assert not promoted_in_run(registry, MODEL, first, RUN)  # no champion at all
 
     registry.promote(MODEL, first, reason="passed every gate", actor=f"dagster run {RUN}")
