@@ -4,6 +4,10 @@
 a fresh prefix per test). ``database_url`` / ``database_resource`` / ``registry``: ``sqlite`` (a
 temp file) and ``mysql`` (a fresh MariaDB database per test, dropped afterwards).
 
+``platform_resources`` / ``small_platform``: the small platform of ``tests/platforms.py`` on a
+real (ephemeral) Dagster instance, ``embedded`` (a local folder and SQLite) and ``real``
+(SeaweedFS S3 and MariaDB), so each chain test runs once per backend.
+
 The real backends come from ``.ci/with-services``. Without its variables those parameters fail
 and say so, because a suite that silently skips its integration tests proves little; set
 ``ML_PLATFORM_EMBEDDED_ONLY=1`` to skip them on purpose.
@@ -34,6 +38,7 @@ from resources.database import dispose_engine  # noqa: E402
 from resources.database_resource import DatabaseResource  # noqa: E402
 from resources.object_store import ObjectStore  # noqa: E402
 from resources.object_store_resource import ObjectStoreResource  # noqa: E402
+from tests.platforms import SmallPlatform, small_spec  # noqa: E402
 
 S3_VARIABLES = (
     "ML_PLATFORM_TEST_S3_ENDPOINT",
@@ -154,3 +159,26 @@ def registry(database_resource) -> ModelRegistry:
     """A model registry on a freshly migrated database of each backend."""
     database_resource.migrate()
     return ModelRegistry(database_resource.get_engine())
+
+
+@pytest.fixture(params=["embedded", "real"])
+def platform_resources(request, tmp_path) -> dict:
+    """Local folder + SQLite, or SeaweedFS S3 + MariaDB: the two ways the platform runs."""
+    if request.param == "embedded":
+        return {
+            "object_store": ObjectStoreResource(uri=str(tmp_path / "store")),
+            "database": DatabaseResource(url=f"sqlite:///{tmp_path / 'registry.db'}"),
+        }
+    url = request.getfixturevalue("make_mysql_database")()
+    request.addfinalizer(lambda: dispose_engine(url))
+    return {
+        "object_store": request.getfixturevalue("make_s3_resource")(),
+        "database": DatabaseResource(url=url),
+    }
+
+
+@pytest.fixture
+def small_platform(platform_resources) -> Iterator[SmallPlatform]:
+    """The small credit_default on ``platform_resources`` and an ephemeral Dagster instance."""
+    with dg.DagsterInstance.ephemeral() as instance:
+        yield SmallPlatform(small_spec(), platform_resources, instance)

@@ -11,6 +11,7 @@ from ml_platform_assets.core import deciles, fairness, metrics
 from ml_platform_assets.core.evaluation_record import (
     RECORD_VERSION,
     Benchmark,
+    Deployment,
     Evaluation,
     Fairness,
     ModelResult,
@@ -155,3 +156,30 @@ def passed(with_champion: bool = True) -> Evaluation:
     ev = evaluation(with_champion)
     ev["gates"] = [{**g, "passed": True} for g in ev["gates"]]
     return {**ev, "passed": True, "decision": "pending"}
+
+
+def promotion(previous: int | None) -> Deployment:
+    """v3 promoted by a run over champion ``previous`` (or none), with markup in its reason."""
+    return {
+        "champion_since": "2026-11-30T08:15:00+00:00",
+        "promoted_by": "dagster run 0f6d1c2e",
+        "previous_champion_version": previous,
+        "reason": "v3 passed every promotion gate: <all of them>",
+        "recorded_by_run": "0f6d1c2e",
+    }
+
+
+def override_promotion() -> Deployment:
+    """v3 put in service over v2 by carol, overriding a failed gate, with markup in her reason."""
+    return {
+        "champion_since": "2026-11-30T08:15:00+00:00",
+        "promoted_by": "carol",
+        "previous_champion_version": 2,
+        "reason": "override: the only model",
+        "recorded_by_run": "override by carol",
+        "override": {
+            "approver": "carol",
+            "reason": "the only model for <new> product",
+            "failed_gates": ["OOT AUC 0.65 must be at least 0.70"],
+        },
+    }

@@ -11,7 +11,7 @@ from ml_platform_assets.assets.manifests import ManifestIOManager
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.spec_policies import Gates
 from ml_platform_assets.orchestration.runs import LifecycleError
-from tests.assets.conftest import small_spec
+from tests.platforms import small_spec
 
 DAYS = 14  # 6 training + 3 out-of-time + 3 maturity days, and two to spare
 

@@ -1,4 +1,5 @@
-"""``TrainingOutcome.promoted`` is the registry's decision, not the run's status.
+"""``TrainingOutcome.promoted`` is the registry's decision, not the run's status: the training
+chain on a real instance, with a reviewer promoting by hand while deployed_model runs.
 
 A training run that succeeds has promoted its challenger only when, afterwards, that version is
 the champion and the alias move that made it so was recorded by that run.
@@ -8,60 +9,9 @@ import dagster as dg
 import pytest
 
 from ml_platform_assets.core import layout
-from ml_platform_assets.registry import ModelRegistry
-from ml_platform_assets.services.promotion import promoted_in_run
-from tests.assets.conftest import small_spec
+from tests.platforms import small_spec
 
 DAYS = 14  # 6 training + 2 validation + 3 out-of-time days, labels matured by the last day
-MODEL = "credit_default"
-RUN = "0f6d1c2e-5b7a-4c3d-9e8f-a1b2c3d4e5f6"
-
-
-def _register(registry: ModelRegistry) -> int:
-    """A version that passed its gates (the only kind promoted without an override)."""
-    version = registry.register_version(
-        MODEL,
-        artifact_uri=f"s3://artifacts/{MODEL}/models/vN/model.txt",
-        model_sha256="ab" * 32,
-        training_set_fingerprint="f1e2d3",
-        code_version="0.1.0",
-        git_commit=None,
-        params={},
-        windows={},
-        features=["income"],
-        spec={"name": MODEL},
-    ).version
-    registry.record_evaluation(
-        MODEL,
-        version,
-        metrics={"auc": 0.8},
-        gates=[],
-        passed=True,
-        report_uri="s3://artifacts/report.json",
-        report_sha256="cd" * 32,
-        champion_version=None,
-    )
-    return version
-
-
-def test_promoted_only_by_the_run_that_moved_the_alias(registry: ModelRegistry) -> None:
-    first, second = _register(registry), _register(registry)
-    assert not promoted_in_run(registry, MODEL, first, RUN)  # no champion at all
-
-    registry.promote(MODEL, first, reason="passed every gate", actor=f"dagster run {RUN}")
-    assert promoted_in_run(registry, MODEL, first, RUN)
-    assert not promoted_in_run(registry, MODEL, first, "another-run")
-    assert not promoted_in_run(registry, MODEL, second, RUN)  # evaluated, not champion
-
-    # Promoted by someone else: the champion, but not this run's doing.
-    registry.promote(MODEL, second, reason="approved by hand", actor="model-risk reviewer")
-    assert not promoted_in_run(registry, MODEL, second, RUN)
-    # Promoted by the run, then replaced: no longer the champion.
-    assert not promoted_in_run(registry, MODEL, first, RUN)
-    # Rolled back to the version the run once promoted: the rollback moved it, not the run.
-    registry.rollback(MODEL, reason="incident", actor="on-call")
-    assert registry.champion(MODEL).version == first
-    assert not promoted_in_run(registry, MODEL, first, RUN)
 
 
 def _promote_on_deployment_start(platform, actor: str, patch: pytest.MonkeyPatch) -> list[int]:

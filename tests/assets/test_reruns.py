@@ -17,7 +17,7 @@ from ml_platform_assets.assets.manifests import ManifestIOManager
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.features import features_code_version
 from ml_platform_assets.core.spec_policies import Gates
-from tests.assets.conftest import small_spec
+from tests.platforms import small_spec
 
 DAYS = 14  # 6 training + 3 out-of-time + 3 maturity days, and two to spare
 

@@ -10,54 +10,30 @@ from ml_platform_assets.core import benchmark, deciles, metrics
 from ml_platform_assets.core.gates import evaluate_gates
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.training import predict, train_model
+from tests.core.hand_specs import hand_spec
 
 SIGNALS = 30  # features each carrying a little of a linear log-odds
 
 
 def _spec() -> ModelSpec:
-    return ModelSpec.model_validate(
+    return hand_spec(
+        "thin_linear",
+        "A linear signal spread thinly over many features, few rows.",
         {
-            "name": "thin_linear",
-            "description": "A linear signal spread thinly over many features, few rows.",
-            "owner": "team:test",
-            "start_date": "2026-01-01",
-            "data_source": {"kind": "simulator"},
-            "entity_id_column": "application_id",
-            "event_timestamp_column": "applied_at",
-            "target": {"column": "is_bad", "bad_value": 1},
-            "features": {
-                "numeric": {f"x{i}": {} for i in range(SIGNALS)},
-                "categorical": {"channel": {"values": ["web", "app", "shop"]}},
-            },
-            "lightgbm": {
-                "objective": "binary",
-                "num_leaves": 4,
-                "min_data_in_leaf": 20,
-                "learning_rate": 0.1,
-                "num_boost_round": 200,
-                "early_stopping_rounds": 20,
-                "num_threads": 1,
-            },
-            "windows": {
-                "training_days": 2,
-                "validation_days": 1,
-                "oot_days": 1,
-                "label_maturity_days": 0,
-            },
-            "gates": {
-                "min_auc": 0.5,
-                "max_auc_drop_vs_champion": 0.01,
-                "max_score_psi": 0.25,
-                "max_auc_gap_vs_benchmark": 0.01,
-            },
-            "drift": {
-                "share_threshold": 0.1,
-                "consecutive_days": 1,
-                "min_matured_labels": 0,
-                "cooldown_days": 0,
-            },
-            "decision": {"cutoff": 0.3},
-        }
+            "numeric": {f"x{i}": {} for i in range(SIGNALS)},
+            "categorical": {"channel": {"values": ["web", "app", "shop"]}},
+        },
+        {
+            "objective": "binary",
+            "num_leaves": 4,
+            "min_data_in_leaf": 20,
+            "learning_rate": 0.1,
+            "num_boost_round": 200,
+            "early_stopping_rounds": 20,
+            "num_threads": 1,
+        },
+        cutoff=0.3,
+        max_auc_gap_vs_benchmark=0.01,
     )
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from ml_platform_assets.core import deciles, metrics
-from tests.core.conftest import CASES, scored
+from tests.core.scored_samples import CASES, scored
 
 
 def test_calibration_deciles() -> None:

@@ -13,14 +13,12 @@ import pytest
 
 from ml_platform_assets.core.evaluation_record import (
     RECORD_VERSION,
-    Deployment,
-    Override,
     evaluation_to_json,
     with_promotion,
     with_review,
 )
 from ml_platform_assets.core.gates import GATE_NAMES
-from tests.evaluation_records import evaluation, passed
+from tests.evaluation_records import evaluation, override_promotion, passed, promotion
 
 
 def test_json_is_stable_and_nan_becomes_null() -> None:
@@ -64,13 +62,7 @@ def test_the_benchmark_fairness_and_reason_blocks_round_trip_through_json() -> N
 
 @pytest.mark.parametrize("previous", [2, None])
 def test_the_deployment_decision_completes_the_record(previous: int | None) -> None:
-    deployment: Deployment = {
-        "champion_since": "2026-11-30T08:15:00+00:00",
-        "promoted_by": "dagster run 0f6d1c2e",
-        "previous_champion_version": previous,
-        "reason": "v3 passed every promotion gate: <all of them>",
-        "recorded_by_run": "0f6d1c2e",
-    }
+    deployment = promotion(previous)
     awaiting = passed(previous is not None)
     completed = with_promotion(awaiting, deployment)
     assert awaiting["decision"] == "pending"  # the record given is left as it was
@@ -87,22 +79,13 @@ def test_a_rejected_record_cannot_be_completed_as_promoted() -> None:
 
 
 def test_an_override_completes_a_rejected_record_as_an_override() -> None:
-    override: Override = {
-        "approver": "carol",
-        "reason": "the only model for <new> product",
-        "failed_gates": ["OOT AUC 0.65 must be at least 0.70"],
-    }
-    deployment: Deployment = {
-        "champion_since": "2026-11-30T08:15:00+00:00",
-        "promoted_by": "carol",
-        "previous_champion_version": 2,
-        "reason": "override: the only model",
-        "recorded_by_run": "override by carol",
-        "override": override,
-    }
+    deployment = override_promotion()
     completed = with_promotion(evaluation(True), deployment)
     assert completed["decision"] == "override"
-    assert json.loads(evaluation_to_json(completed))["deployment"]["override"] == override
+    assert (
+        json.loads(evaluation_to_json(completed))["deployment"]["override"]
+        == deployment["override"]
+    )
 
 
 def test_a_reviewer_awaited_then_rejecting_then_an_approval() -> None:

@@ -14,7 +14,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.metrics import log_loss as sk_log_loss
 
 from ml_platform_assets.core import deciles, metrics
-from tests.core.conftest import CASES, scored
+from tests.core.scored_samples import CASES, scored
 
 
 @pytest.mark.parametrize(("seed", "n"), CASES)

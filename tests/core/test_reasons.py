@@ -11,6 +11,7 @@ from ml_platform_assets.core import reasons
 from ml_platform_assets.core.features import to_model_matrix
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.training import train_model
+from tests.core.hand_specs import hand_spec
 
 
 def _spec(cutoff: float = 0.5, **features) -> ModelSpec:
@@ -19,41 +20,20 @@ def _spec(cutoff: float = 0.5, **features) -> ModelSpec:
         "tenure": {"description": "Months with us.", "reason": "Short time with us"},
         "noise": {"description": "Unrelated number."},  # no reviewed statement
     }
-    return ModelSpec.model_validate(
+    return hand_spec(
+        "tiny",
+        "A model small enough to check by hand.",
+        {"numeric": features.get("numeric", numeric), **features.get("more", {})},
         {
-            "name": "tiny",
-            "description": "A model small enough to check by hand.",
-            "owner": "team:test",
-            "start_date": "2026-01-01",
-            "data_source": {"kind": "simulator"},
-            "entity_id_column": "application_id",
-            "event_timestamp_column": "applied_at",
-            "target": {"column": "is_bad", "bad_value": 1},
-            "features": {"numeric": features.get("numeric", numeric), **features.get("more", {})},
-            "lightgbm": {
-                "objective": "binary",
-                "num_leaves": 4,
-                "min_data_in_leaf": 5,
-                "learning_rate": 0.3,
-                "num_boost_round": 30,
-                "early_stopping_rounds": 30,
-                "num_threads": 1,
-            },
-            "windows": {
-                "training_days": 2,
-                "validation_days": 1,
-                "oot_days": 1,
-                "label_maturity_days": 0,
-            },
-            "gates": {"min_auc": 0.5, "max_auc_drop_vs_champion": 0.01, "max_score_psi": 0.25},
-            "drift": {
-                "share_threshold": 0.1,
-                "consecutive_days": 1,
-                "min_matured_labels": 0,
-                "cooldown_days": 0,
-            },
-            "decision": {"cutoff": cutoff},
-        }
+            "objective": "binary",
+            "num_leaves": 4,
+            "min_data_in_leaf": 5,
+            "learning_rate": 0.3,
+            "num_boost_round": 30,
+            "early_stopping_rounds": 30,
+            "num_threads": 1,
+        },
+        cutoff=cutoff,
     )
 
 

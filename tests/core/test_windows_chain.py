@@ -16,15 +16,10 @@ import pytest
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.windows import training_windows
 from ml_platform_assets.orchestration.runs import LifecycleError
-from tests.assets import conftest as asset_tests
-from tests.assets.conftest import SmallPlatform
+from tests.platforms import SmallPlatform
 
 DAYS = 14  # as in tests/assets/test_chain.py: the cutoff is the last day, 2026-01-14
 WINDOW_NAMES = {"valid": "validation", "oot": "out-of-time"}
-
-# The asset tests' small platform, once per backend.
-platform_resources = asset_tests.platform_resources
-small_platform = asset_tests.small_platform
 
 
 def _relabel(p: SmallPlatform, first: dt.date, last: dt.date, bad: bool = False) -> None:

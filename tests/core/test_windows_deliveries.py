@@ -20,11 +20,8 @@ from ml_platform_assets.core import layout
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.orchestration.runs import LifecycleError
 from ml_platform_assets.services.file_delivery import land_files
-from tests.assets import conftest as asset_tests
-from tests.assets.conftest import SmallPlatform
 from tests.deliveries import lender_files as L
-
-platform_resources = asset_tests.platform_resources
+from tests.platforms import SmallPlatform
 
 
 @pytest.fixture

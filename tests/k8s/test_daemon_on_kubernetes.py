@@ -34,11 +34,11 @@ from resources.database_resource import DatabaseResource
 from resources.kubernetes import STEP_SERVICE_ACCOUNT
 from resources.object_store_resource import ObjectStoreResource
 from sensors.drift import drift_sensor_name
-from tests.drift.conftest import DRIFT_START, DriftPlatform, drift_spec
+from tests.drift_platform import DRIFT_START, DriftPlatform, drift_spec
 from tests.k8s import pod_security
 from tests.k8s.cluster import NAMESPACE, Cluster, RecordedJob
-from tests.k8s.conftest import KUSTOMIZATIONS, apply_rbac, validate_strict
-from tests.k8s.processes import overlay as _overlay
+from tests.k8s.kustomize import KUSTOMIZATIONS, validate_strict
+from tests.k8s.processes import instance_home, workspace_file
 from tests.k8s.processes import start as _start
 from tests.k8s.processes import stop as _stop
 from tests.k8s.processes import wait as _wait
@@ -53,14 +53,7 @@ WAIT_SECONDS = 180
 @pytest.fixture
 def deployment(cluster: Cluster, rendered, tmp_path, make_mysql_database, s3_settings, monkeypatch):
     """DAGSTER_HOME with the overlay's instance config, and the environment of its pods."""
-    apply_rbac(cluster, rendered)
-    instance_config, pod_env, image = _overlay(rendered)
-    launcher = instance_config["run_launcher"]["config"]
-    launcher["load_incluster_config"] = False
-    launcher["kubeconfig_file"] = str(cluster.recorded_kubeconfig)
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text(yaml.safe_dump(instance_config))
+    home, pod_env, image = instance_home(cluster, rendered, tmp_path)
 
     spec = drift_spec().model_copy(update={"name": MODEL})
     specs = tmp_path / "specs"
@@ -68,11 +61,7 @@ def deployment(cluster: Cluster, rendered, tmp_path, make_mysql_database, s3_set
     (specs / f"{MODEL}.yaml").write_text(
         yaml.safe_dump(spec.model_dump(mode="json", exclude_none=True))
     )
-    workspace = tmp_path / "workspace.yaml"
-    workspace.write_text(
-        "load_from:\n  - python_module:\n      module_name: ml_platform_assets.definitions\n"
-        f"      location_name: ml_platform\n      working_directory: {ROOT}\n"
-    )
+    workspace = workspace_file(tmp_path)
     instance_db = sa.make_url(make_mysql_database())
     registry_url = f"sqlite:///{tmp_path / 'registry.db'}"
     env = {

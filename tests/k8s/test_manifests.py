@@ -7,7 +7,7 @@ import yaml
 
 from ml_platform_assets.assets.policy import INGESTION_POOL
 from resources.kubernetes import STEP_SERVICE_ACCOUNT
-from tests.k8s.conftest import KUSTOMIZATIONS, SCHEMA_VERSION, find, validate_strict
+from tests.k8s.kustomize import KUSTOMIZATIONS, SCHEMA_VERSION, find, validate_strict
 
 SECRET = "ml-platform-secrets"
 WORKLOADS = ("ml-platform-webserver", "ml-platform-daemon", "ml-platform-user-code")

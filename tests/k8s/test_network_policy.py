@@ -6,7 +6,7 @@ labels the pods carry (the Deployments', and those dagster-k8s gives run and ste
 import pytest
 from dagster_k8s.job import DagsterK8sJobConfig, construct_dagster_k8s_job
 
-from tests.k8s.conftest import find
+from tests.k8s.kustomize import find
 
 NAMESPACE = "ml-platform"
 

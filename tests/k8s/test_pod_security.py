@@ -12,7 +12,7 @@ import copy
 import pytest
 
 from tests.k8s import pod_security
-from tests.k8s.conftest import KUSTOMIZATIONS, find
+from tests.k8s.kustomize import KUSTOMIZATIONS, find
 
 PSA = "pod-security.kubernetes.io"
 

@@ -12,12 +12,11 @@ run and is stopped once the Job exists.
 import dagster as dg
 import pytest
 import sqlalchemy as sa
-import yaml
 
+from tests.cli.commands import files_spec
 from tests.k8s.cluster import NAMESPACE, Cluster
-from tests.k8s.conftest import KUSTOMIZATIONS, apply_rbac, validate_strict
-from tests.k8s.processes import BIN, ROOT, overlay, start, stop, wait
-from tests.test_cli import _files_spec
+from tests.k8s.kustomize import KUSTOMIZATIONS, validate_strict
+from tests.k8s.processes import BIN, instance_home, start, stop, wait, workspace_file
 
 MODEL = "pay_in_four"
 
@@ -26,26 +25,15 @@ MODEL = "pay_in_four"
 def test_run_submits_its_runs_through_the_instance(
     cluster: Cluster, rendered, tmp_path, make_mysql_database, s3_settings, monkeypatch
 ) -> None:
-    apply_rbac(cluster, rendered)
-    instance_config, pod_env, image = overlay(rendered)
-    launcher = instance_config["run_launcher"]["config"]
-    launcher["load_incluster_config"] = False
-    launcher["kubeconfig_file"] = str(cluster.recorded_kubeconfig)
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text(yaml.safe_dump(instance_config))
-    workspace = tmp_path / "workspace.yaml"
-    workspace.write_text(
-        "load_from:\n  - python_module:\n      module_name: ml_platform_assets.definitions\n"
-        f"      location_name: ml_platform\n      working_directory: {ROOT}\n"
-    )
+    home, pod_env, image = instance_home(cluster, rendered, tmp_path)
+    workspace = workspace_file(tmp_path)
     instance_db = sa.make_url(make_mysql_database())
     env = {
         "ML_PLATFORM_EXECUTOR": pod_env["ML_PLATFORM_EXECUTOR"],
         "ML_PLATFORM_COMPUTE_PROFILES": str(KUSTOMIZATIONS["example"] / "compute-profiles.yaml"),
         "ML_PLATFORM_WORKSPACE": str(workspace),
         "ML_PLATFORM_HOME": str(tmp_path / "platform"),
-        "ML_PLATFORM_SPECS_DIR": str(_files_spec(tmp_path, 4)),
+        "ML_PLATFORM_SPECS_DIR": str(files_spec(tmp_path, 4)),
         "DAGSTER_CURRENT_IMAGE": image,
         "DAGSTER_K8S_JOB_NAMESPACE": NAMESPACE,
         "DAGSTER_COMPUTE_LOG_PREFIX": pod_env["DAGSTER_COMPUTE_LOG_PREFIX"],

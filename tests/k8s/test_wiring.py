@@ -41,7 +41,7 @@ from resources.kubernetes import (
 )
 from resources.object_store_resource import ObjectStoreResource
 from tests.k8s import pod_security
-from tests.k8s.conftest import KUSTOMIZATIONS, find, validate_strict
+from tests.k8s.kustomize import KUSTOMIZATIONS, find, validate_strict
 
 MODEL = "credit_default"
 IMAGE = "registry.example.com/credit/ml-platform:0.1.0"

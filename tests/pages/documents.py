@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import hashlib
 
-import numpy as np
-
-from ml_platform_assets.core import deciles, metrics
 from ml_platform_assets.core.evaluation_record import RECORD_VERSION
 from ml_platform_assets.pages.model_document import ModelDocument
+from tests.evaluation_records import model_result
 
 SPEC = {
     "name": "credit_default",
@@ -46,21 +44,9 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _result(seed: int, shift: float) -> dict:
-    rng = np.random.default_rng(seed)
-    score = np.clip(rng.beta(2, 12, 4_000) + shift, 0.001, 0.999)
-    y = (rng.random(4_000) < score).astype(int)
-    return {
-        "metrics": metrics.discrimination_summary(y, score),
-        "calibration": deciles.calibration_by_decile(y, score).to_dict("records"),
-        "lift_by_decile": deciles.lift_by_decile(y, score).to_dict("records"),
-        "score_psi": 0.031,
-    }
-
-
 def evaluation(champion: bool) -> dict:
-    challenger = _result(1, 0.0)
-    bench = _result(3, 0.02)
+    challenger = model_result(1, 0.0)
+    bench = model_result(3, 0.02)
     record = {
         "record_version": RECORD_VERSION,
         "model": "credit_default",
@@ -72,7 +58,7 @@ def evaluation(champion: bool) -> dict:
         "training_set_fingerprint": "ab" * 32,
         "model_sha256": "cd" * 32,
         "challenger": challenger,
-        "champion": _result(2, 0.01) if champion else None,
+        "champion": model_result(2, 0.01) if champion else None,
         "benchmark": {
             "method": "logistic_regression",
             "description": f"L2-regularised logistic regression on 40,000 training rows {HOSTILE}",

@@ -1,6 +1,6 @@
 """Tests of ml_platform_assets.pages.drift: the daily drift page and Evidently's full page.
 
-The days are simulated frames (``tests/drift/test_core.py``) measured with ``measure_drift``.
+The days are simulated frames (``tests/drift_frames.py``) measured with ``measure_drift``.
 """
 
 import copy
@@ -12,16 +12,11 @@ import pandas as pd
 from ml_platform_assets.core.drift import measure_drift
 from ml_platform_assets.core.drift_noise import sample_indices
 from ml_platform_assets.pages.drift import render_drift_html, render_full_preset_html
-from tests.drift.test_core import COLUMNS, SPEC, _frame
+from tests.drift_frames import COLUMNS, SPEC, drift_frame, income_cut_days
 
 
 def test_the_page_of_a_day() -> None:
-    reference, current = _frame(1500, 9), _frame(1500, 10, income_scale=0.7)
-    reference = reference.reindex(columns=SPEC.model_features, fill_value=1.0)
-    current = current.reindex(columns=SPEC.model_features, fill_value=1.0)
-    for frame in (reference, current):
-        for column, feature in SPEC.features.categorical.items():
-            frame[column] = feature.values[0]
+    reference, current = income_cut_days()
     page = render_drift_html(reference, current, SPEC, rows=1200)
     assert "<html" in page[:200] and "<td>annual_income</td>" not in page
     # The drifted column leads the table and links to its chart; the page loads nothing.
@@ -34,7 +29,7 @@ def test_the_page_leaves_out_columns_without_values_and_says_which() -> None:
     # A bureau outage and a lost state field leave the day without values in three columns
     # (an infinity is no value either); the reference never had a utilization; one amount was
     # delivered in a single row the page does not draw; two columns hold one value throughout.
-    reference, current = _frame(3000, 11), _frame(1500, 12)
+    reference, current = drift_frame(3000, 11), drift_frame(1500, 12)
     for frame in (reference, current):
         frame["bureau_utilization"], frame["loan_amount"] = 0.3, 250.0
         frame["term_months"], frame["channel"] = 12.0, "app"
@@ -93,8 +88,8 @@ def test_the_page_leaves_out_columns_without_values_and_says_which() -> None:
 def test_the_page_draws_each_drifted_column_reference_against_the_day() -> None:
     # Incomes halve (deciles), CA doubles its share and a state new on the day appears
     # (levels), a 0/1 flag flips (few values); a fifth of the day's incomes are missing.
-    reference = _frame(5000, 21)
-    current = _frame(5000, 22, income_scale=0.5, other_state=0.1)
+    reference = drift_frame(5000, 21)
+    current = drift_frame(5000, 22, income_scale=0.5, other_state=0.1)
     current["state"] = current["state"].where(current.index % 10 != 0, "NV")
     current["phone_verified"] = 1 - current["phone_verified"]
     current.loc[current.index % 5 == 0, "annual_income"] = np.nan
@@ -136,7 +131,10 @@ def test_the_page_sums_rare_levels_into_one_bar() -> None:
 
 
 def test_each_drifted_column_is_drawn_as_svg_bars_beside_its_table() -> None:
-    reference, current = _frame(4000, 41), _frame(4000, 42, income_scale=0.5, other_state=0.1)
+    reference, current = (
+        drift_frame(4000, 41),
+        drift_frame(4000, 42, income_scale=0.5, other_state=0.1),
+    )
     result = measure_drift(reference, current, SPEC, columns=COLUMNS)
     assert {"annual_income", "state"} <= set(result.drifted_columns)
     page = render_drift_html(reference, current, SPEC, result=result)
@@ -158,7 +156,7 @@ def test_each_drifted_column_is_drawn_as_svg_bars_beside_its_table() -> None:
 
 def test_hostile_names_and_levels_are_escaped() -> None:
     hostile = "<script>alert('x')</script>"
-    reference, current = _frame(3000, 51), _frame(3000, 52, income_scale=0.5)
+    reference, current = drift_frame(3000, 51), drift_frame(3000, 52, income_scale=0.5)
     for frame in (reference, current):
         frame[hostile] = frame["annual_income"]
     current["state"] = current["state"].where(current.index % 3 != 0, hostile)
@@ -171,7 +169,7 @@ def test_hostile_names_and_levels_are_escaped() -> None:
 
 
 def test_the_same_day_renders_the_same_bytes() -> None:
-    reference, current = _frame(3000, 61), _frame(2000, 62, income_scale=0.6)
+    reference, current = drift_frame(3000, 61), drift_frame(2000, 62, income_scale=0.6)
     result = measure_drift(reference, current, SPEC, columns=COLUMNS)
     page = render_drift_html(reference, current, SPEC, result=result, rows=1000).encode()
     again = render_drift_html(

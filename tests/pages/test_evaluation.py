@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 
 from ml_platform_assets.core import fairness
-from ml_platform_assets.core.evaluation_record import Deployment, with_promotion, with_review
+from ml_platform_assets.core.evaluation_record import with_promotion, with_review
 from ml_platform_assets.core.gates import GATE_NAMES, evaluate_gates
 from ml_platform_assets.pages.charts import CALIBRATION
 from ml_platform_assets.pages.evaluation import render_evaluation_html
-from tests.evaluation_records import GATES, evaluation, passed
+from tests.evaluation_records import GATES, evaluation, override_promotion, passed, promotion
 from tests.pages.charts_markup import series, svg
 
 HOSTILE = "<script>alert('x')</script>"
@@ -220,13 +220,7 @@ def test_a_version_awaiting_deployment_says_so_not_pending() -> None:
 
 @pytest.mark.parametrize("previous", [2, None])
 def test_a_promoted_record_reads_who_when_and_why(previous: int | None) -> None:
-    deployment: Deployment = {
-        "champion_since": "2026-11-30T08:15:00+00:00",
-        "promoted_by": "dagster run 0f6d1c2e",
-        "previous_champion_version": previous,
-        "reason": "v3 passed every promotion gate: <all of them>",
-        "recorded_by_run": "0f6d1c2e",
-    }
+    deployment = promotion(previous)
     page = render_evaluation_html(with_promotion(passed(previous is not None), deployment))
     assert '<strong class="promoted">PROMOTED</strong>' in page and "AWAITING" not in page
     rows = dict(re.findall(r"<tr><td>([^<]+)</td><td>([^<]*)</td></tr>", page))
@@ -238,19 +232,7 @@ def test_a_promoted_record_reads_who_when_and_why(previous: int | None) -> None:
 
 
 def test_an_override_reads_who_allowed_it_and_why() -> None:
-    deployment: Deployment = {
-        "champion_since": "2026-11-30T08:15:00+00:00",
-        "promoted_by": "carol",
-        "previous_champion_version": 2,
-        "reason": "override: the only model",
-        "recorded_by_run": "override by carol",
-        "override": {
-            "approver": "carol",
-            "reason": "the only model for <new> product",
-            "failed_gates": ["OOT AUC 0.65 must be at least 0.70"],
-        },
-    }
-    page = render_evaluation_html(with_promotion(evaluation(True), deployment))
+    page = render_evaluation_html(with_promotion(evaluation(True), override_promotion()))
     assert "PROMOTED BY OVERRIDE OF A FAILED GATE" in page
     rows = dict(re.findall(r"<tr><td>([^<]+)</td><td>([^<]*)</td></tr>", page))
     assert rows["Override approved by"] == "carol"

@@ -1,7 +1,8 @@
 """Work run in spawned processes by test_concurrency.py.
 
-A separate module (put on sys.path by the test) because spawned children import their target by
-module name, and pytest's importlib mode gives test modules names children cannot import.
+A separate module because spawned children import their target by module name: the test puts the
+repository on sys.path and imports this one as ``tests.registry.concurrency_workers``, a name the
+children can import too, which pytest's importlib mode does not give test modules.
 """
 
 import random
@@ -11,6 +12,7 @@ from typing import Any
 from ml_platform_assets.registry import ModelRegistry
 from resources.database import get_engine
 from resources.migration import migrate
+from tests.registry_versions import register
 
 
 def migrate_url(url: str, start: Any) -> None:
@@ -42,17 +44,6 @@ def register_many(url: str, model: str, times: int, start: Any) -> list[int]:
     registry.list_models()
     start.wait()
     return [
-        registry.register_version(
-            model,
-            artifact_uri=f"file:///models/{model}/{i}.txt",
-            model_sha256="0" * 64,
-            training_set_fingerprint="fp",
-            code_version="test",
-            git_commit=None,
-            params={},
-            windows={},
-            features=[],
-            spec={},
-        ).version
+        register(registry, model, artifact_uri=f"file:///models/{model}/{i}.txt")
         for i in range(times)
     ]

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from ml_platform_assets.registry import ModelRegistry, Status
+from ml_platform_assets.registry import Status
 from ml_platform_assets.registry.audit import verify_ledger
 from resources.database import get_engine
 from resources.migration import migrate
 from resources.schema import VERSION_TABLE
+from tests.registry_versions import register_passed
 
 PROMOTIONS_PER_PROCESS = 25
 
@@ -34,42 +35,16 @@ def pool(workers) -> Iterator[tuple[multiprocessing.pool.Pool, Any]]:
 
 @pytest.fixture
 def workers(monkeypatch):
-    # Spawned children inherit sys.path, so they can import the workers module by name.
-    monkeypatch.syspath_prepend(str(Path(__file__).parent))
-    return importlib.import_module("concurrency_workers")
-
-
-def _register(registry: ModelRegistry, model: str) -> int:
-    """A version that passed its gates (the only kind promoted without an override)."""
-    version = registry.register_version(
-        model,
-        artifact_uri=f"file:///models/{model}.txt",
-        model_sha256="0" * 64,
-        training_set_fingerprint="fp",
-        code_version="test",
-        git_commit=None,
-        params={},
-        windows={},
-        features=[],
-        spec={},
-    ).version
-    registry.record_evaluation(
-        model,
-        version,
-        metrics={"auc": 0.8},
-        gates=[],
-        passed=True,
-        report_uri=f"file:///reports/{model}.json",
-        report_sha256="0" * 64,
-        champion_version=None,
-    )
-    return version
+    # Spawned children inherit sys.path: with the repository on it they import the workers
+    # module, and the tests' helpers it uses, by the names the tests give them.
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[2]))
+    return importlib.import_module("tests.registry.concurrency_workers")
 
 
 def test_concurrent_promotions_leave_one_champion_and_one_chain(
     registry, database_url, workers, pool
 ):
-    first, second = _register(registry, "m"), _register(registry, "m")
+    first, second = register_passed(registry, "m"), register_passed(registry, "m")
     processes, start = pool
     jobs = [(database_url, "m", v, PROMOTIONS_PER_PROCESS, start) for v in (first, second)]
 

@@ -12,6 +12,7 @@ from ml_platform_assets.registry import ModelRegistry
 from ml_platform_assets.registry.audit import verify_ledger
 from resources.database import dispose_engine
 from resources.migration import migrate
+from tests.registry_versions import register_passed
 
 GRANTS = Path(__file__).parents[2] / "deploy" / "mysql" / "grants.sql"
 ACCESS_DENIED = 1142  # ER_TABLEACCESS_DENIED_ERROR: "UPDATE command denied to user ..."
@@ -53,29 +54,7 @@ def test_the_application_account_appends_but_cannot_rewrite_the_ledger(app_url):
     engine = sa.create_engine(app_url, poolclass=sa.NullPool)
     registry = ModelRegistry(engine)
     migrate(engine)  # finds the schema current: reading the version table is all it needs
-    version = registry.register_version(
-        "m",
-        artifact_uri="s3://bucket/m/models/v1/model.txt",
-        trained_by="alice",
-        model_sha256="ab" * 32,
-        training_set_fingerprint="fp",
-        code_version="training-v1",
-        git_commit=None,
-        params={},
-        windows={},
-        features=["income"],
-        spec={"name": "m"},
-    ).version
-    registry.record_evaluation(
-        "m",
-        version,
-        metrics={"auc": 0.8},
-        gates=[],
-        passed=True,
-        report_uri="s3://bucket/m/reports/v1/evaluation.json",
-        report_sha256="cd" * 32,
-        champion_version=None,
-    )
+    version = register_passed(registry, "m", trained_by="alice")
     registry.promote("m", version, reason="passed", actor="run")
     assert len(registry.audit_history("m")) == 3
 

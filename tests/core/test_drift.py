@@ -11,23 +11,8 @@ from ml_platform_assets.core import drift as drift_module
 from ml_platform_assets.core import drift_noise
 from ml_platform_assets.core.drift import measure_drift
 from ml_platform_assets.core.drift_noise import error_bound, null_noise, sample_indices
-from tests.assets.conftest import small_spec
-
-SPEC = small_spec()
-COLUMNS = ["annual_income", "bureau_score", "phone_verified", "state"]
-
-
-def _frame(rows: int, seed: int, income_scale: float = 1.0, other_state: float = 0.45):
-    rng = np.random.default_rng(seed)
-    states = rng.choice(["CA", "TX", "other"], rows, p=[0.3, 0.7 - other_state, other_state])
-    return pd.DataFrame(
-        {
-            "annual_income": rng.lognormal(11, 0.5, rows) * income_scale,
-            "bureau_score": rng.normal(690, 55, rows).round(),
-            "phone_verified": (rng.random(rows) < 0.8).astype(int),
-            "state": pd.Series(states, dtype="object"),
-        }
-    )
+from tests.drift_frames import COLUMNS, SPEC, drift_frame, income_cut_days
+from tests.platforms import small_spec
 
 
 def _evidently_scores(reference, current, categorical: list[str], methods=None) -> dict:
@@ -51,7 +36,10 @@ def _evidently_scores(reference, current, categorical: list[str], methods=None) 
 
 
 def test_on_large_samples_scores_are_evidently_value_drift_scores() -> None:
-    reference, current = _frame(20_000, 1), _frame(15_000, 2, income_scale=0.8, other_state=0.6)
+    reference, current = (
+        drift_frame(20_000, 1),
+        drift_frame(15_000, 2, income_scale=0.8, other_state=0.6),
+    )
     result = measure_drift(reference, current, SPEC, columns=COLUMNS)
     expected = _evidently_scores(reference, current, ["state"])
     assert {c.column: c.score for c in result.columns} == pytest.approx(expected, abs=1e-12)
@@ -65,7 +53,10 @@ def test_on_large_samples_scores_are_evidently_value_drift_scores() -> None:
 
 
 def test_on_a_small_day_columns_get_evidently_hypothesis_tests_at_a_corrected_level() -> None:
-    reference, current = _frame(5_000, 1), _frame(150, 2, income_scale=0.7, other_state=0.6)
+    reference, current = (
+        drift_frame(5_000, 1),
+        drift_frame(150, 2, income_scale=0.7, other_state=0.6),
+    )
     result = measure_drift(reference, current, SPEC, columns=COLUMNS)
     assert [c.method for c in result.columns] == ["ks", "ks", "z", "chisquare"]
     level = drift_noise.chisquare_level(0.05 / 4, 3, (5_000, 150))  # for the state's 3 levels
@@ -83,7 +74,7 @@ def test_on_a_small_day_columns_get_evidently_hypothesis_tests_at_a_corrected_le
 
 @pytest.mark.parametrize("rows", [30, 300, 3_000, 30_000])
 def test_the_test_follows_the_calm_day_noise_at_both_sizes(rows: int) -> None:
-    reference, current = _frame(20_000, 3), _frame(rows, 4)
+    reference, current = drift_frame(20_000, 3), drift_frame(rows, 4)
     result = measure_drift(reference, current, SPEC, columns=COLUMNS)
     for c in result.columns:
         ref, cur = reference[c.column], current[c.column]
@@ -128,7 +119,7 @@ def test_null_noise_is_the_expected_calm_distance(method: str) -> None:
 
 
 def test_samples_keep_the_decisions_and_state_their_error_bound() -> None:
-    reference, current = _frame(60_000, 3), _frame(60_000, 4, income_scale=0.8)
+    reference, current = drift_frame(60_000, 3), drift_frame(60_000, 4, income_scale=0.8)
     full = measure_drift(reference, current, SPEC, columns=COLUMNS, sample_rows=10**9)
     sampled = measure_drift(reference, current, SPEC, columns=COLUMNS, sample_rows=20_000)
     assert sampled.rows_compared == (20_000, 20_000) and sampled.rows_current == 60_000
@@ -139,7 +130,7 @@ def test_samples_keep_the_decisions_and_state_their_error_bound() -> None:
 
 
 def test_a_score_too_close_to_its_threshold_is_recomputed_on_all_rows(monkeypatch) -> None:
-    reference, current = _frame(20_000, 5), _frame(20_000, 6)
+    reference, current = drift_frame(20_000, 5), drift_frame(20_000, 6)
     monkeypatch.setattr(drift_module, "MARGIN", 1e6)  # every sampled score counts as close
     result = measure_drift(reference, current, SPEC, columns=COLUMNS, sample_rows=2_000)
     exact = measure_drift(reference, current, SPEC, columns=COLUMNS, sample_rows=10**9)
@@ -159,7 +150,7 @@ def test_the_stat_test_is_chosen_as_on_all_rows() -> None:
 def test_a_p_value_from_samples_is_always_recomputed_on_all_rows() -> None:
     # A small reference keeps the calm-day noise high even on a large day: hypothesis tests,
     # whose p-values have no sampling bound, so each sampled one is redone on all rows.
-    reference, current = _frame(200, 11), _frame(20_000, 12, income_scale=0.8)
+    reference, current = drift_frame(200, 11), drift_frame(20_000, 12, income_scale=0.8)
     sampled = measure_drift(reference, current, SPEC, columns=COLUMNS, sample_rows=1_000)
     exact = measure_drift(reference, current, SPEC, columns=COLUMNS, sample_rows=10**9)
     tested = [c for c in sampled.columns if c.method in drift_module.P_VALUE_TESTS]
@@ -207,7 +198,7 @@ def test_error_bound_by_method(method: str, expected: tuple[float, float]) -> No
 
 
 def test_a_vanished_column_drifts_and_an_unseen_one_does_not() -> None:
-    reference, current = _frame(2000, 7), _frame(2000, 8)
+    reference, current = drift_frame(2000, 7), drift_frame(2000, 8)
     current["annual_income"] = np.nan
     reference["bureau_score"] = np.nan
     by_column = {
@@ -220,7 +211,7 @@ def test_a_vanished_column_drifts_and_an_unseen_one_does_not() -> None:
 
 
 def test_several_columns_without_values_on_a_day_each_count_as_drifted() -> None:
-    reference, current = _frame(2000, 7), _frame(300, 8)
+    reference, current = drift_frame(2000, 7), drift_frame(300, 8)
     current["bureau_score"] = np.inf  # no finite value is no value
     current["state"] = None
     current["phone_verified"] = pd.Series([None] * len(current), dtype=object)
@@ -237,8 +228,8 @@ def test_several_columns_without_values_on_a_day_each_count_as_drifted() -> None
 @pytest.mark.parametrize(
     ("reference", "current", "problem"),
     [
-        (_frame(10, 0), _frame(10, 0).drop(columns="state"), "current rows lack state"),
-        (_frame(10, 0).iloc[0:0], _frame(10, 0), "reference rows are empty"),
+        (drift_frame(10, 0), drift_frame(10, 0).drop(columns="state"), "current rows lack state"),
+        (drift_frame(10, 0).iloc[0:0], drift_frame(10, 0), "reference rows are empty"),
     ],
 )
 def test_unusable_input_is_named(reference, current, problem: str) -> None:
@@ -254,12 +245,7 @@ def test_sample_indices_are_bounded_sorted_and_reproducible() -> None:
 
 
 def test_result_json() -> None:
-    reference, current = _frame(1500, 9), _frame(1500, 10, income_scale=0.7)
-    reference = reference.reindex(columns=SPEC.model_features, fill_value=1.0)
-    current = current.reindex(columns=SPEC.model_features, fill_value=1.0)
-    for frame in (reference, current):
-        for column, feature in SPEC.features.categorical.items():
-            frame[column] = feature.values[0]
+    reference, current = income_cut_days()
     result = measure_drift(reference, current, SPEC)
     record = json.loads(result.to_json())
     assert (
@@ -285,7 +271,7 @@ def test_a_spread_that_overflows_hands_the_column_to_the_rank_test() -> None:
 def test_the_order_of_the_reference_rows_changes_no_score() -> None:
     # The reference's numbers are sorted once per column and reused by every test: shuffling
     # its rows (or handing them over sorted) must leave each score as it was, up to rounding.
-    reference, current = _frame(3_000, 21), _frame(1_500, 22, income_scale=1.1)
+    reference, current = drift_frame(3_000, 21), drift_frame(1_500, 22, income_scale=1.1)
     shuffled = reference.sample(frac=1.0, random_state=3).reset_index(drop=True)
     ordered = reference.sort_values("annual_income").reset_index(drop=True)
     results = [
@@ -303,7 +289,7 @@ def test_the_order_of_the_reference_rows_changes_no_score() -> None:
 def test_missing_values_of_nullable_and_infinite_numbers_are_left_out() -> None:
     # Nullable integers (pandas' Int64, as a parquet column with nulls may arrive) and
     # infinities are dropped before scoring, as Evidently drops missing values.
-    reference, current = _frame(2_000, 31), _frame(2_000, 32)
+    reference, current = drift_frame(2_000, 31), drift_frame(2_000, 32)
     with_gaps = reference.copy()
     with_gaps["bureau_score"] = with_gaps["bureau_score"].astype("Int64")
     with_gaps.loc[::4, "bureau_score"] = pd.NA

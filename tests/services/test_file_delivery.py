@@ -1,5 +1,6 @@
-"""Delivery into the landing zone: records of who delivered what from where, redelivery on
-purpose only, days without a file, and one file split into business days."""
+"""Delivery into the landing zone (services/file_delivery.py, services/landing_zone.py): records
+of who delivered what from where, redelivery on purpose only, days without a file, and one file
+split into business days."""
 
 import datetime as dt
 import json

@@ -1,4 +1,5 @@
-"""The code location: every spec's graph is complete, described, and the packages are ours."""
+"""The code location (code_location.build_definitions, and definitions.py that Dagster loads):
+every spec's graph is complete, described, and the packages are ours."""
 
 import importlib
 

@@ -1,4 +1,5 @@
-"""drift_report on a real instance, embedded and on MariaDB + SeaweedFS: what it writes and says."""
+"""drift_report (assets/drift.py) on a real instance, embedded and on MariaDB + SeaweedFS: what
+it writes and says."""
 
 import dagster as dg
 import numpy as np
@@ -8,8 +9,8 @@ from ml_platform_assets.assets.factory import drift_job_name
 from ml_platform_assets.core.layout import drift_key, landing_keys
 from ml_platform_assets.core.simulate import DriftPlan, simulate_day, split_outcomes
 from ml_platform_assets.orchestration.runs import QUIET
-from tests.assets.conftest import ROWS_PER_DAY
-from tests.drift.conftest import DAYS, DRIFT_START, DriftPlatform, drift_spec
+from tests.drift_platform import DAYS, DRIFT_START, DriftPlatform, drift_spec
+from tests.platforms import ROWS_PER_DAY
 
 
 def test_a_day_of_drift_is_stored_recorded_and_described(small_platform) -> None:

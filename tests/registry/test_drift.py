@@ -1,29 +1,15 @@
-"""Drift results and retrain decisions on SQLite and MariaDB, through ``DriftStore``."""
+"""Drift results and retrain decisions on SQLite and MariaDB, through ``DriftStore``
+(registry/drift.py)."""
 
 import datetime as dt
 
 import pytest
 import sqlalchemy as sa
 
-from ml_platform_assets.registry import ModelRegistry
 from ml_platform_assets.registry.drift import DriftStore
+from tests.registry_versions import register
 
 D = dt.date(2026, 4, 1)
-
-
-def _version(registry: ModelRegistry, model: str = "credit_default") -> int:
-    return registry.register_version(
-        model,
-        artifact_uri=f"s3://a/{model}/model.txt",
-        model_sha256="ab" * 32,
-        training_set_fingerprint="fp",
-        code_version="1",
-        git_commit=None,
-        params={},
-        windows={"as_of": "2026-03-01"},
-        features=["annual_income"],
-        spec={"name": model},
-    ).version
 
 
 def _result(store: DriftStore, day: dt.date, share: float, champion: int = 1, **extra) -> int:
@@ -43,8 +29,8 @@ def _result(store: DriftStore, day: dt.date, share: float, champion: int = 1, **
 
 @pytest.fixture
 def store(registry) -> DriftStore:
-    _version(registry)
-    _version(registry)
+    register(registry)
+    register(registry)
     return DriftStore(registry.engine)
 
 

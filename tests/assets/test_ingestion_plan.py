@@ -1,6 +1,6 @@
-"""Ingesting days again costs little: a day already ingested from the same landing files by the
-same code is not redone, unless the file changed, the code changed, or a rebuild is asked for.
-Runs on the embedded and the real backends."""
+"""Ingesting days again costs little (assets/ingestion_plan.py): a day already ingested from the
+same landing files by the same code is not redone, unless the file changed, the code changed, or
+a rebuild is asked for. Runs on the embedded and the real backends."""
 
 import datetime as dt
 

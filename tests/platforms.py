@@ -1,15 +1,14 @@
-"""A small platform for asset tests: a short-window credit_default on the backend fixtures.
+"""A small platform for the tests that run the chain: a short-window credit_default.
 
-``small_platform`` runs the real chain on a real (ephemeral) Dagster instance, over whichever
-object store and database the ``object_store_resource`` and ``database_resource`` fixtures
-give, so each chain test runs once per backend.
+``SmallPlatform`` runs the real chain on a real Dagster instance over the resources it is given;
+the ``small_platform`` fixture (tests/conftest.py) gives it an ephemeral instance and each of the
+two ways the platform runs, so each chain test runs once per backend.
 """
 
 import datetime as dt
 from dataclasses import dataclass
 
 import dagster as dg
-import pytest
 
 from ml_platform_assets.assets.common import registry
 from ml_platform_assets.code_location import build_definitions
@@ -19,10 +18,7 @@ from ml_platform_assets.core.spec_policies import Windows
 from ml_platform_assets.orchestration.lifecycle import TrainingOutcome, ingest, train
 from ml_platform_assets.orchestration.runs import InProcessRunner
 from ml_platform_assets.services.demo_delivery import land_simulated
-from resources.database import dispose_engine
-from resources.database_resource import DatabaseResource
 from resources.env_vars import resolved
-from resources.object_store_resource import ObjectStoreResource
 
 ROWS_PER_DAY = 1500
 
@@ -105,25 +101,3 @@ class SmallPlatform:
     def with_resources(self, **replaced) -> "SmallPlatform":
         """The same spec and instance with some resources replaced (e.g. a broken database)."""
         return SmallPlatform(self.spec, {**self.resources, **replaced}, self.instance)
-
-
-@pytest.fixture(params=["embedded", "real"])
-def platform_resources(request, tmp_path) -> dict:
-    """Local folder + SQLite, or SeaweedFS S3 + MariaDB: the two ways the platform runs."""
-    if request.param == "embedded":
-        return {
-            "object_store": ObjectStoreResource(uri=str(tmp_path / "store")),
-            "database": DatabaseResource(url=f"sqlite:///{tmp_path / 'registry.db'}"),
-        }
-    url = request.getfixturevalue("make_mysql_database")()
-    request.addfinalizer(lambda: dispose_engine(url))
-    return {
-        "object_store": request.getfixturevalue("make_s3_resource")(),
-        "database": DatabaseResource(url=url),
-    }
-
-
-@pytest.fixture
-def small_platform(platform_resources):
-    with dg.DagsterInstance.ephemeral() as instance:
-        yield SmallPlatform(small_spec(), platform_resources, instance)

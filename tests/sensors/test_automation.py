@@ -1,6 +1,7 @@
-"""drift_report's automation condition, evaluated by Dagster on a real temporary instance: new
-features ask for their day's report, a new champion or an old history asks for nothing, and a
-backlog of days is one ranged run that reports every day."""
+"""drift_report's automation condition and the automation sensor (sensors/__init__.py),
+evaluated by Dagster on a real temporary instance: new features ask for their day's report, a
+new champion or an old history asks for nothing, and a backlog of days is one ranged run that
+reports every day."""
 
 import dagster as dg
 
@@ -9,7 +10,7 @@ from ml_platform_assets.assets.factory import drift_job_name
 from ml_platform_assets.orchestration.lifecycle import ingest
 from ml_platform_assets.orchestration.runs import QUIET
 from sensors import automation_sensor_name
-from tests.drift.conftest import DAYS
+from tests.drift_platform import DAYS
 
 
 def _evaluate(p, cursor=None):

@@ -1,6 +1,6 @@
-"""``ml-platform report MODEL VERSION --out DIR``: the model document of a version trained from
-delivered files, for a model with a champion and one without, read back from the registry,
-the object store and the audit ledger as the command read them."""
+"""``ml-platform report MODEL VERSION --out DIR`` (cli/report.py): the model document of a
+version trained from delivered files, for a model with a champion and one without, read back
+from the registry, the object store and the audit ledger as the command read them."""
 
 import json
 import re
@@ -16,14 +16,14 @@ from ml_platform_assets.services.documents import publish_model_document
 from resources.database import get_engine
 from resources.environment import read_environment
 from resources.stores import open_object_store
-from tests.test_cli import _files_spec, _run, _use_real_backends, cli_env  # noqa: F401
+from tests.cli.commands import files_spec, invoke, use_real_backends
 
 MODEL = "pay_in_four"
 
 
-def _trained(cli_env: Path, monkeypatch, model: str = MODEL, **gates) -> None:  # noqa: F811
+def _trained(cli_env: Path, monkeypatch, model: str = MODEL, **gates) -> None:
     """``model`` v1 trained from 14 days of delivered files, with the given gates."""
-    specs = _files_spec(cli_env, 14)
+    specs = files_spec(cli_env, 14)
     if model != MODEL:
         spec = yaml.safe_load((specs / f"{MODEL}.yaml").read_text())
         spec["name"] = model
@@ -31,12 +31,12 @@ def _trained(cli_env: Path, monkeypatch, model: str = MODEL, **gates) -> None:  
         (specs / f"{MODEL}.yaml").unlink()
         (specs / f"{model}.yaml").write_text(yaml.safe_dump(spec))
     monkeypatch.setenv("ML_PLATFORM_SPECS_DIR", str(specs))
-    result = _run("run", model, "--start", "2026-01-01", "--end", "2026-01-14")
+    result = invoke("run", model, "--start", "2026-01-01", "--end", "2026-01-14")
     assert result.exit_code == 0, result.output
 
 
 def _report(model: str, out: Path) -> str:
-    result = _run("report", model, "1", "--out", str(out))
+    result = invoke("report", model, "1", "--out", str(out))
     assert result.exit_code == 0, result.output
     path = out / f"{model}-v1-model-document.html"
     assert result.output.strip() == str(path.resolve())
@@ -51,9 +51,9 @@ def _registry() -> ModelRegistry:
 
 
 @pytest.mark.parametrize("backend", ["embedded", "real"])
-def test_the_document_of_a_champion(cli_env, monkeypatch, request, backend) -> None:  # noqa: F811
+def test_the_document_of_a_champion(cli_env, monkeypatch, request, backend) -> None:
     if backend == "real":
-        _use_real_backends(monkeypatch, request)
+        use_real_backends(monkeypatch, request)
     _trained(cli_env, monkeypatch)
     page = _report(MODEL, cli_env / "documents" / "new")
 
@@ -94,7 +94,7 @@ def test_the_document_of_a_champion(cli_env, monkeypatch, request, backend) -> N
     assert store.get_bytes(stored.key).decode().startswith("<!DOCTYPE html>")
 
 
-def test_the_document_of_a_model_without_a_champion(cli_env, monkeypatch) -> None:  # noqa: F811
+def test_the_document_of_a_model_without_a_champion(cli_env, monkeypatch) -> None:
     _trained(cli_env, monkeypatch, "pay_in_four_strict", min_auc=0.99)
     page = _report("pay_in_four_strict", cli_env)
     assert "No champion is in service for pay_in_four_strict." in page
@@ -103,12 +103,12 @@ def test_the_document_of_a_model_without_a_champion(cli_env, monkeypatch) -> Non
     assert "No champion was in service at evaluation" in page
 
 
-def test_an_unknown_model_or_version_is_one_sentence(cli_env) -> None:  # noqa: F811
-    assert _run("home", "--create").exit_code == 0
-    unknown = _run("report", "nope", "1", "--out", str(cli_env))
+def test_an_unknown_model_or_version_is_one_sentence(cli_env) -> None:
+    assert invoke("home", "--create").exit_code == 0
+    unknown = invoke("report", "nope", "1", "--out", str(cli_env))
     assert unknown.exit_code == 1
     assert "no model named 'nope'; known models: credit_default" in unknown.output
-    missing = _run("report", "credit_default", "7", "--out", str(cli_env))
+    missing = invoke("report", "credit_default", "7", "--out", str(cli_env))
     assert missing.exit_code == 1 and "Traceback" not in missing.output
     assert "model 'credit_default' has no version 7" in missing.output
     assert not list(cli_env.glob("*.html"))

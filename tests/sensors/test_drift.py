@@ -1,4 +1,5 @@
-"""The drift retrain sensor on a real temporary instance, over drift_report materializations.
+"""The drift retrain sensor (sensors/drift.py) on a real temporary instance, over drift_report
+materializations.
 
 Each test starts from the same prepared platform (champion trained before the income shock)
 with no drift results or decisions recorded, materializes the days it needs, and evaluates the
@@ -10,7 +11,7 @@ import json
 from ml_platform_assets.assets.factory import training_job_name
 from ml_platform_assets.services.retraining import retrain_run_key
 from sensors.drift import RUN_KEY_TAG
-from tests.drift.conftest import drift_spec
+from tests.drift_platform import drift_spec
 
 
 def test_no_drift_is_a_skip_with_the_share_in_the_reason(drift_platform) -> None:

@@ -1,5 +1,5 @@
-"""The landing sensor on the local and S3 object stores: new days are requested once, as ranged
-runs; days already ingested from the same files are never requested."""
+"""The landing sensor (sensors/landing.py) on the local and S3 object stores: new days are
+requested once, as ranged runs; days already ingested from the same files are never requested."""
 
 import datetime as dt
 
@@ -12,7 +12,7 @@ from ml_platform_assets.core import layout
 from ml_platform_assets.core.simulate import simulate_day, split_outcomes
 from ml_platform_assets.orchestration.runs import QUIET
 from sensors.landing import MAX_RANGE_DAYS, decide, landed_days, landing_sensor_name
-from tests.assets.conftest import small_spec
+from tests.platforms import small_spec
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"

@@ -1,4 +1,4 @@
-"""Drift decisions at the volumes lenders send, 100 to 100,000 applications a day.
+"""Drift decisions (core/drift.py) at the volumes lenders send, 100 to 100,000 applications a day.
 
 Calm days must stay below the spec's drift share threshold at every size, and a drifted day
 must still be flagged where its size can show it. The reference is built as the platform builds

@@ -1,7 +1,8 @@
-"""The whole drift loop, embedded and on MariaDB + SeaweedFS: an injected income shock is
-measured day by day, the sensor waits for matured outcomes of the new regime, fires once, and
-the retraining run it asks for (trained on post-drift days too, judged on post-drift days only)
-executes in process and ends in a new evaluation and a promotion decision on record."""
+"""The whole drift loop (orchestration/drift_loop.py), embedded and on MariaDB + SeaweedFS: an
+injected income shock is measured day by day, the sensor waits for matured outcomes of the new
+regime, fires once, and the retraining run it asks for (trained on post-drift days too, judged
+on post-drift days only) executes in process and ends in a new evaluation and a promotion
+decision on record."""
 
 import datetime as dt
 
@@ -10,7 +11,7 @@ import dagster as dg
 from ml_platform_assets.orchestration.drift_loop import _outcome_line, run_drift_loop
 from ml_platform_assets.orchestration.lifecycle import TrainingOutcome
 from sensors.drift import RUN_KEY_TAG
-from tests.drift.conftest import CUTOFF, DAYS, DRIFT_START, DriftPlatform, drift_spec
+from tests.drift_platform import CUTOFF, DAYS, DRIFT_START, DriftPlatform, drift_spec
 
 
 def test_income_shock_leads_to_one_retraining_and_a_decision_on_record(small_platform) -> None:

@@ -1,4 +1,5 @@
-"""When drift retrains: the window arithmetic of a retrain that learns the new regime.
+"""When drift retrains (core/retrain.py): the window arithmetic of a retrain that learns the new
+regime.
 
 Plain functions, no Dagster. The small spec's windows (6 training days of which 2 validate, 3
 out-of-time days, labels mature in 3) put a training set cut on day E at: training split
@@ -16,7 +17,7 @@ from ml_platform_assets.core.retrain import decide_retrain, first_cutoff_judged_
 from ml_platform_assets.core.spec_policies import Drift
 from ml_platform_assets.core.training_set import labelled_applications
 from ml_platform_assets.core.windows import training_windows
-from tests.assets.conftest import small_spec
+from tests.platforms import small_spec
 
 SPEC = small_spec().model_copy(
     update={

@@ -1,4 +1,4 @@
-"""Fixtures for the drift tests: a small credit_default whose champion predates an income shock.
+"""The drift tests' platform: a small credit_default whose champion predates an income shock.
 
 Timeline (days from the spec's start, 1,500 applications a day): the champion is trained as of
 day 11 on days 0-8; ``income_shock`` ramps in from day 12 (full from day 14); outcomes mature
@@ -12,8 +12,6 @@ labels, in the training split) from a cut on day 22.
 import datetime as dt
 
 import dagster as dg
-import pytest
-import sqlalchemy as sa
 
 from ml_platform_assets.assets.factory import drift_job_name
 from ml_platform_assets.core.simulate import DriftPlan
@@ -21,16 +19,8 @@ from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.spec_policies import Drift
 from ml_platform_assets.orchestration.runs import QUIET
 from ml_platform_assets.registry.drift import DriftStore
-from resources.database_resource import DatabaseResource
-from resources.object_store_resource import ObjectStoreResource
-from resources.schema import drift_results, retrain_decisions
 from sensors.drift import drift_sensor_name
-from tests.assets.conftest import (  # noqa: F401 - the fixtures are used by this folder too
-    SmallPlatform,
-    platform_resources,
-    small_platform,
-    small_spec,
-)
+from tests.platforms import SmallPlatform, small_spec
 
 DAYS = 26
 CUTOFF = 11
@@ -83,25 +73,3 @@ class DriftPlatform(SmallPlatform):
 
     def window(self, first: int, last: int) -> tuple[dt.date, dt.date]:
         return self.day(first), self.day(last)
-
-
-@pytest.fixture(scope="module")
-def trained_platform(tmp_path_factory) -> DriftPlatform:
-    """Embedded backends and a real temporary instance, prepared once for a module's tests."""
-    root = tmp_path_factory.mktemp("drift")
-    resources = {
-        "object_store": ObjectStoreResource(uri=str(root / "store")),
-        "database": DatabaseResource(url=f"sqlite:///{root / 'registry.db'}"),
-    }
-    (root / "dagster").mkdir()
-    with dg.instance_for_test(temp_dir=str(root / "dagster"), set_dagster_home=False) as instance:
-        yield DriftPlatform(drift_spec(), resources, instance).prepare()
-
-
-@pytest.fixture
-def drift_platform(trained_platform) -> DriftPlatform:
-    """The prepared platform with no drift results or decisions recorded yet."""
-    with trained_platform.registry.engine.begin() as conn:
-        conn.execute(sa.delete(drift_results))
-        conn.execute(sa.delete(retrain_decisions))
-    return trained_platform.with_spec(drift_spec())
