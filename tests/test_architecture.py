@@ -48,3 +48,41 @@ def test_every_public_module_class_and_function_has_a_docstring() -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stdout[-4000:]
+
+
+def _cycles(graph) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan), each one import cycle."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            group = []
+            while not group or group[-1] != module:
+                group.append(stack.pop())
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    return cycles
+
+
+def test_no_import_cycles() -> None:
+    """No module imports, even under TYPE_CHECKING or inside a function, one that imports it
+    back: each class has one home below everything that uses it."""
+    import grimp
+
+    graph = grimp.build_graph("ml_platform_assets", "resources", "sensors")
+    assert _cycles(graph) == []

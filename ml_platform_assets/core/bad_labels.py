@@ -9,8 +9,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ml_platform_assets.core.schemas import DELIVERED_LABEL, LABEL
 from ml_platform_assets.core.spec import ModelSpec
-from ml_platform_assets.core.training_set import DELIVERED_LABEL, LABEL
 from ml_platform_assets.core.values import classify_labels
 
 # Labels listed in the no-bad message; a misdeclared column can hold thousands of values.

@@ -25,8 +25,9 @@ from sklearn.preprocessing import OneHotEncoder, QuantileTransformer
 
 from ml_platform_assets.core import deciles, metrics
 from ml_platform_assets.core.features import to_model_matrix
+from ml_platform_assets.core.schemas import LABEL
 from ml_platform_assets.core.spec import ModelSpec
-from ml_platform_assets.core.training_set import LABEL, sample_rows
+from ml_platform_assets.core.training_set import sample_rows
 from ml_platform_assets.core.validation import Rows
 from ml_platform_assets.core.values import label_apart
 

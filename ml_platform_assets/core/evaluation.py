@@ -16,9 +16,10 @@ from ml_platform_assets.core.fairness import fairness, lowest_ratio, unmeasured
 from ml_platform_assets.core.features import to_model_matrix
 from ml_platform_assets.core.gates import evaluate_gates
 from ml_platform_assets.core.reasons import reason_codes
+from ml_platform_assets.core.schemas import LABEL
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.training import feature_importance
-from ml_platform_assets.core.training_set import LABEL, sample_rows
+from ml_platform_assets.core.training_set import sample_rows
 from ml_platform_assets.core.validation import Rows
 
 # Training rows that stand for the training distribution in score PSI and CSI. Decile shares

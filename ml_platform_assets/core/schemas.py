@@ -10,6 +10,11 @@ import pyarrow as pa
 
 from ml_platform_assets.core.spec import ModelSpec
 
+# The training label: 1 for a bad loan, 0 for a good one.
+LABEL = "is_bad"
+# The label as delivered, kept beside the flag in the validated outcomes.
+DELIVERED_LABEL = "label"
+
 
 def application_schema(spec: ModelSpec) -> pa.Schema:
     """Columns and types of validated applications, the raw zone's schema."""

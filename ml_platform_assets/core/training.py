@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from ml_platform_assets.core.features import categorical_indices, to_model_matrix, without_wording
+from ml_platform_assets.core.schemas import LABEL
 from ml_platform_assets.core.spec import ModelSpec
-from ml_platform_assets.core.training_set import LABEL
 from ml_platform_assets.core.validation import Rows
 
 SEED = 20260101

@@ -13,23 +13,18 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ml_platform_assets.core.schemas import LABEL
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.validation import Rows
+from ml_platform_assets.core.windows import TrainingWindows
 
-if TYPE_CHECKING:
-    from ml_platform_assets.core.windows import TrainingWindows
-
-LABEL = "is_bad"
 # Bump when the meaning of a training set changes (the point-in-time join, the windows' rules).
 TRAINING_SET_LOGIC_VERSION = "2"
-# The label as delivered, kept beside the flag in the validated outcomes.
-DELIVERED_LABEL = "label"
 SPLITS = ("train", "valid", "oot")
 
 

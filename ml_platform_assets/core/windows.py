@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ml_platform_assets.core.schemas import LABEL
 from ml_platform_assets.core.spec import ModelSpec
-from ml_platform_assets.core.training_set import LABEL
 
 # What each split is to a reader, what it needs both classes for, and the spec field widening it.
 _WINDOW_ROLES = {

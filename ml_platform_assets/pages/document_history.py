@@ -6,12 +6,8 @@ Each section takes the ``pages.model_document.ModelDocument`` and returns its bl
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from ml_platform_assets.pages.document_data import Block, ModelDocument
 from ml_platform_assets.pages.kit import Heading, Para, table, text_of
-
-if TYPE_CHECKING:
-    from ml_platform_assets.pages.model_document import Block, ModelDocument
 
 
 def champion_line(doc: ModelDocument) -> str:

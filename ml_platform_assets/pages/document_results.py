@@ -8,9 +8,8 @@ section says so in a sentence; the performance and the gates then show the regis
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ml_platform_assets.pages.charts import calibration_chart, gains_chart
+from ml_platform_assets.pages.document_data import Block, ModelDocument
 from ml_platform_assets.pages.evaluation import METRIC_ROWS, compared_models, ranked_csi
 from ml_platform_assets.pages.kit import (
     Cell,
@@ -26,9 +25,6 @@ from ml_platform_assets.pages.kit import (
     table,
     text_of,
 )
-
-if TYPE_CHECKING:
-    from ml_platform_assets.pages.model_document import Block, ModelDocument
 
 AIR_SCREEN = 0.8  # the four-fifths screen of adverse impact (DOMAIN.md), when the spec sets none
 

@@ -6,7 +6,7 @@ and the benchmark, calibration and lift by decile, stability, fairness, reason c
 the people's decisions, the deployment history and the audit-ledger records about the version
 with their SHA-256 (so the page can be checked against ``ml-platform audit verify``).
 
-The input is plain data (``ModelDocument``, gathered by ``assets.model_document``); nothing here
+The input is plain data (``ModelDocument``, gathered by ``services.documents``); nothing here
 reads storage. Each section is a list of blocks (paragraphs, tables, charts) that
 ``templates/model_document.html.j2`` draws. A section without data (no champion, a version never
 evaluated, an evaluation record missing from the store) says so in a sentence instead of
@@ -17,35 +17,12 @@ decisions and the ledger in ``pages.document_history``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypedDict
+from typing import Any
 
 from ml_platform_assets.pages import document_history as history
 from ml_platform_assets.pages import document_results as results
-from ml_platform_assets.pages.charts import LineChart
-from ml_platform_assets.pages.kit import Heading, Para, Table, pct, render, table, text_of
-
-Block = Para | Heading | Table | LineChart  # what a section is made of, drawn by macros.block
-
-
-class ModelDocument(TypedDict):
-    """Input of ``render_model_document``; times are ISO-8601 strings."""
-
-    version: dict  # registry ModelVersion fields (model, version, artifact_uri, model_sha256,
-    #   training_set_fingerprint, code_version, git_commit, created_at, status, params, windows,
-    #   metrics, features, spec, trained_by)
-    spec: dict  # the spec as stored with the version (ModelSpec.model_dump(mode="json"))
-    evaluation: dict | None  # the evaluation record (core.evaluation_record.Evaluation), or None
-    ledger: list[dict]  # the model's audit ledger, oldest first (LedgerRecord.as_dict())
-    approvals: list[dict]  # reviewers' decisions on this version: decision, reviewer, note, ...
-    champion_history: list[dict]  # every move of the model's champion (AliasEvent fields)
-    current_champion: int | None  # the champion's version now, None without one
-    generated_at: str
-    # The registry's row of the newest evaluation (report_uri, report_sha256, metrics, gates,
-    # passed, created_at), None when never evaluated; and the SHA-256 of the evaluation record's
-    # bytes as read from the store (None when it is missing), to show whether they are the ones
-    # on record.
-    recorded_evaluation: dict | None
-    evaluation_sha256: str | None
+from ml_platform_assets.pages.document_data import Block, ModelDocument
+from ml_platform_assets.pages.kit import Para, Table, pct, render, table, text_of
 
 
 def _rows(pairs: list[tuple[str, Any]]) -> Table:

@@ -2,7 +2,7 @@
 
 from ml_platform_assets.registry.audit import verify_ledger
 from ml_platform_assets.registry.chain import ChainCheck, Problem
-from ml_platform_assets.registry.ledger import Artifact, LedgerEvent, LedgerRecord
+from ml_platform_assets.registry.ledger_records import Artifact, LedgerEvent, LedgerRecord
 from ml_platform_assets.registry.model_registry import ModelRegistry
 from ml_platform_assets.registry.promotion_rules import Override
 from ml_platform_assets.registry.records import (

@@ -26,7 +26,7 @@ from ml_platform_assets.registry.chain import (
     check_chain,
     plain,
 )
-from ml_platform_assets.registry.ledger import LedgerEvent, LedgerRecord
+from ml_platform_assets.registry.ledger_records import LedgerEvent, LedgerRecord
 from ml_platform_assets.registry.records import CHAMPION, Status, loads
 from resources.schema import (
     alias_events,

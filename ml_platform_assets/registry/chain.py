@@ -30,26 +30,13 @@ import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
+from ml_platform_assets.registry.ledger_records import LedgerRecord, timestamp
 from resources.schema import audit_ledger
-
-if TYPE_CHECKING:
-    from ml_platform_assets.registry.ledger import LedgerRecord
-
-
-def timestamp(moment: dt.datetime) -> str:
-    """Returns the canonical form of a time: UTC, microseconds, 'Z'.
-
-    Raises:
-        ValueError: ``moment`` is naive.
-    """
-    if moment.tzinfo is None:
-        raise ValueError(f"Refusing a naive timestamp {moment!r} in the audit ledger.")
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def plain(value: Any) -> Any:

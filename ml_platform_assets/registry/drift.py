@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ml_platform_assets.registry import ledger
-from ml_platform_assets.registry.ledger import LedgerEvent
+from ml_platform_assets.registry.ledger_records import LedgerEvent
 from ml_platform_assets.registry.records import dumps, loads
 from resources.database import transaction
 from resources.schema import drift_results, retrain_decisions, utcnow

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from ml_platform_assets.registry import ledger
 from ml_platform_assets.registry.base import RegistryBase
-from ml_platform_assets.registry.ledger import Artifact, LedgerEvent, LedgerRecord
+from ml_platform_assets.registry.ledger_records import Artifact, LedgerEvent, LedgerRecord
 from ml_platform_assets.registry.records import (
     RegistryError,
     Status,

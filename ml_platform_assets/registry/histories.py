@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from ml_platform_assets.registry import ledger
 from ml_platform_assets.registry.base import RegistryBase
-from ml_platform_assets.registry.ledger import Artifact, LedgerEvent, LedgerRecord
+from ml_platform_assets.registry.ledger_records import Artifact, LedgerEvent, LedgerRecord
 from ml_platform_assets.registry.records import CHAMPION, AliasEvent, to_event
 from resources.schema import alias_events, approvals
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from ml_platform_assets.registry import ledger
 from ml_platform_assets.registry.aliases import move_alias, roll_back_alias
 from ml_platform_assets.registry.base import RegistryBase
-from ml_platform_assets.registry.ledger import LedgerEvent, LedgerRecord
+from ml_platform_assets.registry.ledger_records import LedgerEvent, LedgerRecord
 from ml_platform_assets.registry.promotion_rules import (
     Override,
     check_judged_against_champion,

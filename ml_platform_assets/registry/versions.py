@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from ml_platform_assets.registry import ledger
 from ml_platform_assets.registry.base import RegistryBase
-from ml_platform_assets.registry.ledger import Artifact, LedgerEvent
+from ml_platform_assets.registry.ledger_records import Artifact, LedgerEvent
 from ml_platform_assets.registry.records import (
     ModelVersion,
     Status,

@@ -26,7 +26,7 @@ from ml_platform_assets.core.training import (
 )
 from ml_platform_assets.core.training_set import sample_rows
 from ml_platform_assets.registry import ModelRegistry, ModelVersion, Status
-from ml_platform_assets.registry.ledger import Artifact
+from ml_platform_assets.registry.ledger_records import Artifact
 from ml_platform_assets.services.errors import Refused
 from ml_platform_assets.services.manifests import (
     MANIFEST_VERSION,

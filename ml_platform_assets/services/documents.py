@@ -13,7 +13,8 @@ import json
 from typing import Any
 
 from ml_platform_assets.core import layout
-from ml_platform_assets.pages.model_document import ModelDocument, render_model_document
+from ml_platform_assets.pages.document_data import ModelDocument
+from ml_platform_assets.pages.model_document import render_model_document
 from ml_platform_assets.registry import ModelRegistry
 from resources.object_store import ObjectNotFound, ObjectStore, StoredObject
 

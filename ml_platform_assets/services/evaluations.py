@@ -14,7 +14,7 @@ from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.training import load_model
 from ml_platform_assets.pages.evaluation import render_evaluation_html
 from ml_platform_assets.registry import ModelRegistry
-from ml_platform_assets.registry.ledger import Artifact, LedgerRecord
+from ml_platform_assets.registry.ledger_records import Artifact, LedgerRecord
 from ml_platform_assets.services.documents import publish_model_document
 from ml_platform_assets.services.manifests import (
     MANIFEST_VERSION,

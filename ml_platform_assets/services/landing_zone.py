@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from ml_platform_assets.core import layout
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.registry import ModelRegistry
-from ml_platform_assets.registry.ledger import Artifact
+from ml_platform_assets.registry.ledger_records import Artifact
 from ml_platform_assets.services.actors import current_actor
 from resources.object_store import ObjectNotFound, ObjectStore
 

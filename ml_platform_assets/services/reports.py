@@ -21,7 +21,7 @@ from ml_platform_assets.core.evaluation_record import (
 )
 from ml_platform_assets.pages.evaluation import render_evaluation_html
 from ml_platform_assets.registry import AliasEvent, ModelRegistry
-from ml_platform_assets.registry.ledger import Artifact
+from ml_platform_assets.registry.ledger_records import Artifact
 from resources.object_store import ObjectStore, StoredObject
 
 

@@ -16,10 +16,9 @@ from ml_platform_assets.core import layout
 from ml_platform_assets.core.bad_labels import has_bad_outcome, no_bad_label_message
 from ml_platform_assets.core.features import features_code_version
 from ml_platform_assets.core.fingerprint import fingerprint
+from ml_platform_assets.core.schemas import DELIVERED_LABEL, LABEL
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.training_set import (
-    DELIVERED_LABEL,
-    LABEL,
     SPLITS,
     point_in_time_join,
     split_summary,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 
 from ml_platform_assets.core.evaluation_record import RECORD_VERSION
-from ml_platform_assets.pages.model_document import ModelDocument
+from ml_platform_assets.pages.document_data import ModelDocument
 from tests.evaluation_records import model_result
 
 SPEC = {

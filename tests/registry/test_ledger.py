@@ -14,7 +14,7 @@ from ml_platform_assets.registry import ModelRegistry, Override, RegistryError, 
 from ml_platform_assets.registry import ledger as ledger_module
 from ml_platform_assets.registry.audit import verify_ledger
 from ml_platform_assets.registry.chain import canonical_bytes, record_hash
-from ml_platform_assets.registry.ledger import Artifact
+from ml_platform_assets.registry.ledger_records import Artifact
 from resources.schema import (
     alias_events,
     audit_ledger,
