@@ -22,12 +22,22 @@ def _decide(ctx: Context, model: str, decide) -> Decision:
     from resources.wiring import dagster_instance
 
     decision = ctx.read(lambda registry: decide(open_object_store(ctx.environment), registry))
-    if decision.move is not None:
-        record_decision(dagster_instance(ctx.environment), ctx.registry(), decision)
+    if decision.move is not None and decision.previous != decision.move.to_version:
+        try:
+            record_decision(dagster_instance(ctx.environment), ctx.registry(), decision)
+        except Exception as error:  # noqa: BLE001 - the decision itself is stored
+            raise click.ClickException(
+                f"{decision.model} v{decision.version}: {decision.decision} and stored with "
+                "its audit-ledger record, but recording it as a deployed_model "
+                f"materialization in the Dagster instance failed: {error}"
+            ) from error
     return decision
 
 
 def _moved(decision) -> str:
+    if decision.previous == decision.move.to_version:
+        since = decision.move.created_at.isoformat(timespec="seconds")
+        return f"v{decision.previous} already was champion (since {since}); nothing moved"
     was = f"v{decision.move.from_version}" if decision.move.from_version else "none"
     return f"champion is v{decision.move.to_version} (was {was})"
 
@@ -99,6 +109,9 @@ def promote(model: str, version: int, approver: str, reason: str, override: bool
         )
 
     decision = _decide(ctx, model, decide)
+    if decision.previous == version:
+        click.echo(f"{model}: {_moved(decision)}; its report and model document are complete")
+        return
     kind = "override by" if override else "promoted by"
     click.echo(f"{model} v{version} {kind} {approver.strip()}; {_moved(decision)}")
 

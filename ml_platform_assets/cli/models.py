@@ -85,7 +85,8 @@ _MOVE_KINDS = {"promoted": "promoted", "override": "override", "rolled_back": "r
 
 def _champion_history(reg, model: str) -> list[dict]:
     """Every move of the champion with the kind of decision and who approved it, from the
-    audit ledger (moves made before it existed show as promotions or rollbacks)."""
+    audit ledger record written with the move (a move without one, which `audit verify`
+    reports, says so)."""
     records = {
         r.payload.get("registry_row", {}).get("id"): r
         for r in reg.audit_history(model)
@@ -95,9 +96,9 @@ def _champion_history(reg, model: str) -> list[dict]:
     history = []
     for e in reg.alias_history(model):
         record = records.get(e.id)
-        kind = _MOVE_KINDS[record.event_type] if record else None
-        approved_by = None
+        kind, approved_by = "not in the audit ledger", None
         if record is not None:
+            kind = _MOVE_KINDS[record.event_type]
             approved_by = record.payload.get("approver") or approvals.get(
                 record.payload.get("approval_id")
             )
@@ -105,7 +106,7 @@ def _champion_history(reg, model: str) -> list[dict]:
             {
                 "from": e.from_version,
                 "to": e.to_version,
-                "action": kind or ("rolled back" if e.action == "rollback" else "promoted"),
+                "action": kind,
                 "approved_by": approved_by,
                 "reason": e.reason,
                 "actor": e.actor,

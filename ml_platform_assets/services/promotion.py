@@ -8,8 +8,11 @@ versions whose history changed are drawn again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
+from ml_platform_assets.core import layout
 from ml_platform_assets.core.evaluation_record import Override, Review
 from ml_platform_assets.core.gates import GateResult, failed_summary
 from ml_platform_assets.core.spec import ModelSpec
@@ -20,6 +23,8 @@ from ml_platform_assets.services.errors import Refused
 from ml_platform_assets.services.manifests import EvaluationManifest
 from ml_platform_assets.services.reports import complete_report, review_report
 from resources.object_store import ObjectStore, StoredObject
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -52,6 +57,38 @@ def required(value: str, what: str) -> str:
     if not value or not value.strip():
         raise Refused(f"{what} must not be empty: it goes on the audit record")
     return value.strip()
+
+
+def _report_readable(store: ObjectStore, model: str, version: int) -> None:
+    """Reads the version's evaluation report before a decision moves anything, so a missing
+    report or an unreachable store stops the decision while nothing has changed.
+
+    Raises:
+        Refused: the report is missing; the store's own error when it cannot be read.
+    """
+    key = layout.report_key(model, version, "evaluation.json")
+    if not store.exists(key):
+        raise Refused(
+            f"{model} v{version} has no evaluation report at {store.uri(key)}, which the "
+            "decision completes; nothing was changed: evaluate the version again first"
+        )
+    store.get_json(key)
+
+
+def _after_move(done: str, repair: str, step: Callable[[], T]) -> T:
+    """``step`` after a stored decision; when it fails, a sentence that says what is stored
+    and how to finish, instead of an error that reads as if nothing happened.
+
+    Raises:
+        Refused: ``step`` failed.
+    """
+    try:
+        return step()
+    except Exception as error:  # noqa: BLE001 - any failure here follows a stored decision
+        raise Refused(
+            f"{done} (stored with its audit-ledger record), but completing the reports "
+            f"failed: {type(error).__name__}: {error}; {repair}"
+        ) from error
 
 
 def _decided(
@@ -120,9 +157,16 @@ def approve(
     """
     reviewer, note = required(reviewer, "--reviewer"), required(note, "--note")
     previous = _champion_version(registry, model)
+    _report_readable(store, model, version)
     move = registry.decide_approval(model, version, approve=True, reviewer=reviewer, note=note)
-    report = complete_report(store, registry, model, move, f"approval by {reviewer}")
-    return _decided(store, registry, model, version, "approved", previous, move, report)
+
+    def finish() -> Decision:
+        report = complete_report(store, registry, model, move, f"approval by {reviewer}")
+        return _decided(store, registry, model, version, "approved", previous, move, report)
+
+    return _after_move(
+        f"{model} v{version} is approved and champion", _repair(model, version), finish
+    )
 
 
 def reject(
@@ -136,12 +180,21 @@ def reject(
     """
     reviewer, note = required(reviewer, "--reviewer"), required(note, "--note")
     previous = _champion_version(registry, model)
+    _report_readable(store, model, version)
     registry.decide_approval(model, version, approve=False, reviewer=reviewer, note=note)
     decided = registry.approvals(model, version)[-1]["created_at"]
     review = Review(reviewer=reviewer, note=note, decided_at=decided.isoformat())
-    report = review_report(store, registry, model, version, review, reviewer)
-    return _decided(
-        store, registry, model, version, "rejected_by_reviewer", previous, report=report
+
+    def finish() -> Decision:
+        report = review_report(store, registry, model, version, review, reviewer)
+        return _decided(
+            store, registry, model, version, "rejected_by_reviewer", previous, report=report
+        )
+
+    return _after_move(
+        f"{model} v{version} is rejected",
+        f"`ml-platform report {model} {version}` shows the decision from the registry",
+        finish,
     )
 
 
@@ -163,6 +216,7 @@ def promote_by_hand(
     """
     approver, reason = required(approver, "--approver"), required(reason, "--reason")
     previous = _champion_version(registry, model)
+    _report_readable(store, model, version)
     move = registry.promote(
         model,
         version,
@@ -176,9 +230,14 @@ def promote_by_hand(
         gates = registry.latest_evaluation(model, version)["gates"]
         failed = [g["description"] for g in gates if not g["passed"]]
         overridden = Override(approver=approver, reason=reason, failed_gates=failed)
-    report = complete_report(store, registry, model, move, f"{kind} {approver}", overridden)
     decision = "override" if override else "promoted"
-    return _decided(store, registry, model, version, decision, previous, move, report)
+
+    def finish() -> Decision:
+        by = f"{kind} {move.actor}"  # for the champion already, who made it so
+        report = complete_report(store, registry, model, move, by, overridden)
+        return _decided(store, registry, model, version, decision, previous, move, report)
+
+    return _after_move(f"{model} v{version} is champion", _repair(model, version), finish)
 
 
 def roll_back(
@@ -201,7 +260,18 @@ def roll_back(
     move = registry.rollback(
         model, reason=reason, actor=actor, to_version=to_version, approver=approver
     )
-    return _decided(store, registry, model, move.to_version, "rolled_back", previous, move)
+    return _after_move(
+        f"{model}'s champion is back to v{move.to_version}",
+        f"`ml-platform report {model} {move.to_version}` draws its model document again",
+        lambda: _decided(store, registry, model, move.to_version, "rolled_back", previous, move),
+    )
+
+
+def _repair(model: str, version: int) -> str:
+    return (
+        f"`ml-platform promote {model} {version}` with any approver and reason completes them "
+        "again and moves nothing, as v{version} is champion"
+    ).replace("{version}", str(version))
 
 
 def _champion_version(registry: ModelRegistry, model: str) -> int | None:

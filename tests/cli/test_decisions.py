@@ -230,3 +230,50 @@ def test_verify_over_nothing_is_not_a_success(cli_env) -> None:
     assert f"no model has no audit records to verify at {cli_env / 'platform'}" in result.output
     one = invoke("audit", "verify", "credit_default")
     assert one.exit_code == 1 and "credit_default has no audit records" in one.output
+
+
+def test_a_decision_that_cannot_finish_says_what_is_stored_and_how_to_finish(
+    cli_env, monkeypatch
+) -> None:
+    specs = files_spec(cli_env, 14)
+    _requiring_approval(specs)
+    monkeypatch.setenv("ML_PLATFORM_SPECS_DIR", str(specs))
+    assert invoke("run", MODEL, "--end", "2026-01-14", "--actor", "alice").exit_code == 0
+    store = open_object_store(read_environment())
+    key = layout.report_key(MODEL, 1, "evaluation.json")
+    kept = store.get_bytes(key)
+    before = _events()
+
+    # The report the decision completes is missing: refused before anything moves.
+    store.delete(key)
+    missing = invoke("approve", MODEL, "1", "--reviewer", "bob", "--note", "ok")
+    assert missing.exit_code == 1
+    assert "pay_in_four v1 has no evaluation report at " in missing.output
+    assert "nothing was changed" in missing.output
+    assert _events() == before
+    assert json.loads(invoke("models", "show", MODEL, "--json").output)["champion_version"] is None
+    store.put_bytes(key, kept)
+
+    # The reports fail after the move: the sentence says the champion moved and how to finish.
+    from ml_platform_assets.services import promotion
+
+    def failing(*args, **kwargs):
+        raise ConnectionError("object store unreachable")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(promotion, "complete_report", failing)
+        half = invoke("approve", MODEL, "1", "--reviewer", "bob", "--note", "ok")
+    assert half.exit_code == 1
+    assert "pay_in_four v1 is approved and champion (stored with its audit-ledger record)" in (
+        half.output
+    )
+    assert "object store unreachable" in half.output
+    assert f"ml-platform promote {MODEL} 1" in half.output
+
+    finished = invoke("promote", MODEL, "1", "--approver", "bob", "--reason", "finish")
+    assert finished.exit_code == 0, finished.output
+    assert "v1 already was champion (since " in finished.output
+    assert "nothing moved" in finished.output
+    assert store.get_json(key)["deployment"]["promoted_by"] == "bob"
+    assert _events()[-3:] == ["approved", "promoted", "report_completed"]
+    assert invoke("audit", "verify").exit_code == 0
