@@ -24,8 +24,8 @@ TEST_WORKERS ?= $(shell n=$$(nproc); [ $$n -gt 4 ] && n=4; echo $$n)
 test: setup  ## the whole test suite against real MariaDB and SeaweedFS services
 	.ci/with-services $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
-ui: setup  ## the Dagster UI on the same instance the demo used
-	DAGSTER_HOME="$$($(BIN)/ml-platform home --create --dagster-home)" \
+ui: setup  ## the Dagster UI on the same instance the demo used (refuses before there is one)
+	@dagster_home="$$($(BIN)/ml-platform home --dagster-home)" && DAGSTER_HOME="$$dagster_home" \
 	  $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 bench: setup  ## performance scripts; they print ratios, never assert
@@ -34,6 +34,5 @@ bench: setup  ## performance scripts; they print ratios, never assert
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-clean: setup  ## remove the embedded platform (ML_PLATFORM_HOME) the demo made
-	@home="$$($(BIN)/ml-platform home --json | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["home"])')"; \
-	  echo "removing $$home"; rm -rf "$$home"
+clean:  ## remove the platform `make demo` made here (.ml_platform), never one elsewhere
+	rm -rf .ml_platform

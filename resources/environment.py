@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dotenv import dotenv_values
+
 from resources.store_uri import checked_store_uri, is_s3
 
 HOME_SETTING = "ML_PLATFORM_HOME"
@@ -89,13 +91,15 @@ class Environment:
 def read_environment(env: Mapping[str, str] | None = None) -> Environment:
     """The environment of this process (or of ``env``, for tests and tools).
 
-    Relative folders are taken from the current directory and stored absolute.
+    The process reads the current directory's ``.env`` too (as ``dagster dev`` does); a
+    variable set in the process wins. Relative folders and ``~`` are taken from the current
+    directory and home and stored absolute.
 
     Raises:
         ValueError: ``ML_PLATFORM_OBJECT_STORE`` names neither a folder nor S3.
     """
     from_process = env is None
-    env = os.environ if env is None else env
+    env = {**dotenv_values(Path.cwd() / ".env"), **os.environ} if env is None else env
     settings = {k: v for k, v in env.items() if v and _is_ours(k)}
     home = find_home(settings.get(HOME_SETTING))
     store = checked_store_uri(settings.get("ML_PLATFORM_OBJECT_STORE") or str(home))
@@ -105,8 +109,8 @@ def read_environment(env: Mapping[str, str] | None = None) -> Environment:
         home=home,
         object_store=store,
         database_url=settings.get(DATABASE_SETTING) or f"sqlite:///{home / 'registry.db'}",
-        dagster_home=Path(settings.get("DAGSTER_HOME") or home / INSTANCE_FOLDER),
-        specs_dir=settings.get("ML_PLATFORM_SPECS_DIR"),
+        dagster_home=_folder(settings.get("DAGSTER_HOME")) or home / INSTANCE_FOLDER,
+        specs_dir=str(specs) if (specs := _folder(settings.get("ML_PLATFORM_SPECS_DIR"))) else None,
         executor=settings.get("ML_PLATFORM_EXECUTOR") or "in_process",
         compute_profiles=settings.get("ML_PLATFORM_COMPUTE_PROFILES"),
         debug=bool(settings.get("ML_PLATFORM_DEBUG")),
@@ -127,6 +131,10 @@ def find_home(setting: str | None, start: Path | None = None) -> Path:
         if (folder / HOME_FOLDER).is_dir():
             return folder / HOME_FOLDER
     return start / HOME_FOLDER
+
+
+def _folder(setting: str | None) -> Path | None:
+    return Path(os.path.expanduser(setting)).resolve() if setting else None
 
 
 def _is_ours(name: str) -> bool:

@@ -7,7 +7,7 @@ import json
 import click
 
 from ml_platform_assets.cli.common import Context, one_sentence
-from resources.home import create_platform, platform_exists
+from resources.home import create_platform, platform_exists, require_platform
 
 
 @click.command()
@@ -27,6 +27,7 @@ def home(create: bool, dagster_home: bool, as_json: bool) -> None:
     if create:
         create_platform(environment)
     if dagster_home:
+        require_platform(environment)  # `make ui` shows a platform, never makes an empty one
         click.echo(str(environment.dagster_home))
         return
     found = {

@@ -16,6 +16,7 @@ NO_PLATFORM_COMMANDS = [
     ["report", "credit_default", "1"],
     ["approve", "credit_default", "1", "--reviewer", "r", "--note", "n"],
     ["rollback", "credit_default", "--reason", "r", "--approver", "a"],
+    ["home", "--dagster-home"],  # what `make ui` asks before it starts
 ]
 
 
@@ -70,3 +71,27 @@ def test_every_entry_point_finds_the_one_home(cli_env, monkeypatch) -> None:
     monkeypatch.setenv("ML_PLATFORM_HOME", str(home))
     assert invoke("models", "list").exit_code == 0
     assert list(elsewhere.iterdir()) == []
+
+
+def test_a_dot_env_file_of_the_current_folder_is_read_and_the_shell_wins(
+    cli_env, monkeypatch
+) -> None:
+    """.env.example says to copy it to .env: the commands read it (as `dagster dev` does),
+    with ``~`` and relative folders made absolute, and a variable set in the shell wins."""
+    monkeypatch.delenv("ML_PLATFORM_HOME")
+    project = cli_env / "project"
+    project.mkdir()
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("HOME", str(cli_env))
+    (project / ".env").write_text(
+        "# as copied from .env.example\n"
+        "ML_PLATFORM_HOME=~/kept/.ml_platform\n"
+        "DAGSTER_HOME=instance\n"
+        "ML_PLATFORM_SPECS_DIR=./specs\n"
+    )
+    shown = json.loads(invoke("home", "--json").output)
+    assert shown["home"] == str(cli_env / "kept" / ".ml_platform")
+    assert shown["dagster_home"] == str(project / "instance")
+    monkeypatch.setenv("ML_PLATFORM_HOME", str(cli_env / "shell"))
+    assert json.loads(invoke("home", "--json").output)["home"] == str(cli_env / "shell")
+    assert sorted(p.name for p in project.iterdir()) == [".env"]
