@@ -8,6 +8,7 @@ import datetime as dt
 import click
 
 from ml_platform_assets.cli.common import plural
+from ml_platform_assets.core import layout
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.registry import ModelRegistry
 from ml_platform_assets.services.landing_zone import Delivery, landing_days
@@ -29,6 +30,11 @@ def echo_delivery(spec: ModelSpec, delivery: Delivery, redeliver: list[dt.date])
     replaced = landing_days(delivery.replaced)
     for day in replaced:
         click.echo(f"  {day}: redelivered; the replaced file is kept and the change recorded")
+    for day, matured in sorted(delivery.late_days.items()):
+        follows = f"; the outcomes derived from it (known {matured}) follow" if matured else ""
+        click.echo(f"  {day}: arrived late, after it was ingested without a file{follows}")
+    for day in _late_outcome_files(delivery, redeliver):
+        click.echo(f"  {day}: an outcome file arrived for a day first delivered without one")
     for day in sorted(set(redeliver) - set(replaced)):
         if day in delivery.missing_days:
             click.echo(f"  {day}: --redeliver asked, but the source has no file for that day")
@@ -53,6 +59,17 @@ def echo_delivery(spec: ModelSpec, delivery: Delivery, redeliver: list[dt.date])
             fg="yellow",
             err=True,
         )
+
+
+def _late_outcome_files(delivery: Delivery, redeliver: list[dt.date]) -> list[dt.date]:
+    """Outcome days replaced neither on request nor as a late application day's outcomes."""
+    derived = set(delivery.late_days.values())
+    days = (layout.parse_landing_key(key) for key in delivery.replaced)
+    return sorted(
+        p[2]
+        for p in days
+        if p and p[1] == "outcomes" and p[2] not in derived and p[2] not in redeliver
+    )
 
 
 def echo_stale_versions(registry: ModelRegistry, spec: ModelSpec, delivery: Delivery) -> None:

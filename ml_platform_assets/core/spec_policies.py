@@ -3,6 +3,8 @@ the data-quality warning level and the decision cutoff."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pydantic import Field, model_validator
 
 from ml_platform_assets.core.spec_base import Identifier, OmitUnsetModel, StrictModel
@@ -82,15 +84,23 @@ class Drift(StrictModel):
     )
 
 
-class DataQuality(StrictModel):
-    """When a day's quarantined rows are many enough to warn about."""
+class DataQuality(OmitUnsetModel):
+    """When a day lost too many rows at ingestion to train on."""
+
+    _UNSET_OMITTED = ("accepted_days",)
 
     max_quarantine_share: float = Field(
         0.05,
         ge=0,
         le=1,
         description="Share of a day's delivered rows quarantined above which ingestion warns "
-        "(terminal and the raw_applications asset check).",
+        "(terminal and the raw_applications asset check) and a training set including the "
+        "day stops, naming the days and reasons.",
+    )
+    accepted_days: list[dt.date] | None = Field(
+        None,
+        description="Days trained on although they quarantined more than "
+        "max_quarantine_share (a loss that was looked at and accepted).",
     )
 
 

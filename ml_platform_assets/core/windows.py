@@ -92,13 +92,18 @@ def training_windows(spec: ModelSpec, as_of: dt.date) -> TrainingWindows:
 
 
 def check_windows(
-    splits: Mapping[str, pa.Table], windows: TrainingWindows, spec: ModelSpec
+    splits: Mapping[str, pa.Table],
+    windows: TrainingWindows,
+    spec: ModelSpec,
+    cause: str | None = None,
+    decisive: bool = False,
 ) -> None:
     """Refuse windows too thin to learn from, stop early on or evaluate.
 
     Each split needs at least ``windows.min_rows`` labelled rows and ``windows.min_bads`` rows
     of each class: without both classes, early stopping has no AUC to follow and the
-    out-of-time metrics mean nothing.
+    out-of-time metrics mean nothing. ``cause``, what the days lost upstream (quarantined rows,
+    unmatched outcomes), is named too; when ``decisive``, instead of advice to widen them.
 
     Raises:
         ThinWindowError: one sentence per window that falls short, with its dates and counts.
@@ -118,11 +123,14 @@ def check_windows(
         if not missing:
             continue
         name, purpose, width = _WINDOW_ROLES[split]
+        advice = "" if decisive else f": widen {width} or deliver more days"
         problems.append(
             f"the {name} window {_span(first, last)} has {rows:,} labelled rows: {bads:,} bad, "
-            f"{goods:,} good; it needs {' and '.join(missing)} {purpose}: widen {width} or "
-            "deliver more days"
+            f"{goods:,} good; it needs {' and '.join(missing)} {purpose}{advice}"
         )
+    if problems and cause is not None:
+        said = "the cause is upstream, not the windows' width" if decisive else "upstream"
+        problems.append(f"{said}: {cause}")
     if problems:
         raise ThinWindowError("; ".join(problems))
 

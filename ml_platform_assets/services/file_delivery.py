@@ -90,7 +90,9 @@ def _land_kind(
             data = path.read_bytes()
             # Read before landing: a file that cannot be parsed is never delivered.
             frames[day] = read_delivery(data, str(path), spec)
-            keys = [f"{spec.name}/landing/{kind}/{day.isoformat()}{path.suffix}"]
+            own = f"{spec.name}/landing/{kind}/{day.isoformat()}{path.suffix}"
+            # The day in any format counts as delivered: a placeholder is parquet.
+            keys = [own, *(k for k in layout.landing_keys(spec.name, kind, day) if k != own)]
             # As delivered, byte for byte.
             deliver_bytes(store, keys, data, str(path), delivery, redelivery, ingested=ingested)
             if progress:
@@ -173,7 +175,8 @@ def land_files(
         for day in sorted(set(days) - set(found)):
             keys = layout.landing_keys(spec.name, "outcomes", day)
             empty = parquet_bytes(pd.DataFrame(columns=columns))
-            deliver_bytes(store, keys, empty, f"{source.outcomes} (no file: none known)", delivery)
+            none_known = f"{source.outcomes} (no file: none known)"
+            deliver_bytes(store, keys, empty, none_known, delivery, placeholder=True)
     else:
         lag = dt.timedelta(days=spec.windows.label_maturity_days)
         shifted = (
@@ -181,10 +184,33 @@ def land_files(
             if redelivery
             else None
         )
+        late = _late_days(store, spec, delivery, lag)
         matured = _matured_targets(applications, spec, last)
         where = f"target column {spec.target.column} of {source.applications}"
-        outcome_files(store, spec, matured, days, delivery, where, shifted)
+        outcome_files(store, spec, matured, days, delivery, where, shifted, late)
     return delivery
+
+
+def _late_days(
+    store: ObjectStore, spec: ModelSpec, delivery: Delivery, lag: dt.timedelta
+) -> Redelivery | None:
+    """The outcome days to derive again because their application day arrived late: a day
+    landed now for the first time although it was ingested before, without a file."""
+    new_days = [
+        parsed[2]
+        for key in delivery.written
+        if (parsed := layout.parse_landing_key(key)) and parsed[1] == "applications"
+    ]
+    late = [day for day in new_days if store.exists(layout.raw_key(spec.name, day))]
+    for day in late:
+        matured = day + lag
+        known = any(store.exists(k) for k in layout.landing_keys(spec.name, "outcomes", matured))
+        delivery.late_days[day] = matured if known else None
+    redo = frozenset(d for d in delivery.late_days.values() if d is not None)
+    if not redo:
+        return None
+    reason = "applications that arrived late bring the outcomes derived from them"
+    return Redelivery(redo, current_actor(), reason)
 
 
 def _matured_targets(

@@ -40,6 +40,9 @@ class Delivery:
     # Days whose source file differs from the landing copy that was kept.
     changed: dict[dt.date, str] = field(default_factory=dict)
     missing_days: list[dt.date] = field(default_factory=list)
+    # Days that arrived after they were ingested without a file, and the outcome day each
+    # brings labels to (the derived outcome files follow their application days).
+    late_days: dict[dt.date, dt.date | None] = field(default_factory=dict)
     unassigned_rows: int = 0  # rows of a multi-day file without a readable timestamp
     rows: int = 0
     last_day: dt.date | None = None
@@ -128,6 +131,7 @@ def deliver_bytes(
     redelivery: Redelivery | None = None,
     derived: bool = False,
     ingested: Callable[[dt.date], bool] | None = None,
+    placeholder: bool = False,
 ) -> None:
     """Write ``data`` to ``keys[0]`` unless the day was delivered under any of ``keys``.
 
@@ -136,7 +140,9 @@ def deliver_bytes(
     file (outcomes made from the applications' target column) follows its applications, so
     its changes are not reported on their own. A day that ``ingested`` says was never ingested
     is replaced without asking: nothing was built from it (e.g. it was refused), so a corrected
-    file simply takes its place, and the replacement is recorded all the same.
+    file simply takes its place, and the replacement is recorded all the same. So is a
+    ``placeholder`` (the empty file landed for a day without one) when a file for that day
+    arrives late.
     """
     model, kind, day = _parts(keys[0])
     sha = hashlib.sha256(data).hexdigest()
@@ -154,6 +160,8 @@ def deliver_bytes(
         "delivered_by": redelivery.actor if redelivery else current_actor(),
         "replaces": [],
     }
+    if placeholder:
+        record["placeholder"] = True
     if present is not None:
         previous = delivery_record(store, model, kind, day)
         # The record's checksum spares reading the file; a file dropped in by hand is hashed.
@@ -162,6 +170,9 @@ def deliver_bytes(
         ).hexdigest()
         if old_sha != sha and ingested is not None and not ingested(day):
             reason = "the delivered file was never ingested; the corrected file replaces it"
+            redelivery = Redelivery(frozenset({day}), current_actor(), reason)
+        elif old_sha != sha and (previous or {}).get("placeholder") and not placeholder:
+            reason = "a file arrived for a day first delivered without one; it takes its place"
             redelivery = Redelivery(frozenset({day}), current_actor(), reason)
         if old_sha == sha or redelivery is None or day not in redelivery.days:
             delivery.kept.append(present)
@@ -201,14 +212,17 @@ def outcome_files(
     d: Delivery,
     source: str,
     redelivery: Redelivery | None = None,
+    late: Redelivery | None = None,
 ) -> None:
-    """One outcome file per day, empty on days when nothing matured."""
+    """One outcome file per day, empty on days when nothing matured; the days of ``late``
+    (outcome days of applications that arrived late) are derived again."""
     by_day = {k.date(): g for k, g in outcomes.groupby(outcomes["outcome_date"].dt.normalize())}
     empty = outcomes.iloc[0:0]
     for day in days:
         frame = by_day.get(day, empty).reset_index(drop=True)
         keys = layout.landing_keys(spec.name, "outcomes", day)
-        deliver_bytes(store, keys, parquet_bytes(frame), source, d, redelivery, derived=True)
+        again = late if late is not None and day in late.days else redelivery
+        deliver_bytes(store, keys, parquet_bytes(frame), source, d, again, derived=True)
 
 
 def record_replacements(store: ObjectStore, registry: ModelRegistry, delivery: Delivery) -> int:

@@ -24,6 +24,13 @@ from ml_platform_assets.core.training_set import (
     split_summary,
     training_set_code_version,
 )
+from ml_platform_assets.core.window_losses import (
+    DayLoss,
+    day_counts,
+    loss_causes,
+    quarantine_stop,
+    unmatched_outcomes,
+)
 from ml_platform_assets.core.windows import ThinWindowError, check_windows, training_windows
 from ml_platform_assets.services.errors import Refused
 from ml_platform_assets.services.manifests import MANIFEST_VERSION, TrainingSetManifest
@@ -55,6 +62,22 @@ def _load_days(store: ObjectStore, keys: list[str]) -> pa.Table:
     tables = parallel_map(store.get_table, keys)
     # Like pd.concat: a day whose text came as another string type still stacks.
     return pa.concat_tables(tables, promote_options="permissive")
+
+
+def _day_losses(
+    store: ObjectStore, spec: ModelSpec, kind: str, kept: dict[dt.date, int], days: list[dt.date]
+) -> list[DayLoss]:
+    """Each day's rows kept and quarantined at ingestion; a day without a quarantine file lost
+    nothing."""
+
+    def one_day(day: dt.date) -> DayLoss:
+        try:
+            quarantined = store.get_table(layout.quarantine_key(spec.name, kind, day))
+        except ObjectNotFound:
+            quarantined = None
+        return DayLoss(day, kind, kept.get(day, 0), quarantined)
+
+    return parallel_map(one_day, days)
 
 
 def _load_outcomes(store: ObjectStore, spec: ModelSpec, days: list[dt.date]) -> pa.Table:
@@ -114,6 +137,18 @@ def build_training_set(
         )
     features = _load_days(store, [layout.features_key(spec.name, d) for d in windows.feature_days])
     outcomes = _load_outcomes(store, spec, windows.outcome_days)
+    losses = [
+        *_day_losses(
+            store,
+            spec,
+            "applications",
+            day_counts(features, spec.event_timestamp_column),
+            windows.feature_days,
+        ),
+        *_day_losses(
+            store, spec, "outcomes", day_counts(outcomes, "outcome_date"), windows.outcome_days
+        ),
+    ]
     try:
         splits, dropped = point_in_time_join(features, outcomes, spec, windows)
     except ValueError as exc:
@@ -123,8 +158,20 @@ def build_training_set(
     if not has_bad_outcome(outcomes, as_of):
         quarantined = _quarantined_outcomes(store, spec, windows.outcome_days)
         raise Refused(no_bad_label_message(outcomes, quarantined, spec, as_of))
+    # Nothing is learnt from what a file lost: too many quarantined rows on a day, or outcomes
+    # written with other ids than their applications.
+    stop = quarantine_stop(spec, as_of, losses)
+    if stop:
+        raise Refused(stop)
+    unmatched = unmatched_outcomes(features[spec.entity_id_column], outcomes[spec.entity_id_column])
+    if unmatched.spelled_otherwise(spec.data_quality.max_quarantine_share):
+        raise Refused(
+            f"{spec.name}: the training set as of {as_of} cannot be labelled: "
+            f"{unmatched.sentence()}; deliver the outcomes with the applications' ids"
+        )
     try:
-        check_windows(splits, windows, spec)
+        limit = spec.data_quality.max_quarantine_share
+        check_windows(splits, windows, spec, *loss_causes(losses, unmatched, limit))
     except ThinWindowError as exc:
         raise Refused(str(exc)) from exc
     fp = fingerprint(splits)

@@ -21,55 +21,10 @@ from click.testing import CliRunner
 
 from ml_platform_assets.cli import main
 from tests.deliveries import lender_files as L
+from tests.deliveries.lender import Lender
 
 REPO = Path(__file__).resolve().parents[2]
 END = "2026-02-03"
-
-
-class Lender:
-    """A fresh working folder and embedded platform home for one case."""
-
-    def __init__(self, root: Path, monkeypatch) -> None:
-        self.root = root
-        monkeypatch.chdir(root)
-        # As the cases' run.sh does: no setting, so the platform is ./.ml_platform.
-        for name in (
-            "ML_PLATFORM_HOME",
-            "ML_PLATFORM_OBJECT_STORE",
-            "ML_PLATFORM_DATABASE_URL",
-            "DAGSTER_HOME",
-        ):
-            monkeypatch.delenv(name, raising=False)
-        self.monkeypatch = monkeypatch
-
-    def run(self, specs: Path, model: str, *extra: str):
-        self.monkeypatch.setenv("ML_PLATFORM_SPECS_DIR", str(specs))
-        args = ["run", model, "--start", "2026-01-01", "--end", END, *extra]
-        return CliRunner().invoke(main, args, catch_exceptions=False)
-
-    @property
-    def store(self) -> Path:
-        return self.root / ".ml_platform"
-
-    def table(self, model: str, zone: str, day: str) -> pd.DataFrame:
-        return pq.read_table(self.store / model / zone / f"dt={day}" / "data.parquet").to_pandas()
-
-    def quarantined(self, model: str, kind: str = "applications") -> pd.DataFrame:
-        files = sorted((self.store / model / "quarantine" / kind).glob("*/rows.parquet"))
-        frames = [pq.read_table(f).to_pandas() for f in files]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-    def versions(self, model: str) -> list[dict]:
-        result = CliRunner().invoke(main, ["models", "show", model, "--json"])
-        return json.loads(result.output)["versions"] if result.exit_code == 0 else []
-
-    def manifest(self, model: str, name: str) -> dict:
-        return json.loads((self.store / model / "manifests" / f"{name}.json").read_text())
-
-
-@pytest.fixture
-def lender(tmp_path, monkeypatch) -> Lender:
-    return Lender(tmp_path, monkeypatch)
 
 
 def _frames(**kwargs) -> dict[dt.date, pd.DataFrame]:
@@ -171,7 +126,7 @@ def test_an_empty_column_on_a_day_is_drift_and_the_report_renders(lender, tmp_pa
 
 
 # 04: a new sales channel goes live: 'partner' (not in the spec) and a stray 'Web'.
-def _new_channel(tmp_path: Path, unknown: str | None) -> Path:
+def _new_channel(tmp_path: Path, unknown: str | None, accepted: list[str] | None = None) -> Path:
     frames = _frames()
     for day, frame in frames.items():
         if day >= dt.date(2026, 1, 20):
@@ -181,18 +136,37 @@ def _new_channel(tmp_path: Path, unknown: str | None) -> Path:
     spec = L.base_spec("new_channel", L.write_days(tmp_path / "data", frames))
     if unknown:
         spec["features"]["categorical"]["channel"]["unknown"] = unknown
-    return L.write_spec(tmp_path / f"specs_{unknown}", spec)
+    if accepted:
+        spec["data_quality"] = {"accepted_days": accepted}
+    return L.write_spec(tmp_path / f"specs_{unknown}_{bool(accepted)}", spec)
 
 
-def test_unknown_levels_are_quarantined_counted_and_warned_about(lender, tmp_path) -> None:
+def test_unknown_levels_are_quarantined_and_stop_training_unless_accepted(lender, tmp_path) -> None:
+    """A quarter of each day's rows quarantined for a new channel: a model trained on the
+    rest would never see a partner applicant, so training stops naming the days, the reason,
+    the share and an example, until the spec accepts those days."""
     result = lender.run(_new_channel(tmp_path, None), "new_channel")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     assert (
         "raw_applications: 3,400 delivered, 2,942 kept, 458 quarantined "
         "(channel: unknown value (458))" in result.output
     )
     assert "Warning: raw_applications: 15 of 34 days quarantined more than 5%" in result.output
     assert len(lender.quarantined("new_channel")) == 458
+    assert (
+        "the training set as of 2026-02-03 would learn from days that lost more than 5% of "
+        "their rows at ingestion (data_quality.max_quarantine_share): 12 day(s) (2026-01-20, "
+        in result.output
+    )
+    assert "(31%), mostly 'channel: unknown value' (e.g. 'partner')" in result.output
+    assert "or accept those days in data_quality.accepted_days" in result.output
+    assert "widen" not in result.output
+    assert "v1" not in result.output  # nothing trained, nothing registered
+
+    days = [f"2026-01-{d}" for d in range(20, 32)]
+    accepted = lender.run(_new_channel(tmp_path, None, days), "new_channel")
+    assert accepted.exit_code == 0, accepted.output
+    assert "new_channel v1: AUC" in accepted.output
 
 
 def test_unknown_levels_can_be_kept_as_missing_and_still_counted(lender, tmp_path) -> None:
@@ -222,9 +196,18 @@ def test_the_business_timezone_decides_the_day_of_an_application(lender, tmp_pat
             frame.to_parquet(folder / f"apps_{day}.parquet", index=False)
     spec = L.base_spec("us_lender", str(folder / f"apps_{{date}}.{kind}"))
     default = lender.run(L.write_spec(tmp_path / "utc", spec), "us_lender")
-    assert default.exit_code == 0
+    # Every evening application falls on the next UTC day: a model trained on the rest would
+    # never see one, so training stops and proposes the timezone that keeps them.
+    assert default.exit_code == 1
     assert "the spec's timezone decides an application's day" in default.output  # loudly
     assert "Warning: raw_applications" in default.output
+    assert "would learn from days that lost more than 5% of their rows" in default.output
+    assert (
+        "they all carry UTC offset -0500" in default.output
+        or "they all carry UTC offset -05:00" in default.output
+    )
+    assert "set timezone to the lender's zone at UTC-05" in default.output
+    assert "(or Etc/GMT+5) to keep them" in default.output
 
     local_spec = spec | {"name": "us_local", "timezone": "America/New_York"}
     result = lender.run(L.write_spec(tmp_path / "local", local_spec), "us_local")

@@ -1,0 +1,237 @@
+"""What the days of a training set lost before it was built: rows quarantined at ingestion and
+outcomes whose id matches no delivered application, each said as the cause it is.
+
+A training set must not learn from what a file lost: a day that quarantined more than
+``data_quality.max_quarantine_share`` of its rows stops the build (unless the spec accepts the
+day), and a window too thin to learn from names these causes instead of only its width.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ml_platform_assets.core.quarantine import REASON_COLUMN, reason_counts
+from ml_platform_assets.core.spec import ModelSpec
+from ml_platform_assets.core.timestamps import UTC_OFFSET
+
+_DAYS_SHOWN = 5
+
+
+@dataclass
+class DayLoss:
+    """One delivered day of one kind (``applications`` or ``outcomes``): rows kept, and the
+    rows quarantined at ingestion (as delivered, each with its reason), if any."""
+
+    day: dt.date
+    kind: str
+    kept: int
+    quarantined: pa.Table | None = None
+    reasons: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        empty = self.quarantined is None or self.quarantined.num_rows == 0
+        self.reasons = {} if empty else reason_counts(self.quarantined)
+
+    @property
+    def lost(self) -> int:
+        """Rows quarantined."""
+        return sum(self.reasons.values())
+
+    @property
+    def share(self) -> float:
+        """Quarantined rows over delivered rows, 0 for a day without rows."""
+        delivered = self.kept + self.lost
+        return self.lost / delivered if delivered else 0.0
+
+
+def quarantine_stop(spec: ModelSpec, as_of: dt.date, days: list[DayLoss]) -> str | None:
+    """The sentence that stops a training set whose days lost too many rows, None when every
+    day kept within ``data_quality.max_quarantine_share`` or is accepted in
+    ``data_quality.accepted_days``.
+
+    Days are grouped by their commonest reason, with the share lost, an example value and,
+    for timestamps that fell on another day, the ``timezone`` that would keep them."""
+    quality = spec.data_quality
+    accepted = set(quality.accepted_days or ())
+    over = [d for d in days if d.share > quality.max_quarantine_share and d.day not in accepted]
+    if not over:
+        return None
+    by_reason: dict[str, list[DayLoss]] = {}
+    for day in over:
+        by_reason.setdefault(next(iter(day.reasons)), []).append(day)
+    parts = []
+    for reason, group in sorted(by_reason.items(), key=lambda kv: -sum(d.lost for d in kv[1])):
+        lost, kept = sum(d.lost for d in group), sum(d.kept for d in group)
+        kinds = sorted({d.kind for d in group})
+        part = (
+            f"{_day_list([d.day for d in group])} lost {lost:,} of {lost + kept:,} "
+            f"{' and '.join(kinds)} ({lost / (lost + kept):.0%}), mostly '{reason}'"
+        )
+        example = _example(group, reason)
+        if example:
+            part += f" (e.g. {example!r})"
+        hint = timezone_hint(spec, group, reason)
+        if hint:
+            part += f"; {hint}"
+        parts.append(part)
+    return (
+        f"{spec.name}: the training set as of {as_of} would learn from days that lost more than "
+        f"{quality.max_quarantine_share:.0%} of their rows at ingestion "
+        f"(data_quality.max_quarantine_share): {' | '.join(parts)}; fix the spec or the files "
+        f"(then ml-platform run {spec.name} --redeliver DAY --reason TEXT), or accept those "
+        "days in data_quality.accepted_days"
+    )
+
+
+def loss_causes(
+    days: list[DayLoss], unmatched: UnmatchedOutcomes | None, limit: float
+) -> tuple[str | None, bool]:
+    """What the window's days lost upstream, in a few words (None when nothing), and whether
+    that is the cause of a thin window rather than its width: outcomes whose ids are the
+    applications' written otherwise (or match none), or more than ``limit`` of the rows
+    quarantined."""
+    causes, decisive = [], False
+    reasons: Counter[str] = Counter()
+    for day in days:
+        reasons.update(day.reasons)
+    if reasons:
+        lost = sum(reasons.values())
+        delivered = lost + sum(d.kept for d in days)
+        top = "; ".join(f"'{r}' ({n:,})" for r, n in reasons.most_common(2))
+        causes.append(f"{lost:,} of {delivered:,} rows of its days were quarantined: {top}")
+        decisive = lost > limit * delivered
+    if unmatched is not None and unmatched.is_a_cause():
+        causes.append(unmatched.sentence())
+        decisive = True
+    return "; ".join(causes) or None, decisive
+
+
+@dataclass(frozen=True)
+class UnmatchedOutcomes:
+    """Outcomes whose id matches no delivered application, of how many, and one such id beside
+    the application id it most likely was (written with other leading zeros, case or space)."""
+
+    count: int
+    outcomes: int
+    respelled: int  # of ``count``, those matching an application id written otherwise
+    example: tuple[str, str] | None
+
+    def sentence(self) -> str:
+        """'3,100 of 3,100 outcomes match no delivered application id (e.g. ...)'."""
+        text = f"{self.count:,} of {self.outcomes:,} outcomes match no delivered application id"
+        if self.example:
+            outcome_id, application_id = self.example
+            text += (
+                f" (e.g. outcome id {outcome_id!r} vs application id {application_id!r}: "
+                "the ids are written differently, such as with lost leading zeros)"
+            )
+        return text
+
+    def is_a_cause(self) -> bool:
+        """Whether the unmatched outcomes are a fault rather than outcomes of applications
+        before the window: some are application ids written otherwise, or none matches."""
+        return self.respelled > 0 or (self.count > 0 and self.count == self.outcomes)
+
+    def spelled_otherwise(self, limit: float) -> bool:
+        """Whether more than ``limit`` (a share) of the outcomes are the applications' own ids
+        written otherwise."""
+        return self.respelled > 0 and self.respelled > limit * self.outcomes
+
+
+def unmatched_outcomes(
+    application_ids: pa.ChunkedArray | pa.Array, outcome_ids: pa.ChunkedArray | pa.Array
+) -> UnmatchedOutcomes:
+    """Outcome ids found among no ``application_ids``, with an example pair when some match an
+    application once leading zeros, surrounding space and case are ignored."""
+    outcome_ids = pc.drop_null(outcome_ids)
+    applications = pc.unique(pc.drop_null(application_ids))
+    missing = outcome_ids.filter(pc.invert(pc.is_in(outcome_ids, value_set=applications)))
+    example, respelled = None, 0
+    if len(missing):
+        found = pc.index_in(_loose(missing), value_set=_loose(applications))
+        respelled = len(found) - found.null_count
+        if respelled:
+            first = pc.index(pc.is_valid(found), True).as_py()
+            matched = applications[found[first].as_py()].as_py()
+            example = (missing[first].as_py(), matched)
+    return UnmatchedOutcomes(len(missing), len(outcome_ids), respelled, example)
+
+
+def _loose(ids: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Ids with surrounding space, case and leading zeros ignored."""
+    text = pc.utf8_lower(pc.utf8_trim_whitespace(pc.cast(ids, pa.string())))
+    return pc.utf8_ltrim(text, characters="0")
+
+
+def _day_list(days: list[dt.date]) -> str:
+    days = sorted(days)
+    shown = ", ".join(d.isoformat() for d in days[:_DAYS_SHOWN])
+    more = f" and {len(days) - _DAYS_SHOWN} more" if len(days) > _DAYS_SHOWN else ""
+    return f"{len(days)} day(s) ({shown}{more})" if len(days) > 1 else shown
+
+
+def _column_of(reason: str) -> str | None:
+    return reason.split(":", 1)[0] if ":" in reason else None
+
+
+def _values_for(group: list[DayLoss], reason: str) -> list[str]:
+    column = _column_of(reason)
+    values: list[str] = []
+    for day in group:
+        table = day.quarantined
+        if table is None or column not in table.column_names:
+            continue
+        rows = table.filter(pc.equal(table[REASON_COLUMN], reason))
+        values += [v for v in rows[column][:200].to_pylist() if v is not None]
+    return values
+
+
+def _example(group: list[DayLoss], reason: str) -> str | None:
+    values = _values_for(group, reason)
+    return values[0] if values else None
+
+
+def timezone_hint(spec: ModelSpec, group: list[DayLoss], reason: str) -> str | None:
+    """For timestamps quarantined as on another day than their file's, when they all carry one
+    UTC offset: the ``timezone`` that would keep them."""
+    if not reason.startswith(f"{spec.event_timestamp_column}: not on the file's day"):
+        return None
+    offsets = {m.group(0) for v in _values_for(group, reason) if (m := re.search(UTC_OFFSET, v))}
+    if len(offsets) != 1:
+        return None
+    offset = offsets.pop()
+    zone = _fixed_zone(offset)
+    named = f"the lender's zone at UTC{offset}" + (f" (or {zone})" if zone else "")
+    return (
+        f"they all carry UTC offset {offset}: the files are cut at midnight in another "
+        f"timezone than the spec's {spec.timezone}; set timezone to {named} to keep them"
+    )
+
+
+def _fixed_zone(offset: str) -> str | None:
+    """'Etc/GMT+5' for '-05:00' (POSIX signs are inverted); None for partial hours."""
+    if offset == "Z":
+        return "UTC"
+    digits = offset[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:])
+    if minutes:
+        return None
+    if hours == 0:
+        return "UTC"
+    return f"Etc/GMT{'-' if offset[0] == '+' else '+'}{hours}"
+
+
+def day_counts(table: pa.Table, column: str) -> dict[dt.date, int]:
+    """Rows of ``table`` per day of its timestamp ``column``."""
+    if table.num_rows == 0:
+        return {}
+    days = table[column].to_numpy().astype("datetime64[D]")
+    found, counts = np.unique(days[~np.isnat(days)], return_counts=True)
+    return {d.astype(dt.date): int(n) for d, n in zip(found, counts, strict=True)}
