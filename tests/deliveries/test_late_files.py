@@ -30,9 +30,7 @@ def test_a_late_application_file_brings_its_derived_outcomes(lender, tmp_path) -
     spec = L.write_spec(tmp_path / "specs", L.base_spec("late", L.write_days(folder, frames)))
     first = lender.run(spec, "late", end="2026-01-31")
     assert first.exit_code == 0, first.output
-    assert "No file for 1 day (2026-01-20): ingested as days without applications" in (
-        first.output
-    )
+    assert "No file for 1 day (2026-01-20): ingested as days without applications" in (first.output)
 
     late.to_csv(folder / f"apps_{LATE}.csv", index=False)
     second = lender.run(spec, "late")
