@@ -148,15 +148,16 @@ def read_csv_text(
 def _join_parts(frame: pd.DataFrame, headers: list[str]) -> pd.DataFrame:
     """Rows split at each repeated header line, each part's columns put by its own header."""
     wanted = sorted(h.strip() for h in headers)
-    names = set(wanted)
-    stripped = frame.apply(lambda s: s.str.strip())
-    candidates = stripped.isin(names).all(axis=1).to_numpy().nonzero()[0]
-    repeats = [i for i in candidates if sorted(stripped.iloc[i].fillna("")) == wanted]
+    # Only rows whose first value is a header name are looked at whole: a clean file pays one
+    # column's comparison.
+    candidates = frame["0"].str.strip().isin(set(wanted)).to_numpy().nonzero()[0]
+    rows = {i: [str(v).strip() for v in frame.iloc[i]] for i in candidates}
+    repeats = [i for i, row in rows.items() if sorted(row) == wanted]
     if not repeats:
         return frame
     position = {h.strip(): str(i) for i, h in enumerate(headers)}
     parts = [frame.iloc[: repeats[0]]]
     for start, end in itertools.pairwise([*repeats, len(frame)]):
-        order = [position[v] for v in stripped.iloc[start]]
+        order = [position[v] for v in rows[start]]
         parts.append(frame.iloc[start + 1 : end].set_axis(order, axis=1))
     return pd.concat(parts, ignore_index=True)[list(frame.columns)]
