@@ -13,36 +13,41 @@ error about a missing column can show what the file actually held.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from dataclasses import dataclass
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from ml_platform_assets.core.csv_files import (
+    DELIMITERS,
+    decode,
+    read_csv_text,
+    sniff_delimiter,
+)
+from ml_platform_assets.core.errors import LandingFileError
+from ml_platform_assets.core.missing_values import blank_missing_tokens
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.spec_source import CsvDialect, FilesSource
 
-DELIMITERS = (",", ";", "\t", "|")
+__all__ = ["DELIMITERS", "LandingFileError", "read_delivery", "sniff_delimiter"]
+
 HEADERS_KEY = b"ml_platform.headers"
 DIALECT_KEY = b"ml_platform.dialect"
 NUMBERS_KEY = b"ml_platform.numbers"
-_SNIFF_LINES = 50
 _SNIFF_VALUES = 2_000
-# A number written with a decimal comma (optionally with '.' or ' ' thousands groups), or with a
-# decimal point (optionally with ',' groups): the two spellings a numeric column can betray.
-_DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}([. ']\d{3})+|\d*),\d+([eE][+-]?\d+)?$")
+# A number written with a decimal comma (optionally with '.', apostrophe or space thousands
+# groups, no-break spaces included), or with a decimal point (optionally with ',' groups): the
+# two spellings a numeric column can betray.
+_DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}([. '\u00a0\u202f]\d{3})+|\d*),\d+([eE][+-]?\d+)?$")
 _DECIMAL_POINT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d*)\.\d+([eE][+-]?\d+)?$")
+# Comma groups of three followed by a decimal point (12,500.00), or more than one comma group
+# (1,250,000): a comma that can only group thousands.
+_COMMA_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+\.\d+$|^[+-]?[1-9]\d{0,2}(,\d{3}){2,}$")
 # A whole number grouped with points and nothing after a comma: 51.549 or 1.250.000.
 _DOT_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$")
-
-
-class LandingFileError(ValueError):
-    """A delivered file that cannot be ingested at all; the message names the file."""
 
 
 @dataclass(frozen=True)
@@ -92,68 +97,21 @@ def read_delivery(
             table = pq.ParquetFile(pa.BufferReader(data)).read()
         except Exception as exc:  # noqa: BLE001 - every parser failure means the same to the user
             raise LandingFileError(f"{name}: cannot be parsed as parquet ({exc})") from exc
-        return _rename(table, name, source, None)
+        table = _rename(table, name, source, None)
+        return blank_missing_tokens(table, spec) if spec is not None else table
     if file_format == "csv":
         dialect_spec = source.csv if source else CsvDialect()
-        text = _decode(data, name, dialect_spec.encoding)
+        text, encoding = decode(data, name, dialect_spec.encoding)
         delimiter = dialect_spec.delimiter or sniff_delimiter(text, dialect_spec.quotechar, name)
-        try:
-            frame = pd.read_csv(
-                io.StringIO(text),
-                sep=delimiter,
-                quotechar=dialect_spec.quotechar,
-                dtype=str,
-                keep_default_na=False,
-                engine="c",
-            )
-        except Exception as exc:  # noqa: BLE001
-            raise LandingFileError(f"{name}: cannot be parsed as CSV ({exc})") from exc
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        dialect = Dialect(delimiter, ".", None, dialect_spec.quotechar, dialect_spec.encoding)
+        headers, frame = read_csv_text(text, name, delimiter, dialect_spec.quotechar)
+        table = pa.Table.from_pandas(frame, preserve_index=False).rename_columns(headers)
+        dialect = Dialect(delimiter, ".", None, dialect_spec.quotechar, encoding)
         table = _rename(table, name, source, dialect)
         if spec is not None:
+            table = blank_missing_tokens(table, spec)
             table, dialect = _normalize_numbers(table, spec, dialect_spec, dialect, name)
         return _with_metadata(table, {DIALECT_KEY: dialect.describe()})
     raise LandingFileError(f"{name}: unsupported file type (expected .csv or .parquet)")
-
-
-def _decode(data: bytes, name: str, encoding: str) -> str:
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise LandingFileError(
-            f"{name}: not {encoding} text (byte {exc.start}); declare the file's encoding in "
-            "data_source.csv.encoding (e.g. cp1252)"
-        ) from exc
-    except LookupError as exc:
-        raise LandingFileError(f"{name}: unknown encoding {encoding!r}") from exc
-    return text.removeprefix("\ufeff")
-
-
-def sniff_delimiter(text: str, quotechar: str = '"', name: str = "file") -> str:
-    """The delimiter that splits the first lines into the most, equally many, fields.
-
-    Raises:
-        LandingFileError: no candidate gives the header more than one field.
-    """
-    lines = text.splitlines()[:_SNIFF_LINES]
-    best, best_fields = None, 1
-    for candidate in DELIMITERS:
-        rows = [r for r in csv.reader(lines, delimiter=candidate, quotechar=quotechar) if r]
-        if not rows:
-            continue
-        fields = len(rows[0])
-        if fields > best_fields and all(len(r) == fields for r in rows):
-            best, best_fields = candidate, fields
-    if best is None:
-        if lines and len(lines) <= 1 and lines[0].strip():
-            return ","  # a header-only file with one column: nothing to tell apart
-        raise LandingFileError(
-            f"{name}: cannot tell the delimiter (tried {', '.join(map(repr, DELIMITERS))}: none "
-            "splits every line into the same number of fields); declare it in "
-            "data_source.csv.delimiter"
-        )
-    return best
 
 
 def _rename(
@@ -165,9 +123,13 @@ def _rename(
     names = [mapping.get(h.strip(), h.strip()) for h in found]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
+        clashes = "; ".join(
+            f"{n!r} ({', '.join(repr(h) for h, m in zip(found, names, strict=True) if m == n)})"
+            for n in repeated
+        )
         raise LandingFileError(
-            f"{name}: more than one header reads as {', '.join(map(repr, repeated))} once "
-            f"stripped and mapped (headers found: {', '.join(map(repr, found))})"
+            f"{name}: more than one header reads as {clashes} once stripped and mapped "
+            f"(headers found: {', '.join(map(repr, found))})"
         )
     # Renaming drops the schema's metadata; a landed day keeps its file's number format in it.
     kept = table.schema.metadata
@@ -204,6 +166,12 @@ def sniff_decimal(values: list[str]) -> str:
     return "," if comma and not point else "."
 
 
+def sniff_thousands(values: list[str]) -> str | None:
+    """',' when some number can only be grouped with commas (12,500.00 or 1,250,000); a lone
+    1,250 could be a decimal comma and decides nothing."""
+    return "," if any(_COMMA_GROUPS.match(v) for v in values) else None
+
+
 def number_format(table: pa.Table) -> tuple[str, str | None]:
     """(decimal, thousands) separators the table's numbers are written with."""
     raw = (table.schema.metadata or {}).get(NUMBERS_KEY)
@@ -235,7 +203,10 @@ def _normalize_numbers(
         samples[col] = [v for v in values[:_SNIFF_VALUES].to_pylist() if v]
     decimal, thousands = declared.decimal, declared.thousands
     if decimal is None:
-        decimal = sniff_decimal([v for values in samples.values() for v in values])
+        values = [v for values in samples.values() for v in values]
+        decimal = sniff_decimal(values)
+        if decimal == "." and thousands is None:
+            thousands = sniff_thousands(values)
         if decimal == "." and thousands is None:
             for col, values in samples.items():
                 if _grouped_only(values):

@@ -26,11 +26,16 @@ class CsvDialect(StrictModel):
         None, description="Decimal separator of numbers; sniffed from the numeric columns."
     )
     thousands: Literal[".", ",", " ", "'"] | None = Field(
-        None, description="Thousands separator inside numbers (e.g. '.' in 1.234,56), if any."
+        None,
+        description="Thousands separator inside numbers (e.g. '.' in 1.234,56), if any; ' ' "
+        "also reads the no-break spaces of French and Swiss exports. Unset, ',' is sniffed from "
+        "numbers only a thousands comma can explain (12,500.00).",
     )
     quotechar: str = Field('"', min_length=1, max_length=1, description="Quote character.")
     encoding: str = Field(
-        "utf-8", description="Text encoding; a UTF-8 byte-order mark is removed either way."
+        "utf-8",
+        description="Text encoding of a file without a byte-order mark; a UTF-8 or UTF-16 "
+        "byte-order mark decides the encoding itself and is removed.",
     )
 
     @model_validator(mode="after")
@@ -58,7 +63,14 @@ class FilesSource(StrictModel):
     columns: dict[str, Identifier] = Field(
         default_factory=dict,
         description="Source header (any text, as in the files) -> the spec's column name. "
-        "Headers are stripped of surrounding whitespace before they are looked up.",
+        "Headers are stripped of surrounding whitespace before they are looked up. Several "
+        "headers may name one column (a column renamed during the history); one file holding "
+        "two of them is refused.",
+    )
+    missing_values: list[str] = Field(
+        default_factory=list,
+        description="Tokens read as missing in any column, besides NULL, null, NA, N/A, #N/A "
+        "and -; a declared categorical level or target label stays a value in its column.",
     )
     csv: CsvDialect = Field(default_factory=CsvDialect, description="CSV dialect of the files.")
     timestamp_formats: dict[Identifier, str] = Field(
@@ -77,7 +89,4 @@ class FilesSource(StrictModel):
         stripped = [header.strip() for header in self.columns]
         if len(set(stripped)) < len(stripped):
             raise ValueError("columns: two source headers are the same once stripped")
-        targets = list(self.columns.values())
-        if len(set(targets)) < len(targets):
-            raise ValueError("columns: two source headers map to the same column")
         return self

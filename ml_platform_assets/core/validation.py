@@ -34,6 +34,7 @@ from ml_platform_assets.core.row_checks import check_ids, parse_stamps
 from ml_platform_assets.core.schemas import application_schema, outcome_schema
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.values import (
+    category_text,
     classify_labels,
     clean_text,
     flags,
@@ -137,7 +138,7 @@ def validate_applications(rows: Rows, spec: ModelSpec, day: dt.date, name: str) 
             reasons.add(values > rule.max, f"{col}: above maximum {rule.max:g}")
 
     for col, rule in categorical.items():
-        clean[col] = text = clean_text(table[col])
+        clean[col] = text = category_text(table[col], rule.values)
         known = pc.is_in(text, value_set=pa.array(rule.values, type=pa.string()))
         unknown = flags(pc.and_(pc.is_valid(text), pc.invert(known)))
         if getattr(rule, "unknown", "quarantine") == "missing":

@@ -17,6 +17,9 @@ import pyarrow.compute as pc
 
 from ml_platform_assets.core.spec_features import Target
 
+# A space grouping thousands: plain, no-break (U+00A0) or narrow no-break (U+202F, French).
+SPACES = "[ \u00a0\u202f]"
+
 
 def label_apart(label: str, taken) -> str:
     """``label`` in parentheses as often as it takes not to be one of ``taken``: the name of a
@@ -78,7 +81,12 @@ def parse_numbers(
 def _plain_numbers(text: pa.ChunkedArray, decimal: str, thousands: str | None) -> pa.ChunkedArray:
     """Numbers rewritten with a decimal point and no grouping; a value that breaks the
     declared format becomes missing here, so it is reported as not a number."""
-    groups = re.escape(thousands) if thousands else ("[. ']" if decimal == "," else None)
+    if thousands == " ":
+        groups = SPACES
+    elif thousands:
+        groups = re.escape(thousands)
+    else:
+        groups = f"[.'{SPACES[1:-1]}]" if decimal == "," else None
     grouped = rf"\d{{1,3}}(?:{groups}\d{{3}})+|" if groups else ""
     pattern = rf"^[+-]?(?:{grouped}\d*)(?:{re.escape(decimal)}\d*)?(?:[eE][+-]?\d+)?$"
     special = r"^[+-]?(?:inf|infinity|nan)$"  # still numbers (non-finite), judged later
@@ -90,6 +98,26 @@ def _plain_numbers(text: pa.ChunkedArray, decimal: str, thousands: str | None) -
     if decimal != ".":
         plain = pc.replace_substring(plain, decimal, ".")
     return pc.if_else(fits, plain, pa.scalar(None, pa.string()))
+
+
+def category_text(values: pa.ChunkedArray, levels: list[str]) -> pa.ChunkedArray:
+    """Stripped text of a categorical column; a whole number written as a float (``1.0``, or
+    a float parquet column) reads as the declared level it equals (``1``). Anything else not
+    in ``levels``, ``1.5`` among them, is kept as delivered."""
+    text = clean_text(values)
+    known = pc.is_in(text, value_set=pa.array(levels, type=pa.string()))
+    unknown = flags(pc.and_(pc.is_valid(text), pc.invert(known)))
+    if not unknown.any():
+        return text
+    strings = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
+    numbers = pd.to_numeric(strings.where(unknown), errors="coerce").to_numpy(dtype="float64")
+    whole = np.isfinite(numbers) & (np.round(numbers) == numbers)
+    codes = strings.copy()
+    codes[whole] = [str(int(n)) for n in numbers[whole]]
+    declared = codes.isin(levels).to_numpy()
+    if not (whole & declared).any():
+        return text
+    return pa.chunked_array([pa.array(strings.where(~(whole & declared), codes), pa.string())])
 
 
 def label_text(values: pa.ChunkedArray) -> pa.ChunkedArray:

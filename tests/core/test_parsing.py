@@ -10,7 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ml_platform_assets.core.parsing import LandingFileError, read_delivery, sniff_decimal
+from ml_platform_assets.core.parsing import (
+    LandingFileError,
+    dialect_used,
+    read_delivery,
+    sniff_decimal,
+)
 from ml_platform_assets.core.quarantine import REASON_COLUMN
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.timestamps import timestamp_format
@@ -335,3 +340,61 @@ def test_declared_separators_read_only_numbers_written_that_way(value, parsed) -
         assert checked.quarantined["annual_income"].to_pylist() == [value]  # as delivered
     else:
         assert checked.valid["annual_income"].to_pylist() == [parsed]
+
+
+@pytest.mark.parametrize("quoting", [csv.QUOTE_MINIMAL, csv.QUOTE_NONNUMERIC])
+def test_comma_grouped_amounts_with_a_decimal_point_are_sniffed(quoting) -> None:
+    frame = _frame()
+    frame["annual_income"] = ["12,500.00", "987.65", "1,250,000.5"]
+    data = frame.to_csv(index=False, quoting=quoting).encode()
+    assert _valid(data, _spec())["annual_income"].tolist() == [12500.0, 987.65, 1250000.5]
+    declared = _spec(csv={"thousands": ","})
+    assert _valid(data, declared)["annual_income"].tolist() == [12500.0, 987.65, 1250000.5]
+    assert "thousands ','" in dialect_used(read_delivery(data, "x.csv", _spec()))
+
+
+def test_a_lone_comma_group_is_still_read_as_a_decimal_comma_until_declared() -> None:
+    """1,250 alone may be one and a quarter (decimal comma): nothing tells, nothing changes."""
+    text = "app_id;applied_at;annual_income;debt_to_income;channel\n"
+    text += "A0;2026-01-05 10:00:00;1,250;0,5;web\n"
+    assert _valid(text.encode(), _spec())["annual_income"].tolist() == [1.25]
+    declared = _spec(csv={"decimal": ".", "thousands": ","})
+    assert _valid(text.replace("0,5", "0.5").encode(), declared)["annual_income"].tolist() == [
+        1250.0
+    ]
+
+
+@pytest.mark.parametrize("space", [" ", "\u00a0", "\u202f"])
+@pytest.mark.parametrize("declared", [False, True])
+def test_no_break_spaces_group_thousands_like_a_space(space, declared) -> None:
+    text = "app_id;applied_at;annual_income;debt_to_income;channel\n"
+    text += f"A0;2026-01-05 10:00:00;12{space}500,00;0,5;web\n"
+    text += f"A1;2026-01-05 11:00:00;1{space}234{space}567,5;1,5;app\n"
+    spec = _spec(csv={"decimal": ",", "thousands": " "}) if declared else _spec()
+    assert _valid(text.encode(), spec)["annual_income"].tolist() == [12500.0, 1234567.5]
+
+
+def test_several_headers_may_name_one_column_across_the_history() -> None:
+    spec = _spec(columns={"Income": "annual_income", "AnnualIncome": "annual_income"})
+    for header in ("Income", "AnnualIncome", "annual_income"):
+        frame = _frame().rename(columns={"annual_income": header})
+        valid = _valid(frame.to_csv(index=False).encode(), spec)
+        assert valid["annual_income"].tolist() == [45000.5, 45001.5, 45002.5]
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_a_file_holding_two_headers_of_one_column_is_refused_naming_both(kind, tmp_path) -> None:
+    spec = _spec(columns={"Income": "annual_income", "AnnualIncome": "annual_income"})
+    frame = _frame().rename(columns={"annual_income": "Income"})
+    frame["AnnualIncome"] = frame["Income"]
+    if kind == "csv":
+        data = frame.to_csv(index=False).encode()
+    else:
+        frame.to_parquet(tmp_path / "x.parquet", index=False)
+        data = (tmp_path / "x.parquet").read_bytes()
+    with pytest.raises(
+        LandingFileError,
+        match=rf"x\.{kind}: more than one header reads as 'annual_income' \('Income', "
+        r"'AnnualIncome'\)",
+    ):
+        read_delivery(data, f"x.{kind}", spec)

@@ -162,3 +162,18 @@ def test_unset_optional_fields_leave_the_dumped_spec_as_it_was(tmp_path: Path) -
     full = load_specs()["credit_default"].model_dump(mode="json")
     assert full["features"]["numeric"]["loan_amount"]["reason"] == "Amount of credit requested"
     assert full["gates"]["min_adverse_impact_ratio"] == 0.8
+
+
+def test_files_source_headers_and_missing_values() -> None:
+    from pydantic import ValidationError
+
+    from ml_platform_assets.core.spec_source import FilesSource
+
+    renamed = {"Income": "annual_income", "AnnualIncome": "annual_income"}
+    source = FilesSource(applications="a_{date}.csv", columns=renamed, missing_values=["?"])
+    assert source.columns == renamed and source.missing_values == ["?"]
+    assert FilesSource(applications="a_{date}.csv").missing_values == []
+    with pytest.raises(ValidationError, match="the same once stripped"):
+        FilesSource(applications="a.csv", columns={"Income": "a", " Income ": "b"})
+    for field in ("columns", "missing_values", "csv"):
+        assert FilesSource.model_fields[field].description

@@ -1,0 +1,131 @@
+"""The text of delivered CSV files: byte-order marks, trailing delimiters, repeated headers and
+header lines repeated inside a file."""
+
+import codecs
+import datetime as dt
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from ml_platform_assets.core.csv_files import decode, read_csv_text, sniff_delimiter
+from ml_platform_assets.core.parsing import LandingFileError, dialect_used, read_delivery
+from ml_platform_assets.core.validation import validate_applications
+from tests.core.test_parsing import _frame, _spec, _valid
+
+DAY = dt.date(2026, 1, 5)
+
+
+def _trailing(frame: pd.DataFrame, sep: str = ",") -> str:
+    lines = frame.to_csv(index=False, sep=sep).splitlines()
+    return "\n".join([lines[0]] + [line + sep for line in lines[1:]]) + "\n"
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
+@pytest.mark.parametrize("declared", [False, True])
+def test_a_trailing_delimiter_on_every_row_is_dropped(sep, declared) -> None:
+    spec = _spec(csv={"delimiter": sep}) if declared else _spec()
+    valid = _valid(_trailing(_frame(), sep).encode(), spec)
+    assert valid["app_id"].tolist() == ["A0", "A1", "A2"]
+    assert valid["annual_income"].tolist() == [45000.5, 45001.5, 45002.5]
+    assert valid["channel"].tolist() == ["web", "app", "web"]
+
+
+def test_a_trailing_delimiter_on_the_header_too_is_dropped() -> None:
+    text = "a,b,\n1,2,\n3,4,\n"
+    headers, frame = read_csv_text(text, "x.csv", ",", '"')
+    assert headers == ["a", "b"] and frame.to_numpy().tolist() == [["1", "2"], ["3", "4"]]
+    assert sniff_delimiter(text) == ","
+
+
+def test_some_rows_with_a_trailing_delimiter_and_some_without_read_alike() -> None:
+    headers, frame = read_csv_text("a,b\n1,2,\n3,4\n5,6, \n", "x.csv", ",", '"')
+    assert frame.to_numpy().tolist() == [["1", "2"], ["3", "4"], ["5", "6"]]
+
+
+@pytest.mark.parametrize("spec", [_spec(), _spec(csv={"delimiter": ","})])
+def test_a_value_after_the_last_header_is_refused_naming_the_file_and_line(spec) -> None:
+    text = _trailing(_frame()).splitlines()
+    text[2] += "surprise"
+    with pytest.raises(LandingFileError, match=r"x\.csv: line 3 has 6 fields.*'surprise'"):
+        read_delivery("\n".join(text).encode(), "x.csv", spec)
+
+
+def test_a_repeated_csv_header_is_refused_naming_it_and_the_file() -> None:
+    text = "app_id,bureau_score,bureau_score\nA0,,700\nA1,650,640\n"
+    with pytest.raises(
+        LandingFileError,
+        match=r"^x\.csv: more than one header reads as 'bureau_score' \('bureau_score', "
+        r"'bureau_score'\)",
+    ):
+        read_delivery(text.encode(), "x.csv", _spec())
+
+
+def test_headers_repeated_once_stripped_are_refused() -> None:
+    text = "app_id, channel,channel \nA0,web,app\n"
+    with pytest.raises(LandingFileError, match=r"more than one header reads as 'channel'"):
+        read_delivery(text.encode(), "x.csv")
+
+
+@pytest.mark.parametrize("reorder", [False, True])
+def test_a_header_line_repeated_inside_the_file_starts_a_part_read_by_it(reorder) -> None:
+    first, second = _frame(3), _frame(3)
+    second["app_id"] = ["B0", "B1", "B2"]
+    if reorder:
+        second = second[list(reversed(second.columns))]
+    text = first.to_csv(index=False) + second.to_csv(index=False)
+    valid = _valid(text.encode(), _spec())
+    assert valid["app_id"].tolist() == ["A0", "A1", "A2", "B0", "B1", "B2"]
+    assert valid["annual_income"].tolist() == [45000.5, 45001.5, 45002.5] * 2
+    assert valid["channel"].tolist() == ["web", "app", "web"] * 2
+
+
+def test_a_repeated_header_line_with_spaces_and_quotes_is_still_a_header() -> None:
+    headers, frame = read_csv_text('a,b\n1,2\n"b", a \n3,4\n', "x.csv", ",", '"')
+    assert frame.to_dict("list") == {"0": ["1", "4"], "1": ["2", "3"]}
+
+
+@pytest.mark.parametrize("bom", [codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE])
+def test_excel_unicode_text_is_read_by_its_byte_order_mark(bom) -> None:
+    encoding = "utf-16-le" if bom == codecs.BOM_UTF16_LE else "utf-16-be"
+    frame = _frame()
+    frame["app_id"] = ["Ä0", "Ö1", "Ü2"]
+    data = bom + frame.to_csv(index=False, sep="\t").encode(encoding)
+    valid = _valid(data, _spec())
+    assert valid["app_id"].tolist() == ["Ä0", "Ö1", "Ü2"]
+    # The mark decides even when another encoding is declared for the files without one.
+    assert _valid(data, _spec(csv={"encoding": "cp1252"}))["app_id"].tolist()[0] == "Ä0"
+    assert "delimiter tab" in dialect_used(read_delivery(data, "x.csv", _spec()))
+
+
+def test_a_declared_encoding_wins_without_a_byte_order_mark() -> None:
+    text = "a\tb\nÄ\t1\n"
+    assert decode(text.encode("utf-16-le"), "x.csv", "utf-16-le") == (text, "utf-16-le")
+    assert decode(text.encode("cp1252"), "x.csv", "cp1252") == (text, "cp1252")
+    with pytest.raises(LandingFileError, match=r"x\.csv: not utf-8 text"):
+        decode(text.encode("utf-16-le"), "x.csv", "utf-8")
+
+
+def test_an_empty_file_is_refused_with_a_sentence() -> None:
+    with pytest.raises(LandingFileError, match=r"x\.csv: cannot be parsed as CSV"):
+        read_delivery(b"", "x.csv", _spec(csv={"delimiter": ","}))
+
+
+def test_a_repeated_parquet_header_is_refused_as_in_csv(tmp_path) -> None:
+    table = pa.table({"app_id": ["A0"], "b": [1.0], "c": [2.0]})
+    table = table.rename_columns(["app_id", "bureau_score", "bureau_score"])
+    pq.write_table(table, tmp_path / "x.parquet")
+    with pytest.raises(LandingFileError, match=r"more than one header reads as 'bureau_score'"):
+        read_delivery((tmp_path / "x.parquet").read_bytes(), "x.parquet", _spec())
+
+
+def test_clean_rows_give_the_same_table_as_before() -> None:
+    """The checks add nothing to a file without these shapes: every value as written."""
+    text = _frame().to_csv(index=False)
+    table = read_delivery(text.encode(), "x.csv", _spec())
+    assert table.to_pandas().astype(str).to_numpy().tolist() == (
+        pd.read_csv(pd.io.common.StringIO(text), dtype=str).to_numpy().tolist()
+    )
+    checked = validate_applications(table, _spec(), DAY, "x.csv")
+    assert checked.quarantined.num_rows == 0
