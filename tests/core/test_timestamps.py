@@ -272,3 +272,14 @@ def test_the_spec_takes_strftime_formats_and_the_kinds(fmt) -> None:
 def test_the_spec_refuses_a_format_that_is_neither(fmt) -> None:
     with pytest.raises(ValidationError, match=f"{fmt!r} is neither a strftime format"):
         _declared(fmt)
+
+
+def test_one_file_of_many_days_gets_the_refusal_without_a_day() -> None:
+    """A source split into days on its timestamps knows no day yet: the kind whose plausible
+    range holds the numbers is named; digits that a strftime format reads stay a format."""
+    epochs = pa.chunked_array([_epoch_ms(TRUTH)])
+    with pytest.raises(LandingFileError, match=r"read as epoch milliseconds; declare .*epoch_ms"):
+        timestamp_format(epochs, "applied_at")
+    assert timestamp_format(pa.chunked_array([["202601051030"]]), "applied_at") == "%Y%m%d%H%M"
+    stamps, _ = business_times(epochs, "UTC", "epoch_ms")
+    assert pd.DatetimeIndex(stamps).to_pydatetime().tolist() == TRUTH
