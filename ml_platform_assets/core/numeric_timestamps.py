@@ -111,15 +111,14 @@ class Numbers:
     def refusal(self, column: str, day: dt.date | None) -> str:
         """The sentence refusing the column until its kind is declared."""
         declare = f"data_source.timestamp_formats.{column}"
+        on = f" on {day}" if day is not None else ""
         if self.kind is None:
-            on = f" on {day}" if day is not None else ""
             return (
                 f"{column}: values like {self.example!r} are numbers, not dates, and no numeric "
                 f"timestamp kind reads them as times{on}; if they are timestamps, declare "
                 f"{declare} as one of {', '.join(NUMERIC_KINDS)}"
             )
         others = " / ".join(k for k in NUMERIC_KINDS if k != self.kind)
-        on = f" on {day}" if day is not None else ""
         return (
             f"{column}: values like {self.example!r} are numbers, not dates: they read as "
             f"{KINDS[self.kind].reads_as}{on}; declare {declare}: {self.kind} (or {others})"
@@ -137,7 +136,7 @@ def read_as_numbers(
         numbers = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
         shown = [f"{n:.15g}" for n in numbers[:1]]
     else:
-        text = [v for v in pc.drop_null(clean_text(values)).to_pylist()]
+        text = pc.drop_null(clean_text(values)).to_pylist()
         shown = [v for v in text if _NUMBER.match(v)]
         if not shown or len(shown) * 2 <= len(text):
             return None
