@@ -9,7 +9,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ml_platform_assets.core.parsing import LandingFileError
+from ml_platform_assets.core.numeric_timestamps import KINDS, numeric_times
+from ml_platform_assets.core.parsing import LandingFileError, number_format
 from ml_platform_assets.core.quarantine import RowReasons
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.spec_source import FilesSource
@@ -69,20 +70,24 @@ def parse_stamps(
 ) -> np.ndarray:
     """The column's times in the business timezone as datetime64[ns], NaT where unreadable.
 
-    Quarantines rows whose time is missing, not in the column's format, without the UTC offset
-    the rest of the column carries, or on another day than ``day``.
+    Quarantines rows whose time is missing, not in the column's format (or, for a declared
+    numeric kind, not a number or implausible for the kind), without the UTC offset the rest of
+    the column carries, or on another day than ``day``.
 
     Raises:
-        LandingFileError: the column's format cannot be inferred or is ambiguous; the message
-            names the file (``name``).
+        LandingFileError: the column's format cannot be inferred or is ambiguous, or it holds
+            numbers and declares no kind; the message names the file (``name``).
     """
     values = table[column]
     fmt = _declared_format(spec, column)
-    if fmt is None and not (pa.types.is_timestamp(values.type) or pa.types.is_date(values.type)):
+    temporal = pa.types.is_timestamp(values.type) or pa.types.is_date(values.type)
+    if fmt is None and not temporal:
         try:
-            fmt = timestamp_format(values, column, day)
+            fmt = timestamp_format(values, column, day, spec.timezone)
         except LandingFileError as exc:
             raise LandingFileError(f"{name}: {exc}") from exc
+    if fmt in KINDS and not temporal:
+        return _numeric_stamps(table, column, fmt, spec, day, reasons)
     stamps, unzoned = business_times(values, spec.timezone, fmt)
     shown = "ISO 8601" if fmt in (None, "ISO8601") else repr(fmt)
     if unzoned:
@@ -98,6 +103,25 @@ def parse_stamps(
     elsewhere = f"{column}: not on the file's day in {spec.timezone}"
     if carries_zone(values):
         # The usual cause: files cut at midnight in another timezone than the spec's.
+        elsewhere += " (the spec's timezone decides an application's day; is it the file's?)"
+    reasons.add(_not_on(stamps, day), elsewhere)
+    return stamps
+
+
+def _numeric_stamps(
+    table: pa.Table, column: str, kind: str, spec: ModelSpec, day: dt.date, reasons: RowReasons
+) -> np.ndarray:
+    """``parse_stamps`` for a column declared as numbers of ``kind``, read with the file's
+    decimal and thousands separators."""
+    stamps, unreadable, outside = numeric_times(
+        table[column], kind, spec.timezone, *number_format(table)
+    )
+    reasons.add(unreadable, f"{column}: missing or not a number (declared {kind})")
+    reasons.add(
+        outside, f"{column}: not a plausible {kind} value (outside {KINDS[kind].plausible()})"
+    )
+    elsewhere = f"{column}: not on the file's day in {spec.timezone}"
+    if KINDS[kind].zoned:
         elsewhere += " (the spec's timezone decides an application's day; is it the file's?)"
     reasons.add(_not_on(stamps, day), elsewhere)
     return stamps

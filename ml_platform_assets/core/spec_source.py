@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ml_platform_assets.core.spec_base import Identifier, StrictModel
 
@@ -73,11 +73,29 @@ class FilesSource(StrictModel):
         "and -; a declared categorical level or target label stays a value in its column.",
     )
     csv: CsvDialect = Field(default_factory=CsvDialect, description="CSV dialect of the files.")
+    TIMESTAMP_KINDS: ClassVar[tuple[str, ...]] = ("excel", "epoch_s", "epoch_ms")
     timestamp_formats: dict[Identifier, str] = Field(
         default_factory=dict,
-        description="strftime format per timestamp column (e.g. '%d.%m.%Y %H:%M'); a column "
-        "left out has its format inferred once per file and applied to every row.",
+        description="Per timestamp column, a strftime format (e.g. '%d.%m.%Y %H:%M') or a "
+        "numeric kind: 'excel' (Excel serial date-times, days since 1899-12-30 with the time "
+        "as a fraction, business time), 'epoch_s' or 'epoch_ms' (Unix epoch seconds or "
+        "milliseconds, UTC instants converted to the business timezone). A column left out "
+        "has its format inferred once per file and applied to every row; a column of numbers "
+        "is refused until its kind is declared.",
     )
+
+    @field_validator("timestamp_formats")
+    @classmethod
+    def _format_or_kind(cls, formats: dict[str, str]) -> dict[str, str]:
+        for column, fmt in formats.items():
+            if fmt not in cls.TIMESTAMP_KINDS and fmt != "ISO8601" and "%" not in fmt:
+                raise ValueError(
+                    f"timestamp_formats.{column}: {fmt!r} is neither a strftime format (with "
+                    f"directives such as '%d.%m.%Y %H:%M') nor one of "
+                    f"{', '.join(cls.TIMESTAMP_KINDS)}"
+                )
+        return formats
+
     missing_days: Literal["empty", "fail"] = Field(
         "empty",
         description="A day with no file, before the source's last delivered day: 'empty' "

@@ -2,6 +2,7 @@
 
 A text column is read with one format for every row, inferred once per file when the spec
 declares none; values with a UTC offset are converted, values without are business time.
+Numbers (Excel serials, epochs) are read only with a declared kind (``core.numeric_timestamps``).
 """
 
 from __future__ import annotations
@@ -15,27 +16,36 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ml_platform_assets.core.numeric_timestamps import NUMERIC_KINDS, numeric_times, read_as_numbers
 from ml_platform_assets.core.parsing import LandingFileError
 from ml_platform_assets.core.values import clean_text
 
 UTC_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
 
 
-def timestamp_format(values: pa.ChunkedArray, column: str, day: dt.date | None = None) -> str:
+def timestamp_format(
+    values: pa.ChunkedArray, column: str, day: dt.date | None = None, timezone: str = "UTC"
+) -> str:
     """The one format a text timestamp column is parsed with, inferred from the file once.
 
     ISO 8601 (with or without a UTC offset) when the values read so; otherwise pandas' guess
     from the first value, month-first and day-first. When both read every sampled value, the one
     that puts them on ``day`` wins; when that cannot tell either, the column is ambiguous.
+    A numeric kind is never inferred: numbers are refused, naming the kind that fits.
 
     Raises:
-        LandingFileError: day-first and month-first both fit and nothing tells them apart.
+        LandingFileError: the values are numbers that a numeric kind reads on ``day`` (in the
+            business ``timezone``), or no format reads them; day-first and month-first both fit
+            and nothing tells them apart.
     """
     from pandas.tseries.api import guess_datetime_format
 
     sample = pc.drop_null(clean_text(values))[:1000].to_pylist()
     if not sample:
         return "ISO8601"
+    numbers = read_as_numbers(values, day, timezone)
+    if numbers is not None and numbers.kind is not None and day is not None:
+        raise LandingFileError(numbers.refusal(column, day))
     iso = sum(1 for v in sample[:20] if re.match(r"^\d{4}-\d{2}-\d{2}", v))
     if iso * 2 > min(len(sample), 20):
         return "ISO8601"
@@ -49,6 +59,8 @@ def timestamp_format(values: pa.ChunkedArray, column: str, day: dt.date | None =
             if guess and guess not in candidates:
                 candidates.append(guess)
     if not candidates:
+        if numbers is not None:  # never a strftime format for numbers
+            raise LandingFileError(numbers.refusal(column, day))
         raise LandingFileError(
             f"{column}: cannot infer a timestamp format from {sample[0]!r}; declare it in "
             f"data_source.timestamp_formats.{column} (e.g. '%d.%m.%Y %H:%M')"
@@ -77,6 +89,7 @@ def business_times(
 ) -> tuple[np.ndarray, int]:
     """Wall-clock times in the business ``timezone`` as datetime64[ns], NaT where missing or
     not in ``fmt``; and how many values carried no UTC offset in a column whose others do.
+    A numeric kind as ``fmt`` reads numbers (``numeric_times``, decimal point).
 
     Typed columns (parquet timestamps or dates) are converted by Arrow: a zoned one to the
     business timezone, a naive one read as business time. Text is parsed with one format for
@@ -90,6 +103,8 @@ def business_times(
             return pc.cast(values, pa.timestamp("ns")).to_numpy(zero_copy_only=False), 0
         except pa.ArrowInvalid:
             pass  # outside the nanosecond range: parsed as text below, so it reads as invalid
+    if fmt in NUMERIC_KINDS:
+        return numeric_times(values, fmt, timezone)[0], 0
     text = clean_text(values)
     strings = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
     fmt = fmt or "ISO8601"
