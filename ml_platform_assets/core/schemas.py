@@ -30,7 +30,7 @@ def application_schema(spec: ModelSpec) -> pa.Schema:
 
 
 # Bump when parsing or validation turns the same delivered file into other rows.
-INGESTION_LOGIC_VERSION = 1
+INGESTION_LOGIC_VERSION = 2  # 2: missing-value tokens, float level codes, comma groups sniffed
 # Spec sections that do not decide how a delivered file becomes validated rows.
 _NOT_INGESTION = {
     "description",
