@@ -20,42 +20,14 @@ from ml_platform_assets.core.quarantine import REASON_COLUMN
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.timestamps import timestamp_format
 from ml_platform_assets.core.validation import require_columns, validate_applications
+from tests.core.hand_specs import files_spec
 
 DAY = dt.date(2026, 1, 5)
 
 
 def _spec(**source) -> ModelSpec:
     """A small files spec; ``source`` adds data_source fields."""
-    return ModelSpec.model_validate(
-        {
-            "name": "lender",
-            "description": "test",
-            "owner": "team:test",
-            "start_date": "2026-01-01",
-            "data_source": {"kind": "files", "applications": "apps_{date}.csv", **source},
-            "entity_id_column": "app_id",
-            "event_timestamp_column": "applied_at",
-            "target": {"column": "is_bad", "bad_value": 1},
-            "features": {
-                "numeric": {"annual_income": {"min": 0}, "debt_to_income": {}},
-                "categorical": {"channel": {"values": ["web", "app"]}},
-            },
-            "windows": {
-                "training_days": 10,
-                "validation_days": 2,
-                "oot_days": 3,
-                "label_maturity_days": 1,
-            },
-            "gates": {"min_auc": 0.6, "max_auc_drop_vs_champion": 0.01, "max_score_psi": 0.25},
-            "drift": {
-                "share_threshold": 0.3,
-                "consecutive_days": 2,
-                "min_matured_labels": 10,
-                "cooldown_days": 3,
-            },
-            "decision": {"cutoff": 0.2},
-        }
-    )
+    return files_spec({"annual_income": {"min": 0}, "debt_to_income": {}}, **source)
 
 
 def _frame(n: int = 3) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from ml_platform_assets.core.quarantine import REASON_COLUMN
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.timestamps import business_times, timestamp_format
 from ml_platform_assets.core.validation import validate_applications, validate_outcomes
+from tests.core.hand_specs import files_spec
 
 DAY = dt.date(2026, 1, 5)
 EPOCHS, SERIALS = "1971-01-01..2199-12-31", "1900-03-01..2199-12-31"
@@ -23,37 +24,7 @@ TRUTH = [dt.datetime(2026, 1, 5, 0, 10, 11), dt.datetime(2026, 1, 5, 13, 45, 30)
 
 
 def _spec(timezone: str = "UTC", **source) -> ModelSpec:
-    return ModelSpec.model_validate(
-        {
-            "name": "lender",
-            "description": "test",
-            "owner": "team:test",
-            "start_date": "2026-01-01",
-            "timezone": timezone,
-            "data_source": {"kind": "files", "applications": "apps_{date}.csv", **source},
-            "entity_id_column": "app_id",
-            "event_timestamp_column": "applied_at",
-            "target": {"column": "is_bad", "bad_value": 1},
-            "features": {
-                "numeric": {"annual_income": {"min": 0}},
-                "categorical": {"channel": {"values": ["web", "app"]}},
-            },
-            "windows": {
-                "training_days": 10,
-                "validation_days": 2,
-                "oot_days": 3,
-                "label_maturity_days": 1,
-            },
-            "gates": {"min_auc": 0.6, "max_auc_drop_vs_champion": 0.01, "max_score_psi": 0.25},
-            "drift": {
-                "share_threshold": 0.3,
-                "consecutive_days": 2,
-                "min_matured_labels": 10,
-                "cooldown_days": 3,
-            },
-            "decision": {"cutoff": 0.2},
-        }
-    )
+    return files_spec({"annual_income": {"min": 0}}, timezone, **source)
 
 
 def _declared(kind: str, timezone: str = "UTC") -> ModelSpec:
