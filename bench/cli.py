@@ -8,8 +8,8 @@ Then runs each command as an installed user does, ``.venv/bin/ml-platform`` in a
 pays every import, and on this machine (PYTHONDONTWRITEBYTECODE=1, packages installed without
 bytecode) also the compilation of every module it imports: the figures include both.
 
-Goals: a read command (``models list``, ``models show``, ``drift status``) <= 1.5 s, ``--help``
-<= 1 s. The last lines read ``command=<name> median_seconds=<x> goal_seconds=<y> met=<bool>``.
+Goals: a read command (``models list``, ``models show``, ``drift status``, ``audit``,
+``audit verify``) <= 1.5 s, ``--help`` and ``home`` <= 1 s. The last lines read ``command=<name> median_seconds=<x> goal_seconds=<y> met=<bool>``.
 Benchmarks print numbers; they never assert.
 
 Usage: python bench/cli.py [--repeats N] [--days N] [--rows-per-day N]
@@ -36,6 +36,10 @@ COMMANDS = {
     "models show": (["models", "show", MODEL], 1.5),
     "models show --json": (["models", "show", MODEL, "--json"], 1.5),
     "drift status": (["drift", "status", MODEL], 1.5),
+    "audit": (["audit", MODEL], 1.5),
+    "audit verify": (["audit", "verify", MODEL], 1.5),
+    "home": (["home"], 1.0),
+    "approve --help": (["approve", "--help"], 1.0),
 }
 
 
