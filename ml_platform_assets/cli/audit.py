@@ -144,8 +144,9 @@ def _verify(ctx: Context, model: str | None) -> None:
     )
     if not checks or (model and checks[0].records == 0 and not checks[0].problems):
         # Nothing verified is not a success: a wrong ML_PLATFORM_HOME would look intact.
+        whose = f"{model} has no" if model else "no model has any"
         click.secho(
-            f"{model or 'no model'} has no audit records to verify {ctx.environment.where()}",
+            f"nothing verified: {whose} audit records {ctx.environment.where()}",
             fg="red",
             err=True,
         )

@@ -227,7 +227,9 @@ def test_verify_over_nothing_is_not_a_success(cli_env) -> None:
     assert invoke("home", "--create").exit_code == 0
     result = invoke("audit", "verify")
     assert result.exit_code == 1
-    assert f"no model has no audit records to verify at {cli_env / 'platform'}" in result.output
+    assert f"nothing verified: no model has any audit records at {cli_env / 'platform'}" in (
+        result.output
+    )
     one = invoke("audit", "verify", "credit_default")
     assert one.exit_code == 1 and "credit_default has no audit records" in one.output
 
