@@ -27,9 +27,13 @@ def echo_delivery(spec: ModelSpec, delivery: Delivery, redeliver: list[dt.date])
         f"Delivered {plural(delivery.rows, 'application')} through {delivery.last_day}: "
         f"{plural(len(new), 'new day')}, {len(kept):,} already delivered and kept"
     )
-    replaced = landing_days(delivery.replaced)
-    for day in replaced:
-        click.echo(f"  {day}: redelivered; the replaced file is kept and the change recorded")
+    replaced = _replaced_days(delivery)
+    for day, kinds in sorted(replaced.items()):
+        if day in redeliver or "applications" in kinds:
+            click.echo(
+                f"  {day}: {' and '.join(kinds)} redelivered; the replaced files are kept and "
+                "the change recorded"
+            )
     for day, matured in sorted(delivery.late_days.items()):
         follows = f"; the outcomes derived from it (known {matured}) follow" if matured else ""
         click.echo(f"  {day}: arrived late, after it was ingested without a file{follows}")
@@ -59,6 +63,16 @@ def echo_delivery(spec: ModelSpec, delivery: Delivery, redeliver: list[dt.date])
             fg="yellow",
             err=True,
         )
+
+
+def _replaced_days(delivery: Delivery) -> dict[dt.date, list[str]]:
+    """Each day whose landing files ``delivery`` replaced, with the kinds replaced."""
+    days: dict[dt.date, list[str]] = {}
+    for key in delivery.replaced:
+        parsed = layout.parse_landing_key(key)
+        if parsed:
+            days.setdefault(parsed[2], []).append(parsed[1])
+    return days
 
 
 def _late_outcome_files(delivery: Delivery, redeliver: list[dt.date]) -> list[dt.date]:

@@ -45,8 +45,9 @@ def parse_day(value: str | None, spec: ModelSpec, option: str) -> dt.date | None
     "redeliver",
     multiple=True,
     metavar="DAY",
-    help="Replace DAY's delivered file with the corrected source file (repeatable); the old "
-    "copy is kept and the replacement recorded.",
+    help="Replace DAY's delivered files (applications and outcomes) with the corrected source "
+    "files (repeatable; DAY..DAY for a range); the old copies are kept and the replacement "
+    "recorded.",
 )
 @click.option("--reason", default="", help="Why the days are redelivered (recorded).")
 @click.option(
@@ -76,7 +77,11 @@ def run(
         raise click.ClickException(
             f"--start {first} is before {spec.name}'s first day of data, {spec.start_date}"
         )
-    days = [parse_day(day, spec, "--redeliver") for day in redeliver]
+    days = [
+        day
+        for given in redeliver
+        for day in _day_range(*(parse_day(d, spec, "--redeliver") for d in given.split("..", 1)))
+    ]
     if days and not isinstance(spec.data_source, FilesSource):
         raise click.ClickException(
             f"--redeliver needs a files data source; {model}'s is {spec.data_source.kind}"
@@ -98,3 +103,11 @@ def run(
     else:
         last = lifecycle.landed_range(platform, spec, first, last, end is not None)
     lifecycle.run_lifecycle(platform, spec, first, last, rebuild=rebuild, actor=actor)
+
+
+def _day_range(first: dt.date, last: dt.date | None = None) -> list[dt.date]:
+    """``first``..``last`` inclusive, or ``first`` alone."""
+    last = last or first
+    if last < first:
+        raise click.ClickException(f"--redeliver {first}..{last}: the range ends before it starts")
+    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]

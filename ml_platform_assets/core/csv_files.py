@@ -4,8 +4,9 @@ The encoding is the byte-order mark's when the file has one (UTF-8, or Excel's "
 UTF-16 little or big endian), else the declared one. The header line is read with the ``csv``
 module, exactly as written, so a repeated header is seen as repeated (pandas would rename it).
 Rows are read by pandas as text. An empty field after the last header (a trailing delimiter) is
-dropped; a value there is refused. A header line repeated inside the file (exports concatenated)
-starts a part read by its own header; the parts are joined by column name.
+dropped; a value there is refused. A header line repeated inside the file (exports concatenated,
+perhaps with columns renamed, added or reordered) starts a part read by its own header; the
+caller joins the parts by column name.
 """
 
 from __future__ import annotations
@@ -64,12 +65,23 @@ def sniff_delimiter(text: str, quotechar: str = '"', name: str = "file") -> str:
     Raises:
         LandingFileError: no candidate gives the header more than one field.
     """
+    if not text.strip():
+        raise LandingFileError(
+            f"{name}: the file is empty: not even a header line; deliver it again, or remove "
+            "it to ingest its day as a day without applications"
+        )
     lines = text.splitlines()[:_SNIFF_LINES]
     best, best_fields = None, 1
     for candidate in DELIMITERS:
         rows = [r for r in csv.reader(lines, delimiter=candidate, quotechar=quotechar) if r]
         if not rows:
             continue
+        # A header line repeated further down starts rows of another width.
+        again = next(
+            (i for i, r in enumerate(rows[1:], 1) if _is_header(r, {h.strip() for h in rows[0]})),
+            len(rows),
+        )
+        rows = rows[:again]
         fields = len(rows[0]) - (len(rows[0]) > 1 and not rows[0][-1].strip())
         if fields > best_fields and all(_fits(r, fields) for r in rows):
             best, best_fields = candidate, fields
@@ -84,19 +96,42 @@ def sniff_delimiter(text: str, quotechar: str = '"', name: str = "file") -> str:
     return best
 
 
-def _header(records, name: str) -> list[str]:
-    """The first non-blank record, without an empty field after the last header."""
-    header = next((r for r in records if r), None)
-    if header is None:
-        raise LandingFileError(f"{name}: cannot be parsed as CSV (no header line)")
-    while len(header) > 1 and not header[-1].strip():
-        header = header[:-1]
-    return [h if h.strip() else f"Unnamed: {i}" for i, h in enumerate(header)]
+def _header(row: list[str]) -> list[str]:
+    """A header line without an empty field after the last header."""
+    while len(row) > 1 and not row[-1].strip():
+        row = row[:-1]
+    return [h if h.strip() else f"Unnamed: {i}" for i, h in enumerate(row)]
 
 
-def _refuse_extra_fields(records, fields: int, name: str) -> None:
-    """Raise naming the first row holding a value beyond the header's last column."""
+def _is_header(row: list[str], known: set[str]) -> bool:
+    """A line naming columns, not holding values: at least two known header names, making up
+    at least half its non-empty fields (one of the first two among them)."""
+    if not any(v.strip() in known for v in row[:2]):
+        return False  # what nearly every data row meets first: one lookup
+    values = [v.strip() for v in row if v.strip()]
+    hits = sum(v in known for v in values)
+    return hits >= 2 and 2 * hits >= len(values)
+
+
+def _parts(lines: list[str], name: str, delimiter: str, quotechar: str, known: set[str]):
+    """(first line, end line, header) of each part: the file cut at every header line.
+
+    Raises:
+        LandingFileError: no header line, or a row holds a value past its part's last header.
+    """
+    records = csv.reader(lines, delimiter=delimiter, quotechar=quotechar)
+    parts: list[list] = []
+    names = known
+    start = 0
     for row in records:
+        first, start = start, records.line_num
+        if not row:
+            continue
+        if not parts or _is_header(row, names):
+            parts.append([first, None, _header(row)])
+            names = known | {h.strip() for h in parts[0][2]}
+            continue
+        fields = len(parts[-1][2])
         if len(row) > fields and any(v.strip() for v in row[fields:]):
             extra = next(v for v in row[fields:] if v.strip())
             raise LandingFileError(
@@ -104,32 +139,47 @@ def _refuse_extra_fields(records, fields: int, name: str) -> None:
                 f"{fields} (an extra field {extra!r} after the last column); the rows do not "
                 "match the header"
             )
+    if not parts:
+        raise LandingFileError(f"{name}: the file is empty: not even a header line")
+    for part, following in itertools.pairwise([*parts, [len(lines)]]):
+        part[1] = following[0]
+    return [tuple(p) for p in parts]
 
 
-def read_csv_text(
-    text: str, name: str, delimiter: str, quotechar: str
-) -> tuple[list[str], pd.DataFrame]:
-    """The file's headers as written and its rows as text, columns in the headers' order.
+def read_csv_parts(
+    text: str, name: str, delimiter: str, quotechar: str, known: set[str] = frozenset()
+) -> list[tuple[list[str], pd.DataFrame]]:
+    """The file's parts, each as its headers as written and its rows as text in their order.
 
-    Columns are numbered (``"0"``, ``"1"``, ...) so that repeated headers survive to be judged
-    by the caller. A row equal to the header line (in any order) is not data: the rows after it
-    are read by it.
+    A header line repeated inside the file (exports concatenated) starts a new part read by
+    its own header, in its own column order and width: a line of at least two names from
+    the first header or ``known`` (the spec's source headers and columns). Columns are
+    numbered (``"0"``, ``"1"``, ...) so that repeated headers survive to be judged by the
+    caller.
 
     Raises:
         LandingFileError: the text cannot be parsed, or a row has a value past the last header.
     """
-    records = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar=quotechar)
+    lines = io.StringIO(text).readlines()
     try:
-        headers = _header(records, name)
-        _refuse_extra_fields(records, len(headers), name)
+        parts = _parts(lines, name, delimiter, quotechar, {k.strip() for k in known})
     except csv.Error as exc:
         raise LandingFileError(f"{name}: cannot be parsed as CSV ({exc})") from exc
+    return [
+        (headers, _read_rows("".join(lines[first:end]), headers, name, delimiter, quotechar))
+        for first, end, headers in parts
+    ]
+
+
+def _read_rows(
+    text: str, headers: list[str], name: str, delimiter: str, quotechar: str
+) -> pd.DataFrame:
     columns = [str(i) for i in range(len(headers))]
     try:
         with warnings.catch_warnings():
             # Trailing empty fields are dropped by index_col=False; values there were refused.
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
-            frame = pd.read_csv(
+            return pd.read_csv(
                 io.StringIO(text),
                 sep=delimiter,
                 quotechar=quotechar,
@@ -141,23 +191,5 @@ def read_csv_text(
                 engine="c",
             )
     except Exception as exc:  # noqa: BLE001 - every parser failure means the same to the user
-        raise LandingFileError(f"{name}: cannot be parsed as CSV ({exc})") from exc
-    return headers, _join_parts(frame, headers)
-
-
-def _join_parts(frame: pd.DataFrame, headers: list[str]) -> pd.DataFrame:
-    """Rows split at each repeated header line, each part's columns put by its own header."""
-    wanted = sorted(h.strip() for h in headers)
-    # Only rows whose first value is a header name are looked at whole: a clean file pays one
-    # column's comparison.
-    candidates = frame["0"].str.strip().isin(set(wanted)).to_numpy().nonzero()[0]
-    rows = {i: [str(v).strip() for v in frame.iloc[i]] for i in candidates}
-    repeats = [i for i, row in rows.items() if sorted(row) == wanted]
-    if not repeats:
-        return frame
-    position = {h.strip(): str(i) for i, h in enumerate(headers)}
-    parts = [frame.iloc[: repeats[0]]]
-    for start, end in itertools.pairwise([*repeats, len(frame)]):
-        order = [position[v] for v in rows[start]]
-        parts.append(frame.iloc[start + 1 : end].set_axis(order, axis=1))
-    return pd.concat(parts, ignore_index=True)[list(frame.columns)]
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LandingFileError(f"{name}: cannot be parsed as CSV ({first})") from exc

@@ -14,7 +14,13 @@ import pyarrow.compute as pc
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.spec_source import FilesSource
 
-MISSING_TOKENS = ("NULL", "null", "NA", "N/A", "#N/A", "-")
+# pandas' own list of missing-value spellings (read_csv's na_values), with '-' and the
+# German Excel's '#NV' added; the empty string is missing anyway.
+MISSING_TOKENS = (
+    *("NULL", "null", "NA", "N/A", "n/a", "#N/A", "#N/A N/A", "#NA", "<NA>"),
+    *("NaN", "nan", "-NaN", "-nan", "None", "1.#IND", "-1.#IND", "1.#QNAN", "-1.#QNAN"),
+    *("-", "#NV"),
+)
 
 
 def _declared_values(spec: ModelSpec) -> dict[str, set[str]]:

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from ml_platform_assets.core.csv_files import (
     DELIMITERS,
     decode,
-    read_csv_text,
+    read_csv_parts,
     sniff_delimiter,
 )
 from ml_platform_assets.core.errors import LandingFileError
@@ -103,15 +103,42 @@ def read_delivery(
         dialect_spec = source.csv if source else CsvDialect()
         text, encoding = decode(data, name, dialect_spec.encoding)
         delimiter = dialect_spec.delimiter or sniff_delimiter(text, dialect_spec.quotechar, name)
-        headers, frame = read_csv_text(text, name, delimiter, dialect_spec.quotechar)
-        table = pa.Table.from_pandas(frame, preserve_index=False).rename_columns(headers)
+        parts = read_csv_parts(text, name, delimiter, dialect_spec.quotechar, _known_headers(spec))
         dialect = Dialect(delimiter, ".", None, dialect_spec.quotechar, encoding)
-        table = _rename(table, name, source, dialect)
+        tables = [
+            _rename(
+                pa.Table.from_pandas(rows, preserve_index=False).rename_columns(headers),
+                name,
+                source,
+                dialect,
+            )
+            for headers, rows in parts
+        ]
+        # Parts join by column name; a column one part lacks is missing in its rows.
+        table = pa.concat_tables(tables, promote_options="permissive")
         if spec is not None:
             table = blank_missing_tokens(table, spec)
             table, dialect = _normalize_numbers(table, spec, dialect_spec, dialect, name)
         return _with_metadata(table, {DIALECT_KEY: dialect.describe()})
     raise LandingFileError(f"{name}: unsupported file type (expected .csv or .parquet)")
+
+
+def _known_headers(spec: ModelSpec | None) -> set[str]:
+    """Names a header line may hold: the spec's source headers and columns."""
+    if spec is None:
+        return set()
+    source = _source(spec)
+    columns = {
+        spec.entity_id_column,
+        spec.event_timestamp_column,
+        spec.target.column,
+        *spec.features.numeric,
+        *spec.features.categorical,
+        *spec.protected_attributes,
+    }
+    if source is not None:
+        columns |= {*source.columns, *source.columns.values(), source.outcome_date_column}
+    return columns
 
 
 def _rename(
@@ -130,6 +157,15 @@ def _rename(
         raise LandingFileError(
             f"{name}: more than one header reads as {clashes} once stripped and mapped "
             f"(headers found: {', '.join(map(repr, found))})"
+        )
+    by_case: dict[str, list[str]] = {}
+    for header, mapped in zip(found, names, strict=True):
+        by_case.setdefault(mapped.casefold(), []).append(header)
+    alike = [headers for headers in by_case.values() if len(headers) > 1]
+    if alike:
+        raise LandingFileError(
+            f"{name}: headers {' and '.join(map(repr, alike[0]))} differ only by case, so "
+            "which one a column means is unclear; map each in data_source.columns or remove one"
         )
     # Renaming drops the schema's metadata; a landed day keeps its file's number format in it.
     kept = table.schema.metadata

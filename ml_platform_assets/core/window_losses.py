@@ -74,9 +74,9 @@ def quarantine_stop(spec: ModelSpec, as_of: dt.date, days: list[DayLoss]) -> str
             f"{_day_list([d.day for d in group])} lost {lost:,} of {lost + kept:,} "
             f"{' and '.join(kinds)} ({lost / (lost + kept):.0%}), mostly '{reason}'"
         )
-        example = _example(group, reason)
-        if example:
-            part += f" (e.g. {example!r})"
+        examples = _examples(group, reason)
+        if examples:
+            part += f" (e.g. {', '.join(map(repr, examples))})"
         hint = timezone_hint(spec, group, reason)
         if hint:
             part += f"; {hint}"
@@ -122,6 +122,7 @@ class UnmatchedOutcomes:
     outcomes: int
     respelled: int  # of ``count``, those matching an application id written otherwise
     example: tuple[str, str] | None
+    days: list[dt.date] = field(default_factory=list)  # outcome days of the ``respelled``
 
     def sentence(self) -> str:
         """'3,100 of 3,100 outcomes match no delivered application id (e.g. ...)'."""
@@ -130,7 +131,8 @@ class UnmatchedOutcomes:
             outcome_id, application_id = self.example
             text += (
                 f" (e.g. outcome id {outcome_id!r} vs application id {application_id!r}: "
-                "the ids are written differently, such as with lost leading zeros)"
+                "the ids are written differently: leading zeros, a float's '.0', case or "
+                "spaces)"
             )
         return text
 
@@ -146,14 +148,18 @@ class UnmatchedOutcomes:
 
 
 def unmatched_outcomes(
-    application_ids: pa.ChunkedArray | pa.Array, outcome_ids: pa.ChunkedArray | pa.Array
+    application_ids: pa.ChunkedArray | pa.Array,
+    outcome_ids: pa.ChunkedArray | pa.Array,
+    outcome_dates: pa.ChunkedArray | pa.Array | None = None,
 ) -> UnmatchedOutcomes:
     """Outcome ids found among no ``application_ids``, with an example pair when some match an
-    application once leading zeros, surrounding space and case are ignored."""
-    outcome_ids = pc.drop_null(outcome_ids)
+    application once leading zeros, a float's '.0', surrounding space and case are ignored;
+    ``outcome_dates`` (timestamps beside the ids) name the days of those."""
+    present = pc.is_valid(outcome_ids)
     applications = pc.unique(pc.drop_null(application_ids))
-    missing = outcome_ids.filter(pc.invert(pc.is_in(outcome_ids, value_set=applications)))
-    example, respelled = None, 0
+    unknown = pc.and_(present, pc.invert(pc.is_in(outcome_ids, value_set=applications)))
+    missing = outcome_ids.filter(unknown)
+    example, respelled, days = None, 0, []
     if len(missing):
         found = pc.index_in(_loose(missing), value_set=_loose(applications))
         respelled = len(found) - found.null_count
@@ -161,12 +167,17 @@ def unmatched_outcomes(
             first = pc.index(pc.is_valid(found), True).as_py()
             matched = applications[found[first].as_py()].as_py()
             example = (missing[first].as_py(), matched)
-    return UnmatchedOutcomes(len(missing), len(outcome_ids), respelled, example)
+            if outcome_dates is not None:
+                dated = outcome_dates.filter(unknown).filter(pc.is_valid(found))
+                days = sorted(set(dated.to_numpy().astype("datetime64[D]").astype(dt.date)))
+    outcomes = len(outcome_ids) - outcome_ids.null_count
+    return UnmatchedOutcomes(len(missing), outcomes, respelled, example, days)
 
 
 def _loose(ids: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """Ids with surrounding space, case and leading zeros ignored."""
+    """Ids with surrounding space, case, leading zeros and a float's '.0' ignored."""
     text = pc.utf8_lower(pc.utf8_trim_whitespace(pc.cast(ids, pa.string())))
+    text = pc.replace_substring_regex(text, r"^(\d+)\.0+$", r"\1")
     return pc.utf8_ltrim(text, characters="0")
 
 
@@ -193,9 +204,9 @@ def _values_for(group: list[DayLoss], reason: str) -> list[str]:
     return values
 
 
-def _example(group: list[DayLoss], reason: str) -> str | None:
-    values = _values_for(group, reason)
-    return values[0] if values else None
+def _examples(group: list[DayLoss], reason: str, most: int = 3) -> list[str]:
+    """Up to ``most`` distinct values quarantined for ``reason``, commonest first."""
+    return [v for v, _ in Counter(_values_for(group, reason)).most_common(most)]
 
 
 def timezone_hint(spec: ModelSpec, group: list[DayLoss], reason: str) -> str | None:

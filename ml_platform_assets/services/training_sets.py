@@ -163,11 +163,15 @@ def build_training_set(
     stop = quarantine_stop(spec, as_of, losses)
     if stop:
         raise Refused(stop)
-    unmatched = unmatched_outcomes(features[spec.entity_id_column], outcomes[spec.entity_id_column])
+    id_col = spec.entity_id_column
+    unmatched = unmatched_outcomes(features[id_col], outcomes[id_col], outcomes["outcome_date"])
     if unmatched.spelled_otherwise(spec.data_quality.max_quarantine_share):
+        days = compact_days(unmatched.days)
         raise Refused(
             f"{spec.name}: the training set as of {as_of} cannot be labelled: "
-            f"{unmatched.sentence()}; deliver the outcomes with the applications' ids"
+            f"{unmatched.sentence()}; correct the ids in the outcomes of {days} and redeliver "
+            f"those days (ml-platform run {spec.name} --redeliver "
+            f"{unmatched.days[0]}..{unmatched.days[-1]} --reason TEXT)"
         )
     try:
         limit = spec.data_quality.max_quarantine_share

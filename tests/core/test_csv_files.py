@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ml_platform_assets.core.csv_files import decode, read_csv_text, sniff_delimiter
+from ml_platform_assets.core.csv_files import decode, read_csv_parts, sniff_delimiter
 from ml_platform_assets.core.parsing import LandingFileError, dialect_used, read_delivery
 from ml_platform_assets.core.validation import validate_applications
 from tests.core.test_parsing import _frame, _spec, _valid
@@ -34,13 +34,13 @@ def test_a_trailing_delimiter_on_every_row_is_dropped(sep, declared) -> None:
 
 def test_a_trailing_delimiter_on_the_header_too_is_dropped() -> None:
     text = "a,b,\n1,2,\n3,4,\n"
-    headers, frame = read_csv_text(text, "x.csv", ",", '"')
+    [(headers, frame)] = read_csv_parts(text, "x.csv", ",", '"')
     assert headers == ["a", "b"] and frame.to_numpy().tolist() == [["1", "2"], ["3", "4"]]
     assert sniff_delimiter(text) == ","
 
 
 def test_some_rows_with_a_trailing_delimiter_and_some_without_read_alike() -> None:
-    headers, frame = read_csv_text("a,b\n1,2,\n3,4\n5,6, \n", "x.csv", ",", '"')
+    [(headers, frame)] = read_csv_parts("a,b\n1,2,\n3,4\n5,6, \n", "x.csv", ",", '"')
     assert frame.to_numpy().tolist() == [["1", "2"], ["3", "4"], ["5", "6"]]
 
 
@@ -82,8 +82,40 @@ def test_a_header_line_repeated_inside_the_file_starts_a_part_read_by_it(reorder
 
 
 def test_a_repeated_header_line_with_spaces_and_quotes_is_still_a_header() -> None:
-    headers, frame = read_csv_text('a,b\n1,2\n"b", a \n3,4\n', "x.csv", ",", '"')
-    assert frame.to_dict("list") == {"0": ["1", "4"], "1": ["2", "3"]}
+    first, second = read_csv_parts('a,b\n1,2\n"b", a \n3,4\n', "x.csv", ",", '"')
+    assert first[0] == ["a", "b"] and first[1].to_dict("list") == {"0": ["1"], "1": ["2"]}
+    assert second[0] == ["b", " a "] and second[1].to_dict("list") == {"0": ["3"], "1": ["4"]}
+
+
+def test_a_header_line_with_columns_renamed_added_and_dropped_starts_a_part() -> None:
+    """Concatenated exports of two releases of the lender's system: the second renames
+    bureau_score (both map to it), adds a column and reorders the rest. Every value lands in
+    its own column; the added one is kept, the missing one is missing."""
+    spec = _spec(columns={"credit_score": "annual_income"})
+    first = _frame(2)
+    second = _frame(2).rename(columns={"annual_income": "credit_score"})
+    second["app_id"] = ["B0", "B1"]
+    second["promo"] = ["x", "y"]
+    second = second[["promo", "app_id", "channel", "credit_score", "applied_at"]]
+    text = first.to_csv(index=False) + second.to_csv(index=False, lineterminator=",\n")
+    table = read_delivery(text.encode(), "x.csv", spec)
+    assert table["app_id"].to_pylist() == ["A0", "A1", "B0", "B1"]
+    assert table["annual_income"].to_pylist() == ["45000.5", "45001.5"] * 2
+    assert table["promo"].to_pylist() == [None, None, "x", "y"]
+    assert table["debt_to_income"].to_pylist() == ["0.35", "1.25", None, None]
+    valid = _valid(text.encode(), spec)
+    assert valid["channel"].tolist() == ["web", "app"] * 2
+
+
+def test_a_data_row_holding_one_header_name_is_data() -> None:
+    [(_, frame)] = read_csv_parts("kind,note\nkind,7\nweb,note\n", "x.csv", ",", '"')
+    assert frame.to_numpy().tolist() == [["kind", "7"], ["web", "note"]]
+
+
+def test_an_empty_file_is_refused_saying_so() -> None:
+    for text in (b"", b"\n\n"):
+        with pytest.raises(LandingFileError, match=r"^x\.csv: the file is empty: not even a"):
+            read_delivery(text, "x.csv", _spec())
 
 
 @pytest.mark.parametrize("bom", [codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE])
@@ -108,7 +140,7 @@ def test_a_declared_encoding_wins_without_a_byte_order_mark() -> None:
 
 
 def test_an_empty_file_is_refused_with_a_sentence() -> None:
-    with pytest.raises(LandingFileError, match=r"x\.csv: cannot be parsed as CSV"):
+    with pytest.raises(LandingFileError, match=r"x\.csv: the file is empty: not even a header"):
         read_delivery(b"", "x.csv", _spec(csv={"delimiter": ","}))
 
 
@@ -129,3 +161,21 @@ def test_clean_rows_give_the_same_table_as_before() -> None:
     )
     checked = validate_applications(table, _spec(), DAY, "x.csv")
     assert checked.quarantined.num_rows == 0
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_headers_differing_only_by_case_are_refused(kind, tmp_path) -> None:
+    table = pa.table({"app_id": ["A0"], "bureau_score": ["700"], "Bureau_Score": ["640"]})
+    if kind == "csv":
+        data = table.to_pandas().to_csv(index=False).encode()
+    else:
+        pq.write_table(table, tmp_path / "x.parquet")
+        data = (tmp_path / "x.parquet").read_bytes()
+    with pytest.raises(
+        LandingFileError,
+        match=r"^x\.\w+: headers 'bureau_score' and 'Bureau_Score' differ only by case",
+    ):
+        read_delivery(data, f"x.{kind}", _spec())
+    # Mapped apart, both are read.
+    spec = _spec(columns={"Bureau_Score": "debt_to_income"})
+    assert "debt_to_income" in read_delivery(data, f"x.{kind}", spec).column_names

@@ -50,7 +50,8 @@ def test_a_day_over_the_share_stops_naming_days_reason_share_and_an_example() ->
         "credit_default: the training set as of 2026-03-01 would learn from days that lost "
         "more than 5% of their rows at ingestion (data_quality.max_quarantine_share): 7 day(s) "
         "(2026-01-07, 2026-01-08, 2026-01-09, 2026-01-10, 2026-01-11 and 2 more) lost 672 of "
-        "700 applications (96%), mostly 'loan_amount: not a number' (e.g. '12,500.00'); fix "
+        "700 applications (96%), mostly 'loan_amount: not a number' (e.g. '12,500.00', "
+        "'1,250.50'); fix "
         "the spec or the files (then ml-platform run credit_default --redeliver DAY --reason "
         "TEXT), or accept those days in data_quality.accepted_days"
     )
@@ -103,6 +104,7 @@ def test_stray_timestamps_with_several_offsets_propose_nothing() -> None:
     [
         (["0004250100", "0004250101"], ["4250100", "4250101"], ("4250100", "0004250100")),
         (["A-17", "A-18"], [" a-17", "a-18"], (" a-17", "A-17")),
+        (["4250480", "4250481"], ["4250480.0", "4250481.0"], ("4250480.0", "4250480")),
     ],
 )
 def test_outcome_ids_written_otherwise_are_counted_with_an_example(
@@ -146,7 +148,7 @@ def test_a_thin_window_names_its_upstream_cause_instead_of_its_width() -> None:
     assert str(stop.value).endswith(
         "the cause is upstream, not the windows' width: 3 of 3 outcomes match no delivered "
         "application id (e.g. outcome id '01' vs application id '1': the ids are written "
-        "differently, such as with lost leading zeros)"
+        "differently: leading zeros, a float's '.0', case or spaces)"
     )
     # A small quarantine is mentioned, but the width stays the advice.
     small = DayLoss(DAY, "applications", 99, _quarantined("channel", ["x"], "channel: unknown"))

@@ -158,7 +158,7 @@ def test_unknown_levels_are_quarantined_and_stop_training_unless_accepted(lender
         "their rows at ingestion (data_quality.max_quarantine_share): 12 day(s) (2026-01-20, "
         in result.output
     )
-    assert "(31%), mostly 'channel: unknown value' (e.g. 'partner')" in result.output
+    assert "(31%), mostly 'channel: unknown value' (e.g. 'partner', 'Web')" in result.output
     assert "or accept those days in data_quality.accepted_days" in result.output
     assert "widen" not in result.output
     assert "v1" not in result.output  # nothing trained, nothing registered
