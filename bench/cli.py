@@ -9,7 +9,8 @@ pays every import, and on this machine (PYTHONDONTWRITEBYTECODE=1, packages inst
 bytecode) also the compilation of every module it imports: the figures include both.
 
 Goals: a read command (``models list``, ``models show``, ``drift status``, ``audit``,
-``audit verify``) <= 1.5 s, ``--help`` and ``home`` <= 1 s. The last lines read ``command=<name> median_seconds=<x> goal_seconds=<y> met=<bool>``.
+``audit verify``) <= 1.5 s, ``--help`` and ``home`` <= 1 s. The last lines read
+``command=<name> median_seconds=<x> goal_seconds=<y> met=<bool>``.
 Benchmarks print numbers; they never assert.
 
 Usage: python bench/cli.py [--repeats N] [--days N] [--rows-per-day N]

@@ -73,6 +73,8 @@ def build_training_set_asset(spec: ModelSpec, policy: AssetPolicy) -> dg.AssetsD
             "rows_unlabelled": dropped["unlabelled"],
             "rows_indeterminate": dropped["indeterminate"],
             "rows_outcome_before_application": dropped["outcome_before_application"],
+            "rows_quarantined_upstream": sum(manifest["losses"]["quarantined"].values()),
+            "losses": dg.MetadataValue.json(manifest["losses"]),
             "dagster/row_count": sum(summary[s]["rows"] for s in SPLITS),
             "preview": preview(built.splits["oot"]),
             "dagster/column_schema": column_schema(built.splits["train"]),

@@ -31,7 +31,7 @@ def echo_delivery(spec: ModelSpec, delivery: Delivery, redeliver: list[dt.date])
     for day, kinds in sorted(replaced.items()):
         if day in redeliver or "applications" in kinds:
             click.echo(
-                f"  {day}: {' and '.join(kinds)} redelivered; the replaced files are kept and "
+                f"  {day}: redelivered ({' and '.join(kinds)}); the replaced files are kept and "
                 "the change recorded"
             )
     for day, matured in sorted(delivery.late_days.items()):
@@ -55,6 +55,17 @@ def echo_delivery(spec: ModelSpec, delivery: Delivery, redeliver: list[dt.date])
         click.echo(
             f"  No file for {plural(len(delivery.missing_days), 'day')} "
             f"({day_list(delivery.missing_days)}): ingested as days without applications"
+        )
+    if delivery.empty_days:
+        click.echo(
+            f"  {plural(len(delivery.empty_days), 'file')} with a header and no rows "
+            f"({day_list(delivery.empty_days)}): ingested as days without applications"
+        )
+    if delivery.missing_outcome_days:
+        click.echo(
+            f"  No outcome file for {plural(len(delivery.missing_outcome_days), 'day')} "
+            f"({day_list(delivery.missing_outcome_days)}): no outcomes known on them yet; a "
+            "file that arrives later takes their place"
         )
     if delivery.unassigned_rows:
         click.secho(

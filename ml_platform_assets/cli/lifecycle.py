@@ -130,6 +130,22 @@ def _echo_stage(stage: StageSummary, limit: float) -> None:
         )
 
 
+def _echo_losses(losses: dict) -> None:
+    """The rows the training set's days lost at ingestion, and the days accepted nonetheless."""
+    quarantined = losses["quarantined"]
+    if quarantined:
+        top = "; ".join(f"{reason} ({n:,})" for reason, n in list(quarantined.items())[:2])
+        click.echo(
+            f"  without {sum(quarantined.values()):,} rows its days quarantined at ingestion: {top}"
+        )
+    if losses["accepted_days"]:
+        click.echo(
+            f"  trained on {len(losses['accepted_days'])} day(s) over "
+            f"data_quality.max_quarantine_share, as data_quality.accepted_days accepts: "
+            f"{', '.join(losses['accepted_days'])}"
+        )
+
+
 def _summarize(platform: Platform, spec: ModelSpec, outcome: TrainingOutcome) -> None:
     """The training set, the challenger's judgement and the champion afterwards."""
     store, registry = platform.store, platform.registry
@@ -142,6 +158,7 @@ def _summarize(platform: Platform, spec: ModelSpec, outcome: TrainingOutcome) ->
             for name in ("train", "valid", "oot")
         )
     )
+    _echo_losses(training_set["losses"])
     champion = registry.champion(spec.name)
     kept = f"v{champion.version}" if champion else "none"
     if outcome.already_trained:

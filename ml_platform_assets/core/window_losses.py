@@ -90,6 +90,20 @@ def quarantine_stop(spec: ModelSpec, as_of: dt.date, days: list[DayLoss]) -> str
     )
 
 
+def losses_on_record(spec: ModelSpec, days: list[DayLoss]) -> dict:
+    """What a training set's days lost, as recorded with it: rows quarantined per reason, and
+    the days over ``max_quarantine_share`` that ``data_quality.accepted_days`` let in."""
+    reasons: Counter[str] = Counter()
+    for day in days:
+        reasons.update(day.reasons)
+    limit, accepted = spec.data_quality.max_quarantine_share, spec.data_quality.accepted_days
+    over = sorted({d.day for d in days if d.share > limit and d.day in set(accepted or ())})
+    return {
+        "quarantined": dict(reasons.most_common()),
+        "accepted_days": [d.isoformat() for d in over],
+    }
+
+
 def loss_causes(
     days: list[DayLoss], unmatched: UnmatchedOutcomes | None, limit: float
 ) -> tuple[str | None, bool]:

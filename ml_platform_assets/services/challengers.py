@@ -139,6 +139,7 @@ def register_challenger(
         "training_set_fingerprint": training_set["fingerprint"],
         "windows": training_set["windows"],
         "split_summary": training_set["summary"],
+        "data_losses": training_set["losses"],
         "model_sha256": trained.sha256,
         "spec": spec_json,
     }

@@ -160,6 +160,7 @@ def land_files(
     last = delivery.last_day = max(applications)
     days = [day for day in days if day <= last]
     delivery.missing_days = sorted(set(days) - set(applications))
+    delivery.empty_days = sorted(day for day, rows in applications.items() if len(rows) == 0)
     if source.outcomes:
         found = _land_kind(
             store,
@@ -172,7 +173,8 @@ def land_files(
             redelivery,
         )
         columns = [spec.entity_id_column, source.outcome_date_column, spec.target.column]
-        for day in sorted(set(days) - set(found)):
+        delivery.missing_outcome_days = sorted(set(days) - set(found))
+        for day in delivery.missing_outcome_days:
             keys = layout.landing_keys(spec.name, "outcomes", day)
             empty = parquet_bytes(pd.DataFrame(columns=columns))
             none_known = f"{source.outcomes} (no file: none known)"

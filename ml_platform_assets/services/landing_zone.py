@@ -40,6 +40,9 @@ class Delivery:
     # Days whose source file differs from the landing copy that was kept.
     changed: dict[dt.date, str] = field(default_factory=dict)
     missing_days: list[dt.date] = field(default_factory=list)
+    empty_days: list[dt.date] = field(default_factory=list)  # a file with a header, no rows
+    # Days without an outcome file (outcomes in files of their own): none known yet.
+    missing_outcome_days: list[dt.date] = field(default_factory=list)
     # Days that arrived after they were ingested without a file, and the outcome day each
     # brings labels to (the derived outcome files follow their application days).
     late_days: dict[dt.date, dt.date | None] = field(default_factory=dict)

@@ -21,6 +21,9 @@ class TrainingSetManifest(TypedDict):
     split_sha256: dict[str, str]  # split name -> sha256 of the stored parquet
     summary: dict[str, dict]  # split name -> {"rows", "bads", "bad_rate"}
     dropped: dict[str, int]  # rows left out, by why
+    # What the window's days lost at ingestion: {"quarantined": {reason: rows}, "accepted_days":
+    # [ISO days over data_quality.max_quarantine_share trained on as the spec accepts]}
+    losses: dict[str, dict[str, int] | list[str]]
     features_code_version: str
     training_set_code_version: str
 

@@ -28,6 +28,7 @@ from ml_platform_assets.core.window_losses import (
     DayLoss,
     day_counts,
     loss_causes,
+    losses_on_record,
     quarantine_stop,
     unmatched_outcomes,
 )
@@ -193,6 +194,7 @@ def build_training_set(
         "split_sha256": {s: stored[s].sha256 for s in SPLITS},
         "summary": split_summary(splits),
         "dropped": dropped,
+        "losses": losses_on_record(spec, losses),
         "features_code_version": features_code_version(spec),
         "training_set_code_version": training_set_code_version(spec),
     }

@@ -167,6 +167,14 @@ def test_unknown_levels_are_quarantined_and_stop_training_unless_accepted(lender
     accepted = lender.run(_new_channel(tmp_path, None, days), "new_channel")
     assert accepted.exit_code == 0, accepted.output
     assert "new_channel v1: AUC" in accepted.output
+    assert "  without 373 rows its days quarantined at ingestion: channel: unknown value (373)" in (
+        accepted.output
+    )
+    assert "trained on 12 day(s) over data_quality.max_quarantine_share, as" in accepted.output
+    # The accepted loss is on record with the version: its model card, registered in the ledger.
+    card = json.loads((lender.store / "new_channel/models/v1/card.json").read_text())
+    assert card["data_losses"]["accepted_days"] == days
+    assert card["data_losses"]["quarantined"] == {"channel: unknown value": 373}
 
 
 def test_unknown_levels_can_be_kept_as_missing_and_still_counted(lender, tmp_path) -> None:

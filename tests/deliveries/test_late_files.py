@@ -68,6 +68,10 @@ def test_a_late_outcome_file_replaces_the_empty_day_it_was_delivered_as(lender, 
     specs = L.write_spec(tmp_path / "specs", spec)
     first = lender.run(specs, "late_outcomes", end="2026-01-31")
     assert first.exit_code == 0, first.output
+    assert (
+        "No outcome file for 4 days (2026-01-01, 2026-01-02, 2026-01-03, 2026-01-10): no outcomes "
+        "known on them yet; a file that arrives later takes their place" in first.output
+    )
 
     missing.to_csv(folder / "apps_2026-01-10.csv", index=False)
     second = lender.run(specs, "late_outcomes")
