@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import warnings
+import zoneinfo
 
 import numpy as np
 import pandas as pd
@@ -132,3 +133,35 @@ def carries_zone(values: pa.ChunkedArray) -> bool:
         return values.type.tz is not None
     first = pc.drop_null(clean_text(values))[:1].to_pylist()
     return bool(first) and re.search(UTC_OFFSET, first[0]) is not None
+
+
+# Zones proposed first when several keep the same times: the commonest business timezones.
+_USUAL_ZONES = (
+    "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
+    "America/Toronto", "America/Mexico_City", "America/Sao_Paulo", "Europe/London",
+    "Europe/Berlin", "Europe/Paris", "Europe/Madrid", "Europe/Warsaw", "Africa/Johannesburg",
+    "Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Shanghai", "Asia/Tokyo",
+    "Australia/Sydney", "Pacific/Auckland",
+)  # fmt: skip
+
+
+def zones_keeping(values: list[str], most: int = 3) -> list[str]:
+    """IANA timezones whose UTC offset, at each of ``values`` (text with a UTC offset), is the
+    one the value carries: the zones the times were written in. Usual zones first, at most
+    ``most``; empty when none fits every value."""
+    # One by one: each value keeps the offset it was written with.
+    stamps = (pd.to_datetime(v, errors="coerce") for v in values[:200])
+    stamped = [s for s in stamps if s is not pd.NaT and s.tzinfo is not None]
+    if not stamped:
+        return []
+    # The instant and the offset each value was written with.
+    moments = [(s.to_pydatetime().astimezone(dt.UTC), s.utcoffset()) for s in stamped]
+    fits = []
+    for name in sorted(zoneinfo.available_timezones()):
+        if "/" not in name or name.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/")):
+            continue
+        zone = zoneinfo.ZoneInfo(name)
+        if all(moment.astimezone(zone).utcoffset() == offset for moment, offset in moments):
+            fits.append(name)
+    usual = [z for z in _USUAL_ZONES if z in fits]
+    return (usual + [z for z in fits if z not in usual])[:most]

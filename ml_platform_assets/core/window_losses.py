@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from ml_platform_assets.core.quarantine import REASON_COLUMN, reason_counts
 from ml_platform_assets.core.spec import ModelSpec
-from ml_platform_assets.core.timestamps import UTC_OFFSET
+from ml_platform_assets.core.timestamps import UTC_OFFSET, zones_keeping
 
 _DAYS_SHOWN = 5
 
@@ -224,19 +224,26 @@ def _examples(group: list[DayLoss], reason: str, most: int = 3) -> list[str]:
 
 
 def timezone_hint(spec: ModelSpec, group: list[DayLoss], reason: str) -> str | None:
-    """For timestamps quarantined as on another day than their file's, when they all carry one
-    UTC offset: the ``timezone`` that would keep them."""
+    """For timestamps quarantined as on another day than their file's, written with UTC
+    offsets: the ``timezone`` that would keep them, an IANA zone whose offsets match every one
+    (daylight saving included), else the fixed offset's zone."""
     if not reason.startswith(f"{spec.event_timestamp_column}: not on the file's day"):
         return None
-    offsets = {m.group(0) for v in _values_for(group, reason) if (m := re.search(UTC_OFFSET, v))}
-    if len(offsets) != 1:
+    values = [v for v in _values_for(group, reason) if re.search(UTC_OFFSET, v)]
+    offsets = sorted({re.search(UTC_OFFSET, v).group(0) for v in values})
+    if not offsets:
         return None
-    offset = offsets.pop()
-    zone = _fixed_zone(offset)
-    named = f"the lender's zone at UTC{offset}" + (f" (or {zone})" if zone else "")
+    zones = zones_keeping(values)
+    carry = f"UTC offset {offsets[0]}" if len(offsets) == 1 else f"UTC offsets {', '.join(offsets)}"
+    if zones:
+        named = " or ".join(zones)
+    elif len(offsets) == 1 and _fixed_zone(offsets[0]):
+        named = _fixed_zone(offsets[0])
+    else:
+        return None
     return (
-        f"they all carry UTC offset {offset}: the files are cut at midnight in another "
-        f"timezone than the spec's {spec.timezone}; set timezone to {named} to keep them"
+        f"they carry {carry}: the files are cut at midnight in another timezone than the "
+        f"spec's {spec.timezone}; set timezone to {named} to keep them"
     )
 
 

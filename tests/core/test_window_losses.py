@@ -75,28 +75,42 @@ def test_reasons_are_grouped_largest_first_across_kinds() -> None:
 
 
 @pytest.mark.parametrize(
-    ("stamps", "offset", "zone"),
+    ("stamps", "carry", "zones"),
     [
-        (["2026-01-07T21:14:03-05:00", "2026-01-07T23:59:00-05:00"], "-05:00", "Etc/GMT+5"),
-        (["2026-01-07 21:14:03.000000-0500"], "-0500", "Etc/GMT+5"),  # parquet, as Arrow writes
-        (["2026-01-07T02:00:00+09:00"], "+09:00", "Etc/GMT-9"),
-        (["2026-01-07T02:00:00+05:30"], "+05:30", None),
+        (["2026-01-07T21:14:03-05:00", "2026-01-07T23:59:00-05:00"], "UTC offset -05:00",
+         "America/New_York or America/Toronto"),
+        # parquet, as Arrow writes a zoned column as text
+        (["2026-01-07 21:14:03.000000-0500"], "UTC offset -0500", "America/New_York"),
+        (["2026-01-07T02:00:00+05:30"], "UTC offset +05:30", "Asia/Kolkata"),
+        # either side of a daylight-saving change: one zone keeps both
+        (["2026-03-06T21:00:00-05:00", "2026-03-09T21:00:00-04:00"],
+         "UTC offsets -04:00, -05:00", "America/New_York or America/Toronto"),
+        (["2026-01-07T20:00:00-11:00"], "UTC offset -11:00", "Pacific/"),
     ],
-)
-def test_stray_timestamps_with_one_offset_propose_the_timezone(stamps, offset, zone) -> None:
+)  # fmt: skip
+def test_stray_timestamps_propose_the_timezone_that_keeps_them(stamps, carry, zones) -> None:
     reason = "applied_at: not on the file's day in UTC (the spec's timezone decides ...)"
     day = DayLoss(DAY, "applications", 1, _quarantined("applied_at", stamps, reason))
     stop = quarantine_stop(SPEC, AS_OF, [day])
-    assert f"they all carry UTC offset {offset}: the files are cut at midnight" in stop
-    assert f"set timezone to the lender's zone at UTC{offset}" in stop
-    assert (f"(or {zone}) to keep them" in stop) == (zone is not None)
+    assert f"they carry {carry}: the files are cut at midnight in another timezone" in stop
+    assert f"set timezone to {zones}" in stop
 
 
-def test_stray_timestamps_with_several_offsets_propose_nothing() -> None:
+def test_an_offset_no_named_zone_has_gets_its_fixed_zone() -> None:
+    reason = "applied_at: not on the file's day in UTC"
+    stamps = ["2026-01-07T20:00:00-12:00"]
+    day = DayLoss(DAY, "applications", 1, _quarantined("applied_at", stamps, reason))
+    assert "set timezone to Etc/GMT+12 to keep them" in quarantine_stop(SPEC, AS_OF, [day])
+
+
+def test_offsets_no_one_zone_explains_propose_nothing() -> None:
+    """-05:00 and -04:00 in the same January week: two lenders' zones mixed, not one zone."""
     reason = "applied_at: not on the file's day in UTC"
     stamps = ["2026-01-07T21:14:03-05:00", "2026-01-07T21:14:03-04:00"]
     day = DayLoss(DAY, "applications", 0, _quarantined("applied_at", stamps, reason))
-    assert "carry UTC offset" not in quarantine_stop(SPEC, AS_OF, [day])
+    stop = quarantine_stop(SPEC, AS_OF, [day])
+    assert "mostly 'applied_at: not on the file's day in UTC'" in stop
+    assert "set timezone" not in stop
 
 
 @pytest.mark.parametrize(
