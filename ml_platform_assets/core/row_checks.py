@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ml_platform_assets.core.numeric_timestamps import KINDS, numeric_times
+from ml_platform_assets.core.numeric_timestamps import KINDS, numeric_times, read_as_numbers
 from ml_platform_assets.core.parsing import LandingFileError, number_format
 from ml_platform_assets.core.quarantine import RowReasons
 from ml_platform_assets.core.spec import ModelSpec
@@ -117,9 +117,13 @@ def _numeric_stamps(
         table[column], kind, spec.timezone, *number_format(table)
     )
     reasons.add(unreadable, f"{column}: missing or not a number (declared {kind})")
-    reasons.add(
-        outside, f"{column}: not a plausible {kind} value (outside {KINDS[kind].plausible()})"
-    )
+    implausible = f"{column}: not a plausible {kind} value (outside {KINDS[kind].plausible()})"
+    if outside.any():
+        # A kind declared wrongly (seconds for milliseconds): say which one reads them.
+        found = read_as_numbers(table[column].filter(pa.array(outside)), day, spec.timezone)
+        if found is not None and found.kind not in (None, kind):
+            implausible += f"; they read as {found.kind} on {day}: is that the declared kind?"
+    reasons.add(outside, implausible)
     elsewhere = f"{column}: not on the file's day in {spec.timezone}"
     if KINDS[kind].zoned:
         elsewhere += " (the spec's timezone decides an application's day; is it the file's?)"

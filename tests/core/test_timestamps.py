@@ -110,24 +110,29 @@ def test_excel_serials_with_decimal_commas_follow_the_files_numbers() -> None:
     assert _close(checked.valid["applied_at"].to_pylist(), TRUTH)
 
 
+EPOCHS_RANGE, EXCEL_RANGE = "(outside 1971-01-01..2199-12-31)", "(outside 1900-03-01..2199-12-31)"
+
+
+def _reads(kind: str) -> str:
+    return f"; they read as {kind} on 2026-01-05: is that the declared kind?"
+
+
 @pytest.mark.parametrize(
     ("kind", "value", "reason"),
     [
-        ("epoch_ms", 1767571811, "not a plausible epoch_ms value (outside 1971-01-01..2199-12-31)"),
-        (
-            "epoch_s",
-            1767571811000,
-            "not a plausible epoch_s value (outside 1971-01-01..2199-12-31)",
-        ),
-        ("epoch_s", 46027.5, "not a plausible epoch_s value (outside 1971-01-01..2199-12-31)"),
-        ("excel", 30.5, "not a plausible excel value (outside 1900-03-01..2199-12-31)"),
-        ("excel", 120000, "not a plausible excel value (outside 1900-03-01..2199-12-31)"),
-        ("excel", 1767571811, "not a plausible excel value (outside 1900-03-01..2199-12-31)"),
+        ("epoch_ms", 1767571811,
+         f"not a plausible epoch_ms value {EPOCHS_RANGE}{_reads('epoch_s')}"),
+        ("epoch_s", 1767571811000,
+         f"not a plausible epoch_s value {EPOCHS_RANGE}{_reads('epoch_ms')}"),
+        ("epoch_s", 46027.5, f"not a plausible epoch_s value {EPOCHS_RANGE}{_reads('excel')}"),
+        ("excel", 30.5, f"not a plausible excel value {EXCEL_RANGE}"),
+        ("excel", 120000, f"not a plausible excel value {EXCEL_RANGE}"),
+        ("excel", 1767571811, f"not a plausible excel value {EXCEL_RANGE}{_reads('epoch_s')}"),
         ("excel", 46030.5, "not on the file's day in UTC"),
         ("excel", "05.01.2026 10:00", "missing or not a number (declared excel)"),
         ("epoch_ms", "", "missing or not a number (declared epoch_ms)"),
     ],
-)
+)  # fmt: skip
 def test_implausible_and_unreadable_values_are_quarantined_per_row(kind, value, reason) -> None:
     good = _excel(TRUTH[:1]) if kind == "excel" else _epoch_ms(TRUTH[:1])
     if kind == "epoch_s":
