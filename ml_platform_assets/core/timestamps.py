@@ -86,11 +86,15 @@ def timestamp_format(
 
 
 def business_times(
-    values: pa.ChunkedArray, timezone: str, fmt: str | None = None
+    values: pa.ChunkedArray,
+    timezone: str,
+    fmt: str | None = None,
+    numbers: tuple[str, str | None] = (".", None),
 ) -> tuple[np.ndarray, int]:
     """Wall-clock times in the business ``timezone`` as datetime64[ns], NaT where missing or
     not in ``fmt``; and how many values carried no UTC offset in a column whose others do.
-    A numeric kind as ``fmt`` reads numbers (``numeric_times``, decimal point).
+    A numeric kind as ``fmt`` reads numbers (``numeric_times``) written with ``numbers``, the
+    (decimal, thousands) separators of the file.
 
     Typed columns (parquet timestamps or dates) are converted by Arrow: a zoned one to the
     business timezone, a naive one read as business time. Text is parsed with one format for
@@ -105,7 +109,7 @@ def business_times(
         except pa.ArrowInvalid:
             pass  # outside the nanosecond range: parsed as text below, so it reads as invalid
     if fmt in NUMERIC_KINDS:
-        return numeric_times(values, fmt, timezone)[0], 0
+        return numeric_times(values, fmt, timezone, *numbers)[0], 0
     text = clean_text(values)
     strings = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
     fmt = fmt or "ISO8601"

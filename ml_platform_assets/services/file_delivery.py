@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ml_platform_assets.core import layout
-from ml_platform_assets.core.parsing import LandingFileError, read_delivery
+from ml_platform_assets.core.parsing import LandingFileError, number_format, read_delivery
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.spec_source import FilesSource
 from ml_platform_assets.core.timestamps import business_times, timestamp_format
@@ -54,7 +54,7 @@ def _split_by_day(
             fmt = timestamp_format(table[ts_col], ts_col)
         except LandingFileError as exc:
             raise LandingFileError(f"{path}: {exc}") from exc
-    stamps, _ = business_times(table[ts_col], spec.timezone, fmt)
+    stamps, _ = business_times(table[ts_col], spec.timezone, fmt, number_format(table))
     delivery.unassigned_rows += int(np.isnat(stamps).sum())
     day_of = stamps.astype("datetime64[D]")
     # Arrow keeps the file's metadata (headers found, number format) with each day's rows.

@@ -128,6 +128,25 @@ def test_one_european_file_keeps_its_number_format_when_split_into_days(tmp_path
     assert checked.valid["debt_to_income"].to_pylist() == frames[0]["debt_to_income"].tolist()
 
 
+def test_one_excel_file_with_decimal_commas_and_serial_dates_is_split_into_days(
+    tmp_path, store
+) -> None:
+    """Excel serial date-times written with a decimal comma (a European export of one file):
+    every row lands on its day, none is left without one."""
+    frames = [L.make_day(day, 20) for day in L.days(2)]
+    frame = pd.concat(frames, ignore_index=True)
+    stamps = pd.to_datetime(frame["applied_at"])
+    frame["applied_at"] = (stamps - pd.Timestamp("1899-12-30")) / pd.Timedelta(days=1)
+    path = tmp_path / "all.csv"
+    frame.to_csv(path, index=False, sep=";", decimal=",")
+    spec = _spec(str(path))
+    spec.data_source.timestamp_formats["applied_at"] = "excel"
+    delivery = land_files(store, spec, L.START, L.days(2)[-1])
+    assert delivery.unassigned_rows == 0
+    assert landing_days(delivery.written) == L.days(2)
+    assert delivery.rows == 40
+
+
 def test_a_day_never_ingested_is_replaced_by_its_corrected_file(tmp_path, store) -> None:
     """A delivery the platform refused built nothing: fixing the file is enough."""
     spec = _spec(_deliver(tmp_path / "data", L.days(2)))
