@@ -87,7 +87,7 @@ class Drift(StrictModel):
 class DataQuality(OmitUnsetModel):
     """When a day lost too many rows at ingestion to train on."""
 
-    _UNSET_OMITTED = ("accepted_days",)
+    _UNSET_OMITTED = ("accepted_days", "accepted_reasons")
 
     max_quarantine_share: float = Field(
         0.05,
@@ -101,6 +101,11 @@ class DataQuality(OmitUnsetModel):
         None,
         description="Days trained on although they quarantined more than "
         "max_quarantine_share (a loss that was looked at and accepted).",
+    )
+    accepted_reasons: list[str] | None = Field(
+        None,
+        description="Quarantine reasons (as the run prints them) whose rows may differ in "
+        "outcomes from the rows kept: a selective loss that was looked at and accepted.",
     )
 
 

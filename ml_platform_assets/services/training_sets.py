@@ -17,6 +17,7 @@ from ml_platform_assets.core.bad_labels import has_bad_outcome, no_bad_label_mes
 from ml_platform_assets.core.features import features_code_version
 from ml_platform_assets.core.fingerprint import fingerprint
 from ml_platform_assets.core.schemas import DELIVERED_LABEL, LABEL
+from ml_platform_assets.core.selective_loss import selective_losses
 from ml_platform_assets.core.spec import ModelSpec
 from ml_platform_assets.core.training_set import (
     SPLITS,
@@ -32,7 +33,12 @@ from ml_platform_assets.core.window_losses import (
     quarantine_stop,
     unmatched_outcomes,
 )
-from ml_platform_assets.core.windows import ThinWindowError, check_windows, training_windows
+from ml_platform_assets.core.windows import (
+    ThinWindowError,
+    check_windows,
+    training_windows,
+    window_counts,
+)
 from ml_platform_assets.services.errors import Refused
 from ml_platform_assets.services.manifests import MANIFEST_VERSION, TrainingSetManifest
 from ml_platform_assets.services.parallel import parallel_map
@@ -173,6 +179,19 @@ def build_training_set(
             f"{unmatched.sentence()}; correct the ids in the outcomes of {days} and redeliver "
             f"those days (ml-platform run {spec.name} --redeliver "
             f"{unmatched.days[0]}..{unmatched.days[-1]} --reason TEXT)"
+        )
+    selective = selective_losses(
+        spec,
+        [d.quarantined for d in losses if d.kind == "applications" and d.lost],
+        outcomes,
+        tuple(map(sum, zip(*(window_counts(splits[s]) for s in SPLITS), strict=True))),
+    )
+    if selective:
+        raise Refused(
+            f"{spec.name}: the training set as of {as_of} would learn without a segment: "
+            f"{'; '.join(s.sentence() for s in selective)}; a model trained on the rest would "
+            "never learn their risk: fix the spec or the files, or accept the reason in "
+            "data_quality.accepted_reasons"
         )
     try:
         limit = spec.data_quality.max_quarantine_share
