@@ -69,8 +69,9 @@ class FilesSource(StrictModel):
     )
     missing_values: list[str] = Field(
         default_factory=list,
-        description="Tokens read as missing in any column, besides NULL, null, NA, N/A, #N/A "
-        "and -; a declared categorical level or target label stays a value in its column.",
+        description="Tokens read as missing in any column, besides pandas' own spellings "
+        "(NULL, NA, N/A, #N/A, NaN, None, ...), '-' and '#NV'; a declared categorical level "
+        "or target label stays a value in its column.",
     )
     csv: CsvDialect = Field(default_factory=CsvDialect, description="CSV dialect of the files.")
     TIMESTAMP_KINDS: ClassVar[tuple[str, ...]] = ("excel", "epoch_s", "epoch_ms")
