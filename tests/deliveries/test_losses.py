@@ -1,7 +1,12 @@
-"""A segment lost to the quarantine, a few rows a day (services/training_sets.py over
-core/selective_loss.py): under the daily share, yet a model trained without it would never see
-its risk, so training stops naming the reason, an example and both bad rates until the spec
-accepts the reason."""
+"""What a training set must not be built from (services/training_sets.py): a segment lost to
+the quarantine a few rows a day (core/selective_loss.py), under the daily share yet one a model
+would never learn; and outcomes whose ids lost their leading zeros (core/window_losses.py).
+Each stops training with the cause, never the windows' width."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
 
 from tests.deliveries import lender_files as L
 
@@ -39,3 +44,48 @@ def test_a_segment_lost_a_few_rows_a_day_stops_training_unless_accepted(lender, 
     accepted = lender.run(_no_hit_segment(tmp_path, ["bureau_score: not a number"]), "no_hit")
     assert accepted.exit_code == 0, accepted.output
     assert "without 81 rows its days quarantined at ingestion" in accepted.output
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_outcome_ids_that_lost_their_leading_zeros_stop_with_an_example(
+    lender, tmp_path, kind
+) -> None:
+    """Zero-padded application ids ('0004250000'); the servicing system's outcome files lost
+    the zeros (a CSV through Excel, or int64 ids in parquet): not one outcome matches."""
+    apps, outcomes = tmp_path / "apps", tmp_path / "outcomes"
+    apps.mkdir()
+    outcomes.mkdir()
+    counter, matured = 4_250_000, []
+    for day in L.days():
+        frame = L.make_day(day)
+        frame["app_id"] = [f"{counter + i:010d}" for i in range(len(frame))]
+        counter += len(frame)
+        frame.drop(columns="is_bad").to_csv(apps / f"apps_{day}.csv", index=False)
+        outcome_day = (day + dt.timedelta(days=3)).isoformat()
+        matured.append(
+            pd.DataFrame({
+                "app_id": frame["app_id"].astype(int),  # the zeros are gone
+                "outcome_date": outcome_day,
+                "is_bad": frame["is_bad"],
+            })
+        )  # fmt: skip
+    every = pd.concat(matured, ignore_index=True)
+    for day, rows in every.groupby("outcome_date"):
+        if kind == "csv":
+            rows.to_csv(outcomes / f"outcomes_{day}.csv", index=False)
+        else:
+            rows.to_parquet(outcomes / f"outcomes_{day}.parquet", index=False)
+    source = {
+        "kind": "files",
+        "applications": str(apps / "apps_{date}.csv"),
+        "outcomes": str(outcomes / f"outcomes_{{date}}.{kind}"),
+    }
+    spec = L.base_spec("zeros", source["applications"], data_source=source)
+    result = lender.run(L.write_spec(tmp_path / "specs", spec), "zeros")
+    assert result.exit_code == 1, result.output
+    assert "zeros: the training set as of 2026-02-03 cannot be labelled: " in result.output
+    assert "outcomes match no delivered application id (e.g. outcome id '42" in result.output
+    assert "vs application id '00042" in result.output
+    assert "--redeliver 2026-01-08..2026-02-03 --reason TEXT" in result.output
+    assert "widen" not in result.output
+    assert lender.versions("zeros") == []
