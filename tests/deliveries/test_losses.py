@@ -89,3 +89,17 @@ def test_outcome_ids_that_lost_their_leading_zeros_stop_with_an_example(
     assert "--redeliver 2026-01-08..2026-02-03 --reason TEXT" in result.output
     assert "widen" not in result.output
     assert lender.versions("zeros") == []
+    if kind == "parquet":
+        return
+    # The advice, followed: the ids corrected at the source, those days redelivered.
+    every["app_id"] = every["app_id"].map(lambda i: f"{i:010d}")
+    for day, rows in every.groupby("outcome_date"):
+        rows.to_csv(outcomes / f"outcomes_{day}.csv", index=False)
+    specs = tmp_path / "specs"
+    fixed = lender.run(
+        specs, "zeros", "--redeliver", "2026-01-08..2026-02-03", "--reason", "ids corrected"
+    )
+    assert fixed.exit_code == 0, fixed.output
+    assert "2026-01-08: redelivered (outcomes); the replaced files are kept" in fixed.output
+    assert "source file is unchanged" not in fixed.output
+    assert "zeros v1: AUC" in fixed.output
