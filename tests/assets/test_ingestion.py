@@ -56,7 +56,7 @@ def test_bad_rows_are_quarantined_and_a_corrected_rerun_replaces_everything(
     p.land(1)
     good = _applications(p, 0)
     bad = good.astype(str)
-    bad.loc[3, "annual_income"] = "n/a"
+    bad.loc[3, "annual_income"] = "45k"  # ("n/a" is a missing-value token)
     bad.loc[7, "bureau_score"] = "999"
     bad.loc[9, "application_id"] = bad.loc[8, "application_id"]
     _deliver_csv(p, 0, bad)
