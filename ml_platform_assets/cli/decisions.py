@@ -4,13 +4,23 @@ recorded on the asset graph as a materialization of ``deployed_model``."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from ml_platform_assets.cli.common import VERSION, Context, one_sentence
-from ml_platform_assets.services import promotion
 from ml_platform_assets.services.actors import current_actor
-from ml_platform_assets.services.promotion import Decision
 from resources.stores import open_object_store
+
+if TYPE_CHECKING:
+    from ml_platform_assets.services.promotion import Decision
+
+
+def _promotion():
+    """The promotion workflow, loaded when a decision is taken: --help stays light."""
+    from ml_platform_assets.services import promotion
+
+    return promotion
 
 
 def _decide(ctx: Context, model: str, decide) -> Decision:
@@ -58,7 +68,7 @@ def approve(model: str, version: int, reviewer: str, note: str) -> None:
 
     def decide(store, registry):
         _known(registry, model, version)
-        return promotion.approve(store, registry, model, version, reviewer, note)
+        return _promotion().approve(store, registry, model, version, reviewer, note)
 
     decision = _decide(ctx, model, decide)
     click.echo(f"{model} v{version} approved by {reviewer.strip()}; {_moved(decision)}")
@@ -76,7 +86,7 @@ def reject(model: str, version: int, reviewer: str, note: str) -> None:
 
     def decide(store, registry):
         _known(registry, model, version)
-        return promotion.reject(store, registry, model, version, reviewer, note)
+        return _promotion().reject(store, registry, model, version, reviewer, note)
 
     decision = _decide(ctx, model, decide)
     kept = f"v{decision.champion.version}" if decision.champion else "none"
@@ -104,7 +114,7 @@ def promote(model: str, version: int, approver: str, reason: str, override: bool
 
     def decide(store, registry):
         _known(registry, model, version)
-        return promotion.promote_by_hand(
+        return _promotion().promote_by_hand(
             store, registry, model, version, approver, reason, override
         )
 
@@ -127,7 +137,7 @@ def rollback(model: str, to_version: int | None, reason: str, approver: str) -> 
     ctx = Context()
 
     def decide(store, registry):
-        return promotion.roll_back(
+        return _promotion().roll_back(
             store, registry, model, approver, reason, current_actor(), to_version
         )
 
