@@ -138,6 +138,11 @@ def _echo_losses(losses: dict) -> None:
         click.echo(
             f"  without {sum(quarantined.values()):,} rows its days quarantined at ingestion: {top}"
         )
+    if losses.get("accepted_reasons"):
+        click.echo(
+            "  trained without the rows of reasons data_quality.accepted_reasons accepts: "
+            + "; ".join(losses["accepted_reasons"])
+        )
     if losses["accepted_days"]:
         click.echo(
             f"  trained on {len(losses['accepted_days'])} day(s) over "

@@ -104,11 +104,12 @@ def _header(row: list[str]) -> list[str]:
 
 
 def _is_header(row: list[str], known: set[str]) -> bool:
-    """A line naming columns, not holding values: at least two known header names, making up
-    at least half its non-empty fields (one of the first two among them)."""
-    if not any(v.strip() in known for v in row[:2]):
+    """A line naming columns, not holding values: at least two known header names (``known``
+    casefolded; case is not compared), making up at least half its non-empty fields (one of
+    the first two among them)."""
+    if not any(v.strip().casefold() in known for v in row[:2]):
         return False  # what nearly every data row meets first: one lookup
-    values = [v.strip() for v in row if v.strip()]
+    values = [v.strip().casefold() for v in row if v.strip()]
     hits = sum(v in known for v in values)
     return hits >= 2 and 2 * hits >= len(values)
 
@@ -121,15 +122,17 @@ def _parts(lines: list[str], name: str, delimiter: str, quotechar: str, known: s
     """
     records = csv.reader(lines, delimiter=delimiter, quotechar=quotechar)
     parts: list[list] = []
-    names = known
+    names = {k.casefold() for k in known}
     start = 0
     for row in records:
         first, start = start, records.line_num
         if not row:
             continue
+        if row[0].startswith("\ufeff"):  # files with byte-order marks, concatenated
+            row = [row[0].lstrip("\ufeff"), *row[1:]]
         if not parts or _is_header(row, names):
             parts.append([first, None, _header(row)])
-            names = known | {h.strip() for h in parts[0][2]}
+            names = known | {h.strip().casefold() for h in parts[0][2]}
             continue
         fields = len(parts[-1][2])
         if len(row) > fields and any(v.strip() for v in row[fields:]):
@@ -148,8 +151,9 @@ def _parts(lines: list[str], name: str, delimiter: str, quotechar: str, known: s
 
 def read_csv_parts(
     text: str, name: str, delimiter: str, quotechar: str, known: set[str] = frozenset()
-) -> list[tuple[list[str], pd.DataFrame]]:
-    """The file's parts, each as its headers as written and its rows as text in their order.
+) -> list[tuple[int, list[str], pd.DataFrame]]:
+    """The file's parts, each as the line of its header (1-based), its headers as written and
+    its rows as text in their order.
 
     A header line repeated inside the file (exports concatenated) starts a new part read by
     its own header, in its own column order and width: a line of at least two names from
@@ -166,7 +170,11 @@ def read_csv_parts(
     except csv.Error as exc:
         raise LandingFileError(f"{name}: cannot be parsed as CSV ({exc})") from exc
     return [
-        (headers, _read_rows("".join(lines[first:end]), headers, name, delimiter, quotechar))
+        (
+            first + 1,
+            headers,
+            _read_rows("".join(lines[first:end]), headers, name, delimiter, quotechar),
+        )
         for first, end, headers in parts
     ]
 

@@ -112,8 +112,9 @@ def read_delivery(
                 source,
                 dialect,
             )
-            for headers, rows in parts
+            for _, headers, rows in parts
         ]
+        _same_columns(tables, [line for line, _, _ in parts], name, _known_headers(spec))
         # Parts join by column name; a column one part lacks is missing in its rows.
         table = pa.concat_tables(tables, promote_options="permissive")
         if spec is not None:
@@ -121,6 +122,25 @@ def read_delivery(
             table, dialect = _normalize_numbers(table, spec, dialect_spec, dialect, name)
         return _with_metadata(table, {DIALECT_KEY: dialect.describe()})
     raise LandingFileError(f"{name}: unsupported file type (expected .csv or .parquet)")
+
+
+def _same_columns(tables: list[pa.Table], lines: list[int], name: str, used: set[str]) -> None:
+    """Refuse a part (after a header line repeated inside the file) without a column of the
+    spec's that the first header has: its rows would silently miss it.
+
+    Raises:
+        LandingFileError: naming the header's line, the columns missing and its headers.
+    """
+    first = set(tables[0].column_names) & used
+    for table, line in zip(tables[1:], lines[1:], strict=True):
+        missing = sorted(first - set(table.column_names))
+        if missing:
+            found = ", ".join(map(repr, headers_found(table) or table.column_names))
+            raise LandingFileError(
+                f"{name}: the header line repeated at line {line} has no column "
+                f"{', '.join(missing)} that the first header has (headers there: {found}); "
+                "map its name in data_source.columns, or deliver the parts as one export"
+            )
 
 
 def _known_headers(spec: ModelSpec | None) -> set[str]:
@@ -165,7 +185,7 @@ def _rename(
     if alike:
         raise LandingFileError(
             f"{name}: headers {' and '.join(map(repr, alike[0]))} differ only by case, so "
-            "which one a column means is unclear; map each in data_source.columns or remove one"
+            "which one a column means is unclear; remove one from the file and deliver it again"
         )
     # Renaming drops the schema's metadata; a landed day keeps its file's number format in it.
     kept = table.schema.metadata

@@ -122,7 +122,8 @@ def _numeric_stamps(
         # A kind declared wrongly (seconds for milliseconds): say which one reads them.
         found = read_as_numbers(table[column].filter(pa.array(outside)), day, spec.timezone)
         if found is not None and found.kind not in (None, kind):
-            implausible += f"; they read as {found.kind} on {day}: is that the declared kind?"
+            # No date here: one sentence counts the rows of every day together.
+            implausible += f"; they read as {found.kind} on the file's day: is that the kind?"
     reasons.add(outside, implausible)
     elsewhere = f"{column}: not on the file's day in {spec.timezone}"
     if KINDS[kind].zoned:

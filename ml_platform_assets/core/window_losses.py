@@ -77,7 +77,14 @@ def quarantine_stop(spec: ModelSpec, as_of: dt.date, days: list[DayLoss]) -> str
         examples = _examples(group, reason)
         if examples:
             part += f" (e.g. {', '.join(map(repr, examples))})"
-        hint = timezone_hint(spec, group, reason)
+        everywhere = [d for d in days if reason in d.reasons]
+        if len(everywhere) > len(group):
+            # The same cause under the share on other days: the whole of it, not the worst days.
+            part += (
+                f"; the same reason took {sum(d.reasons[reason] for d in everywhere):,} rows "
+                f"on {len(everywhere)} of the window's days"
+            )
+        hint = timezone_hint(spec, everywhere, reason)
         if hint:
             part += f"; {hint}"
         parts.append(part)
@@ -91,16 +98,19 @@ def quarantine_stop(spec: ModelSpec, as_of: dt.date, days: list[DayLoss]) -> str
 
 
 def losses_on_record(spec: ModelSpec, days: list[DayLoss]) -> dict:
-    """What a training set's days lost, as recorded with it: rows quarantined per reason, and
-    the days over ``max_quarantine_share`` that ``data_quality.accepted_days`` let in."""
+    """What a training set's days lost, as recorded with it: rows quarantined per reason, the
+    days over ``max_quarantine_share`` that ``data_quality.accepted_days`` let in, and the
+    reasons among them that ``data_quality.accepted_reasons`` accepts."""
     reasons: Counter[str] = Counter()
     for day in days:
         reasons.update(day.reasons)
     limit, accepted = spec.data_quality.max_quarantine_share, spec.data_quality.accepted_days
     over = sorted({d.day for d in days if d.share > limit and d.day in set(accepted or ())})
+    accepted_reasons = [r for r in spec.data_quality.accepted_reasons or () if r in reasons]
     return {
         "quarantined": dict(reasons.most_common()),
         "accepted_days": [d.isoformat() for d in over],
+        "accepted_reasons": accepted_reasons,
     }
 
 
@@ -139,8 +149,14 @@ class UnmatchedOutcomes:
     days: list[dt.date] = field(default_factory=list)  # outcome days of the ``respelled``
 
     def sentence(self) -> str:
-        """'3,100 of 3,100 outcomes match no delivered application id (e.g. ...)'."""
+        """'3,100 of 3,100 outcomes match no delivered application id (e.g. ...)'; with ids
+        written otherwise, how many of those match one only so."""
         text = f"{self.count:,} of {self.outcomes:,} outcomes match no delivered application id"
+        if self.respelled:
+            text = (
+                f"{self.respelled:,} of {self.outcomes:,} outcomes match a delivered application "
+                "id only when written otherwise"
+            )
         if self.example:
             outcome_id, application_id = self.example
             text += (

@@ -22,7 +22,8 @@ class TrainingSetManifest(TypedDict):
     summary: dict[str, dict]  # split name -> {"rows", "bads", "bad_rate"}
     dropped: dict[str, int]  # rows left out, by why
     # What the window's days lost at ingestion: {"quarantined": {reason: rows}, "accepted_days":
-    # [ISO days over data_quality.max_quarantine_share trained on as the spec accepts]}
+    # [ISO days over data_quality.max_quarantine_share trained on as the spec accepts],
+    # "accepted_reasons": [reasons data_quality.accepted_reasons accepts that occurred]}
     losses: dict[str, dict[str, int] | list[str]]
     features_code_version: str
     training_set_code_version: str

@@ -34,13 +34,13 @@ def test_a_trailing_delimiter_on_every_row_is_dropped(sep, declared) -> None:
 
 def test_a_trailing_delimiter_on_the_header_too_is_dropped() -> None:
     text = "a,b,\n1,2,\n3,4,\n"
-    [(headers, frame)] = read_csv_parts(text, "x.csv", ",", '"')
+    [(_, headers, frame)] = read_csv_parts(text, "x.csv", ",", '"')
     assert headers == ["a", "b"] and frame.to_numpy().tolist() == [["1", "2"], ["3", "4"]]
     assert sniff_delimiter(text) == ","
 
 
 def test_some_rows_with_a_trailing_delimiter_and_some_without_read_alike() -> None:
-    [(headers, frame)] = read_csv_parts("a,b\n1,2,\n3,4\n5,6, \n", "x.csv", ",", '"')
+    [(_, headers, frame)] = read_csv_parts("a,b\n1,2,\n3,4\n5,6, \n", "x.csv", ",", '"')
     assert frame.to_numpy().tolist() == [["1", "2"], ["3", "4"], ["5", "6"]]
 
 
@@ -83,32 +83,60 @@ def test_a_header_line_repeated_inside_the_file_starts_a_part_read_by_it(reorder
 
 def test_a_repeated_header_line_with_spaces_and_quotes_is_still_a_header() -> None:
     first, second = read_csv_parts('a,b\n1,2\n"b", a \n3,4\n', "x.csv", ",", '"')
-    assert first[0] == ["a", "b"] and first[1].to_dict("list") == {"0": ["1"], "1": ["2"]}
-    assert second[0] == ["b", " a "] and second[1].to_dict("list") == {"0": ["3"], "1": ["4"]}
+    assert first[:2] == (1, ["a", "b"]) and first[2].to_dict("list") == {"0": ["1"], "1": ["2"]}
+    assert second[:2] == (3, ["b", " a "])
+    assert second[2].to_dict("list") == {"0": ["3"], "1": ["4"]}
 
 
-def test_a_header_line_with_columns_renamed_added_and_dropped_starts_a_part() -> None:
+@pytest.mark.parametrize("header", ["\ufeffb,a", "B,A"])
+def test_a_repeated_header_with_a_byte_order_mark_or_in_capitals_is_a_header(header) -> None:
+    first, second = read_csv_parts(f"a,b\n1,2\n{header}\n3,4\n", "x.csv", ",", '"')
+    assert [h.lower() for h in second[1]] == ["b", "a"] and len(second[2]) == 1
+
+
+def test_a_header_line_with_columns_renamed_and_added_starts_a_part() -> None:
     """Concatenated exports of two releases of the lender's system: the second renames
-    bureau_score (both map to it), adds a column and reorders the rest. Every value lands in
-    its own column; the added one is kept, the missing one is missing."""
+    annual_income (both names map to it), adds a column and reorders the rest, with a trailing
+    delimiter of its own. Every value lands in its own column; the added one is kept."""
     spec = _spec(columns={"credit_score": "annual_income"})
     first = _frame(2)
     second = _frame(2).rename(columns={"annual_income": "credit_score"})
     second["app_id"] = ["B0", "B1"]
     second["promo"] = ["x", "y"]
-    second = second[["promo", "app_id", "channel", "credit_score", "applied_at"]]
+    second = second[["promo", "app_id", "channel", "debt_to_income", "credit_score", "applied_at"]]
     text = first.to_csv(index=False) + second.to_csv(index=False, lineterminator=",\n")
     table = read_delivery(text.encode(), "x.csv", spec)
     assert table["app_id"].to_pylist() == ["A0", "A1", "B0", "B1"]
     assert table["annual_income"].to_pylist() == ["45000.5", "45001.5"] * 2
+    assert table["debt_to_income"].to_pylist() == ["0.35", "1.25"] * 2
     assert table["promo"].to_pylist() == [None, None, "x", "y"]
-    assert table["debt_to_income"].to_pylist() == ["0.35", "1.25", None, None]
     valid = _valid(text.encode(), spec)
     assert valid["channel"].tolist() == ["web", "app"] * 2
 
 
+@pytest.mark.parametrize(
+    ("second_header", "missing"),
+    [
+        ("app_id,applied_at,annual_income,debt_to_income", "channel"),  # dropped
+        ("app_id,applied_at,annual_income,debt_to_income,Channel", "channel"),  # case, unmapped
+        ("app_id,applied_at,income_v2,debt_to_income,channel", "annual_income"),  # renamed
+    ],
+)
+def test_a_part_without_a_column_the_first_header_has_is_refused(second_header, missing) -> None:
+    """Rows under a header line lacking a column would silently miss its values."""
+    first = _frame(2).to_csv(index=False)
+    values = "B0,2026-01-05 10:00:00,1.0,0.1" + (",web" if second_header.count(",") == 4 else "")
+    text = f"{first}{second_header}\n{values}\n"
+    with pytest.raises(
+        LandingFileError,
+        match=rf"^x\.csv: the header line repeated at line 4 has no column {missing} that the "
+        r"first header has \(headers there: 'app_id'",
+    ):
+        read_delivery(text.encode(), "x.csv", _spec())
+
+
 def test_a_data_row_holding_one_header_name_is_data() -> None:
-    [(_, frame)] = read_csv_parts("kind,note\nkind,7\nweb,note\n", "x.csv", ",", '"')
+    [(_, _, frame)] = read_csv_parts("kind,note\nkind,7\nweb,note\n", "x.csv", ",", '"')
     assert frame.to_numpy().tolist() == [["kind", "7"], ["web", "note"]]
 
 

@@ -127,7 +127,9 @@ def test_outcome_ids_written_otherwise_are_counted_with_an_example(
     found = unmatched_outcomes(pa.array(applications), pa.array(outcomes))
     assert (found.count, found.outcomes, found.respelled, found.example) == (2, 2, 2, example)
     assert found.is_a_cause() and found.spelled_otherwise(0.05)
-    assert found.sentence().startswith("2 of 2 outcomes match no delivered application id")
+    assert found.sentence().startswith(
+        "2 of 2 outcomes match a delivered application id only when written otherwise"
+    )
     assert f"outcome id {example[0]!r} vs application id {example[1]!r}" in found.sentence()
 
 
@@ -160,8 +162,9 @@ def test_a_thin_window_names_its_upstream_cause_instead_of_its_width() -> None:
         check_windows(splits, windows, SPEC, cause, decisive)
     assert "widen" not in str(stop.value)
     assert str(stop.value).endswith(
-        "the cause is upstream, not the windows' width: 3 of 3 outcomes match no delivered "
-        "application id (e.g. outcome id '01' vs application id '1': the ids are written "
+        "the cause is upstream, not the windows' width: 3 of 3 outcomes match a delivered "
+        "application id only when written otherwise (e.g. outcome id '01' vs application id "
+        "'1': the ids are written "
         "differently: leading zeros, a float's '.0', case or spaces)"
     )
     # A small quarantine is mentioned, but the width stays the advice.
@@ -182,3 +185,19 @@ def test_day_counts_count_rows_per_day() -> None:
     table = pa.table({"applied_at": stamps})
     assert day_counts(table, "applied_at") == {dt.date(2026, 1, 7): 2, dt.date(2026, 1, 9): 1}
     assert day_counts(table.slice(0, 0), "applied_at") == {}
+
+
+def test_a_reason_over_the_share_on_some_days_counts_all_its_days() -> None:
+    """An offset that moves a few rows a day goes over the share on some days only: the stop
+    counts the reason on every day, and the timezone keeps them all."""
+    reason = "applied_at: not on the file's day in UTC"
+
+    def day(i: int, lost: int) -> DayLoss:
+        stamps = ["2026-01-07T00:30:00+01:00"] * lost
+        return DayLoss(DAY + dt.timedelta(days=i), "applications", 100 - lost,
+                       _quarantined("applied_at", stamps, reason))  # fmt: skip
+
+    stop = quarantine_stop(SPEC, AS_OF, [day(0, 8), day(1, 3), day(2, 2), day(3, 0)])
+    assert "2026-01-07 lost 8 of 100 applications (8%)" in stop
+    assert "the same reason took 13 rows on 3 of the window's days" in stop
+    assert "set timezone to Europe/Berlin" in stop

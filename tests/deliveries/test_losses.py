@@ -44,6 +44,10 @@ def test_a_segment_lost_a_few_rows_a_day_stops_training_unless_accepted(lender, 
     accepted = lender.run(_no_hit_segment(tmp_path, ["bureau_score: not a number"]), "no_hit")
     assert accepted.exit_code == 0, accepted.output
     assert "without 81 rows its days quarantined at ingestion" in accepted.output
+    assert (
+        "trained without the rows of reasons data_quality.accepted_reasons accepts: "
+        "bureau_score: not a number" in accepted.output
+    )
 
 
 @pytest.mark.parametrize("kind", ["csv", "parquet"])
@@ -84,7 +88,10 @@ def test_outcome_ids_that_lost_their_leading_zeros_stop_with_an_example(
     result = lender.run(L.write_spec(tmp_path / "specs", spec), "zeros")
     assert result.exit_code == 1, result.output
     assert "zeros: the training set as of 2026-02-03 cannot be labelled: " in result.output
-    assert "outcomes match no delivered application id (e.g. outcome id '42" in result.output
+    assert "outcomes match a delivered application id only when written otherwise (e.g. " in (
+        result.output
+    )
+    assert "(e.g. outcome id '42" in result.output
     assert "vs application id '00042" in result.output
     assert "--redeliver 2026-01-08..2026-02-03 --reason TEXT" in result.output
     assert "widen" not in result.output
