@@ -29,14 +29,14 @@ def echo_delivery(spec: ModelSpec, delivery: Delivery, redeliver: list[dt.date])
     )
     replaced = _replaced_days(delivery)
     for day, kinds in sorted(replaced.items()):
-        if day in redeliver or "applications" in kinds:
+        if day in redeliver or ("applications" in kinds and day not in delivery.late_days):
             click.echo(
                 f"  {day}: redelivered ({' and '.join(kinds)}); the replaced files are kept and "
                 "the change recorded"
             )
     for day, matured in sorted(delivery.late_days.items()):
         follows = f"; the outcomes derived from it (known {matured}) follow" if matured else ""
-        click.echo(f"  {day}: arrived late, after it was ingested without a file{follows}")
+        click.echo(f"  {day}: arrived late, after it was ingested without applications{follows}")
     for day in _late_outcome_files(delivery, redeliver):
         click.echo(f"  {day}: an outcome file arrived for a day first delivered without one")
     for day in sorted(set(redeliver) - set(replaced)):

@@ -94,7 +94,16 @@ def _land_kind(
             # The day in any format counts as delivered: a placeholder is parquet.
             keys = [own, *(k for k in layout.landing_keys(spec.name, kind, day) if k != own)]
             # As delivered, byte for byte.
-            deliver_bytes(store, keys, data, str(path), delivery, redelivery, ingested=ingested)
+            deliver_bytes(
+                store,
+                keys,
+                data,
+                str(path),
+                delivery,
+                redelivery,
+                ingested=ingested,
+                rows=len(frames[day]),
+            )
             if progress:
                 progress(day, done, len(files))
     else:
@@ -103,7 +112,9 @@ def _land_kind(
             keys = layout.landing_keys(spec.name, kind, day)
             source = f"{pattern} (rows of {day})"
             data = parquet_bytes(frame)
-            deliver_bytes(store, keys, data, source, delivery, redelivery, ingested=ingested)
+            deliver_bytes(
+                store, keys, data, source, delivery, redelivery, ingested=ingested, rows=len(frame)
+            )
             if progress:
                 progress(day, done, len(frames))
     return frames
@@ -197,10 +208,11 @@ def _late_days(
     store: ObjectStore, spec: ModelSpec, delivery: Delivery, lag: dt.timedelta
 ) -> Redelivery | None:
     """The outcome days to derive again because their application day arrived late: a day
-    landed now for the first time although it was ingested before, without a file."""
+    landed now for the first time although it was ingested before without a file, or one
+    whose file without rows was just replaced by one with."""
     new_days = [
         parsed[2]
-        for key in delivery.written
+        for key in [*delivery.written, *delivery.filled]
         if (parsed := layout.parse_landing_key(key)) and parsed[1] == "applications"
     ]
     late = [day for day in new_days if store.exists(layout.raw_key(spec.name, day))]

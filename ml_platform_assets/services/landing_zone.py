@@ -43,9 +43,11 @@ class Delivery:
     empty_days: list[dt.date] = field(default_factory=list)  # a file with a header, no rows
     # Days without an outcome file (outcomes in files of their own): none known yet.
     missing_outcome_days: list[dt.date] = field(default_factory=list)
-    # Days that arrived after they were ingested without a file, and the outcome day each
+    # Days that arrived after they were ingested without applications, and the outcome day each
     # brings labels to (the derived outcome files follow their application days).
     late_days: dict[dt.date, dt.date | None] = field(default_factory=dict)
+    # Landing keys of days first delivered as a file without rows, now replaced by one with.
+    filled: list[str] = field(default_factory=list)
     unassigned_rows: int = 0  # rows of a multi-day file without a readable timestamp
     rows: int = 0
     last_day: dt.date | None = None
@@ -135,6 +137,7 @@ def deliver_bytes(
     derived: bool = False,
     ingested: Callable[[dt.date], bool] | None = None,
     placeholder: bool = False,
+    rows: int | None = None,
 ) -> None:
     """Write ``data`` to ``keys[0]`` unless the day was delivered under any of ``keys``.
 
@@ -144,8 +147,8 @@ def deliver_bytes(
     its changes are not reported on their own. A day that ``ingested`` says was never ingested
     is replaced without asking: nothing was built from it (e.g. it was refused), so a corrected
     file simply takes its place, and the replacement is recorded all the same. So is a
-    ``placeholder`` (the empty file landed for a day without one) when a file for that day
-    arrives late.
+    ``placeholder`` (the empty file landed for a day without one), and a file delivered without
+    rows (the record keeps ``rows``), when a file with rows for that day arrives late.
     """
     model, kind, day = _parts(keys[0])
     sha = hashlib.sha256(data).hexdigest()
@@ -165,6 +168,8 @@ def deliver_bytes(
     }
     if placeholder:
         record["placeholder"] = True
+    if rows is not None:
+        record["rows"] = rows
     if present is not None:
         previous = delivery_record(store, model, kind, day)
         # The record's checksum spares reading the file; a file dropped in by hand is hashed.
@@ -177,6 +182,10 @@ def deliver_bytes(
         elif old_sha != sha and (previous or {}).get("placeholder") and not placeholder:
             reason = "a file arrived for a day first delivered without one; it takes its place"
             redelivery = Redelivery(frozenset({day}), current_actor(), reason)
+        elif old_sha != sha and (previous or {}).get("rows") == 0 and rows:
+            reason = "a file with rows arrived for a day first delivered without any"
+            redelivery = Redelivery(frozenset({day}), current_actor(), reason)
+            delivery.filled.append(keys[0])
         if old_sha == sha or redelivery is None or day not in redelivery.days:
             delivery.kept.append(present)
             if old_sha != sha and not derived:

@@ -36,8 +36,8 @@ def test_a_late_application_file_brings_its_derived_outcomes(lender, tmp_path) -
     second = lender.run(spec, "late")
     assert second.exit_code == 0, second.output
     assert (
-        "2026-01-20: arrived late, after it was ingested without a file; the outcomes derived "
-        "from it (known 2026-01-23) follow" in second.output
+        "2026-01-20: arrived late, after it was ingested without applications; the outcomes "
+        "derived from it (known 2026-01-23) follow" in second.output
     )
     assert set(late["app_id"]) <= _ids(lender, "late", "raw")
     assert set(late["app_id"]) <= _ids(lender, "late", "outcomes")
@@ -81,3 +81,27 @@ def test_a_late_outcome_file_replaces_the_empty_day_it_was_delivered_as(lender, 
     )
     assert "Warning" not in second.output
     assert set(missing["app_id"]) <= _ids(lender, "late_outcomes", "outcomes")
+
+
+def test_a_file_with_rows_replaces_a_day_first_delivered_without_any(lender, tmp_path) -> None:
+    """A header-only file for a day (the export ran before the day's data was in), then the
+    real file: it takes the empty one's place, and its outcomes follow."""
+    frames = {day: L.make_day(day) for day in L.days()}
+    folder = tmp_path / "data"
+    late = frames[LATE]
+    frames[LATE] = late.iloc[0:0]
+    spec = L.write_spec(tmp_path / "specs", L.base_spec("late", L.write_days(folder, frames)))
+    first = lender.run(spec, "late", end="2026-01-31")
+    assert first.exit_code == 0, first.output
+    assert "1 file with a header and no rows (2026-01-20)" in first.output
+
+    late.to_csv(folder / f"apps_{LATE}.csv", index=False)
+    second = lender.run(spec, "late")
+    assert second.exit_code == 0, second.output
+    assert "2026-01-20: arrived late, after it was ingested without applications; the " in (
+        second.output
+    )
+    assert "Warning" not in second.output
+    assert set(late["app_id"]) <= _ids(lender, "late", "raw")
+    assert set(late["app_id"]) <= _ids(lender, "late", "outcomes")
+    assert lender.manifest("late", "training_set")["summary"]["valid"]["rows"] == 500
