@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from ml_platform_assets.cli import main
@@ -23,14 +24,26 @@ def _events(model: str) -> list[dict]:
     return json.loads(CliRunner().invoke(main, ["audit", model, "--json"]).output)
 
 
-def test_a_late_application_file_brings_its_derived_outcomes(lender, tmp_path) -> None:
+@pytest.mark.parametrize(
+    ("first_delivered", "first_said"),
+    [
+        ("no file", "No file for 1 day (2026-01-20): ingested as days without applications"),
+        # the export ran before the day's data was in
+        ("header only", "1 file with a header and no rows (2026-01-20)"),
+    ],
+)
+def test_a_late_application_file_brings_its_derived_outcomes(
+    lender, tmp_path, first_delivered, first_said
+) -> None:
     frames = {day: L.make_day(day) for day in L.days()}
     folder = tmp_path / "data"
     late = frames.pop(LATE)
+    if first_delivered == "header only":
+        frames[LATE] = late.iloc[0:0]
     spec = L.write_spec(tmp_path / "specs", L.base_spec("late", L.write_days(folder, frames)))
     first = lender.run(spec, "late", end="2026-01-31")
     assert first.exit_code == 0, first.output
-    assert "No file for 1 day (2026-01-20): ingested as days without applications" in (first.output)
+    assert first_said in first.output
 
     late.to_csv(folder / f"apps_{LATE}.csv", index=False)
     second = lender.run(spec, "late")
@@ -39,6 +52,7 @@ def test_a_late_application_file_brings_its_derived_outcomes(lender, tmp_path) -
         "2026-01-20: arrived late, after it was ingested without applications; the outcomes "
         "derived from it (known 2026-01-23) follow" in second.output
     )
+    assert "Warning" not in second.output
     assert set(late["app_id"]) <= _ids(lender, "late", "raw")
     assert set(late["app_id"]) <= _ids(lender, "late", "outcomes")
     valid = lender.manifest("late", "training_set")["summary"]["valid"]["rows"]
@@ -46,9 +60,13 @@ def test_a_late_application_file_brings_its_derived_outcomes(lender, tmp_path) -
     # The derived outcome file it replaced is kept and the replacement is on record.
     replaced = lender.store / "late" / "landing" / "outcomes" / "replaced"
     assert any(replaced.rglob("*"))
-    [redelivered] = [e for e in _events("late") if e["event_type"] == "redelivered"]
-    assert redelivered["payload"]["day"] == "2026-01-23"
-    assert "arrived late" in redelivered["payload"]["replaces"][-1]["reason"]
+    [outcome_day] = [
+        e["payload"]
+        for e in _events("late")
+        if e["event_type"] == "redelivered" and e["payload"]["kind"] == "outcomes"
+    ]
+    assert outcome_day["day"] == "2026-01-23"
+    assert "arrived late" in outcome_day["replaces"][-1]["reason"]
     assert CliRunner().invoke(main, ["audit", "verify", "late"]).exit_code == 0
 
 
@@ -81,27 +99,3 @@ def test_a_late_outcome_file_replaces_the_empty_day_it_was_delivered_as(lender, 
     )
     assert "Warning" not in second.output
     assert set(missing["app_id"]) <= _ids(lender, "late_outcomes", "outcomes")
-
-
-def test_a_file_with_rows_replaces_a_day_first_delivered_without_any(lender, tmp_path) -> None:
-    """A header-only file for a day (the export ran before the day's data was in), then the
-    real file: it takes the empty one's place, and its outcomes follow."""
-    frames = {day: L.make_day(day) for day in L.days()}
-    folder = tmp_path / "data"
-    late = frames[LATE]
-    frames[LATE] = late.iloc[0:0]
-    spec = L.write_spec(tmp_path / "specs", L.base_spec("late", L.write_days(folder, frames)))
-    first = lender.run(spec, "late", end="2026-01-31")
-    assert first.exit_code == 0, first.output
-    assert "1 file with a header and no rows (2026-01-20)" in first.output
-
-    late.to_csv(folder / f"apps_{LATE}.csv", index=False)
-    second = lender.run(spec, "late")
-    assert second.exit_code == 0, second.output
-    assert "2026-01-20: arrived late, after it was ingested without applications; the " in (
-        second.output
-    )
-    assert "Warning" not in second.output
-    assert set(late["app_id"]) <= _ids(lender, "late", "raw")
-    assert set(late["app_id"]) <= _ids(lender, "late", "outcomes")
-    assert lender.manifest("late", "training_set")["summary"]["valid"]["rows"] == 500
