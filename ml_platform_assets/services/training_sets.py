@@ -96,19 +96,6 @@ def _load_outcomes(store: ObjectStore, spec: ModelSpec, days: list[dt.date]) -> 
     return pa.concat_tables(tables, promote_options="permissive")
 
 
-def _quarantined_outcomes(store: ObjectStore, spec: ModelSpec, days: list[dt.date]) -> list:
-    """The outcome rows quarantined at ingestion on ``days``; a day without a quarantine file
-    had none."""
-
-    def one_day(day: dt.date) -> pa.Table | None:
-        try:
-            return store.get_table(layout.quarantine_key(spec.name, "outcomes", day))
-        except ObjectNotFound:
-            return None
-
-    return [t for t in parallel_map(one_day, days) if t is not None]
-
-
 def build_training_set(
     store: ObjectStore,
     spec: ModelSpec,
@@ -163,7 +150,7 @@ def build_training_set(
     # Nothing is trained on a set that cannot learn: no bad label at all (most often a
     # misdeclared target), or a window without enough rows of both classes.
     if not has_bad_outcome(outcomes, as_of):
-        quarantined = _quarantined_outcomes(store, spec, windows.outcome_days)
+        quarantined = [d.quarantined for d in losses if d.kind == "outcomes" and d.lost]
         raise Refused(no_bad_label_message(outcomes, quarantined, spec, as_of))
     # Nothing is learnt from what a file lost: too many quarantined rows on a day, or outcomes
     # written with other ids than their applications.
