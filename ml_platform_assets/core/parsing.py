@@ -103,7 +103,8 @@ def read_delivery(
         dialect_spec = source.csv if source else CsvDialect()
         text, encoding = decode(data, name, dialect_spec.encoding)
         delimiter = dialect_spec.delimiter or sniff_delimiter(text, dialect_spec.quotechar, name)
-        parts = read_csv_parts(text, name, delimiter, dialect_spec.quotechar, _known_headers(spec))
+        known = _known_headers(spec)
+        parts = read_csv_parts(text, name, delimiter, dialect_spec.quotechar, known)
         dialect = Dialect(delimiter, ".", None, dialect_spec.quotechar, encoding)
         tables = [
             _rename(
@@ -114,8 +115,8 @@ def read_delivery(
             )
             for _, headers, rows in parts
         ]
-        _same_columns(tables, [line for line, _, _ in parts], name, _known_headers(spec))
-        # Parts join by column name; a column one part lacks is missing in its rows.
+        _same_columns(tables, [line for line, _, _ in parts], name, known)
+        # Parts join by column name; a column only some parts add is missing in the others.
         table = pa.concat_tables(tables, promote_options="permissive")
         if spec is not None:
             table = blank_missing_tokens(table, spec)
