@@ -107,9 +107,9 @@ def _is_header(row: list[str], known: set[str]) -> bool:
     """A line naming columns, not holding values: at least two known header names (``known``
     casefolded; case is not compared), making up at least half its non-empty fields (one of
     the first two among them)."""
-    if not any(v.strip().casefold() in known for v in row[:2]):
+    if not any(v.strip().lstrip("\ufeff").casefold() in known for v in row[:2]):
         return False  # what nearly every data row meets first: one lookup
-    values = [v.strip().casefold() for v in row if v.strip()]
+    values = [v.strip().lstrip("\ufeff").casefold() for v in row if v.strip()]
     hits = sum(v in known for v in values)
     return hits >= 2 and 2 * hits >= len(values)
 
@@ -164,9 +164,13 @@ def read_csv_parts(
     Raises:
         LandingFileError: the text cannot be parsed, or a row has a value past the last header.
     """
+    known = {k.strip() for k in known}
+    whole = _one_part(text, delimiter, quotechar, known)
+    if whole is not None:
+        return [whole]
     lines = io.StringIO(text).readlines()
     try:
-        parts = _parts(lines, name, delimiter, quotechar, {k.strip() for k in known})
+        parts = _parts(lines, name, delimiter, quotechar, known)
     except csv.Error as exc:
         raise LandingFileError(f"{name}: cannot be parsed as CSV ({exc})") from exc
     return [
@@ -177,6 +181,51 @@ def read_csv_parts(
         )
         for first, end, headers in parts
     ]
+
+
+def _one_part(
+    text: str, delimiter: str, quotechar: str, known: set[str]
+) -> tuple[int, list[str], pd.DataFrame] | None:
+    """The common file read by pandas alone: one header, no row wider than it but for an empty
+    trailing field. None when the file needs reading line by line (a header line repeated, a
+    value past the last header, or rows pandas cannot tokenize)."""
+    records = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar=quotechar)
+    try:
+        row = next((r for r in records if r), None)
+    except csv.Error:
+        return None
+    if row is None:
+        return None
+    first = records.line_num - 1
+    row[0] = row[0].lstrip("\ufeff")
+    headers = _header(row)
+    columns = [str(i) for i in range(len(headers))]
+    try:
+        with warnings.catch_warnings():
+            # pandas warns of a row wider than the header (a field it would drop): that file is
+            # read line by line, which tells an empty trailing field from a value.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                quotechar=quotechar,
+                header=0,
+                names=columns,
+                index_col=False,
+                dtype=str,
+                keep_default_na=False,
+                engine="c",
+            )
+    except Exception:  # noqa: BLE001 - the line-by-line reading says what is wrong
+        return None
+    names = {k.casefold() for k in known} | {h.strip().casefold() for h in headers}
+    leading = frame[columns[: min(2, len(headers))]]
+    maybe = leading.apply(
+        lambda c: c.str.strip().str.lstrip("\ufeff").str.casefold().isin(names)
+    ).any(axis=1)
+    if any(_is_header(list(frame.iloc[i]), names) for i in maybe.to_numpy().nonzero()[0]):
+        return None
+    return first + 1, headers, frame
 
 
 def _read_rows(
