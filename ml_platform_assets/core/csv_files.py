@@ -199,25 +199,24 @@ def _one_part(
     first = records.line_num - 1
     row[0] = row[0].lstrip("\ufeff")
     headers = _header(row)
-    columns = [str(i) for i in range(len(headers))]
+    if len(row) != len(headers):
+        return None  # a trailing delimiter on the header: read line by line
     try:
-        with warnings.catch_warnings():
-            # pandas warns of a row wider than the header (a field it would drop): that file is
-            # read line by line, which tells an empty trailing field from a value.
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(
-                io.StringIO(text),
-                sep=delimiter,
-                quotechar=quotechar,
-                header=0,
-                names=columns,
-                index_col=False,
-                dtype=str,
-                keep_default_na=False,
-                engine="c",
-            )
+        # Without names, pandas refuses a row wider than the first line (no warnings filter
+        # to change: files are read on several threads); the header is its first row.
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            quotechar=quotechar,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            engine="c",
+        )
     except Exception:  # noqa: BLE001 - the line-by-line reading says what is wrong
         return None
+    columns = [str(i) for i in range(len(headers))]
+    frame = frame.iloc[1:].reset_index(drop=True).set_axis(columns, axis=1)
     names = {k.casefold() for k in known} | {h.strip().casefold() for h in headers}
     leading = frame[columns[: min(2, len(headers))]]
     maybe = leading.apply(

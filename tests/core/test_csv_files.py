@@ -207,3 +207,17 @@ def test_headers_differing_only_by_case_are_refused(kind, tmp_path) -> None:
     # Mapped apart, both are read.
     spec = _spec(columns={"Bureau_Score": "debt_to_income"})
     assert "debt_to_income" in read_delivery(data, f"x.{kind}", spec).column_names
+
+
+def test_files_read_side_by_side_on_threads_each_get_their_own_reading() -> None:
+    """Ingestion parses days on several threads: a clean file and one with trailing
+    delimiters read at once must not disturb each other."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    clean = _frame().to_csv(index=False).encode()
+    trailing = _trailing(_frame()).encode()
+    with ThreadPoolExecutor(8) as pool:
+        tables = list(
+            pool.map(lambda d: read_delivery(d, "x.csv", _spec()), [clean, trailing] * 40)
+        )
+    assert all(t["app_id"].to_pylist() == ["A0", "A1", "A2"] for t in tables)
